@@ -1,0 +1,109 @@
+import NIOCore
+
+/// How the proxy forwards accepted requests: the upstream per site, the header
+/// names it writes, and its timeouts.
+public struct ProxySettings: Sendable {
+    public var sites: [ProxySiteSettings]
+    public var headers: IdentityHeaderNames
+    public var timeouts: ProxyTimeouts
+    /// Idle keep-alive connections kept per event loop and upstream.
+    public var maxIdleUpstreamConnectionsPerLoop: Int
+
+    public init(sites: [ProxySiteSettings], headers: IdentityHeaderNames = IdentityHeaderNames(),
+                timeouts: ProxyTimeouts = ProxyTimeouts(), maxIdleUpstreamConnectionsPerLoop: Int = 32) {
+        self.sites = sites
+        self.headers = headers
+        self.timeouts = timeouts
+        self.maxIdleUpstreamConnectionsPerLoop = maxIdleUpstreamConnectionsPerLoop
+    }
+}
+
+/// One site's forwarding: where its requests go, and which Host names belong to it.
+public struct ProxySiteSettings: Sendable {
+    /// Same name as the `TLSSiteSettings` it pairs with.
+    public var name: String
+    /// Host names (without port) this site serves; a request whose Host names
+    /// another configured site gets 421.
+    public var serverNames: [String]
+    public var upstream: UpstreamAddress
+
+    public init(name: String, serverNames: [String], upstream: UpstreamAddress) {
+        self.name = name
+        self.serverNames = serverNames
+        self.upstream = upstream
+    }
+}
+
+/// A plain-HTTP upstream, `http://host:port`.
+public struct UpstreamAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `http://host:port` (port defaults to 80; `[v6]` hosts allowed). Returns nil otherwise.
+    public init?(url: String) {
+        guard url.hasPrefix("http://") else { return nil }
+        var rest = Substring(url.dropFirst("http://".count))
+        if rest.hasSuffix("/") { rest = rest.dropLast() }
+        guard !rest.isEmpty, !rest.contains("/"), !rest.contains("@") else { return nil }
+        var host: Substring
+        var portText: Substring?
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { return nil }
+            host = rest[rest.index(after: rest.startIndex)..<close]
+            let after = rest[rest.index(after: close)...]
+            if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty { return nil }
+        } else if let colon = rest.lastIndex(of: ":") {
+            host = rest[..<colon]
+            portText = rest[rest.index(after: colon)...]
+        } else {
+            host = rest
+        }
+        guard !host.isEmpty else { return nil }
+        var port = 80
+        if let portText {
+            guard let parsed = Int(portText), (1...65535).contains(parsed) else { return nil }
+            port = parsed
+        }
+        self.init(host: String(host), port: port)
+    }
+
+    public var description: String {
+        host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)"
+    }
+}
+
+public struct ProxyTimeouts: Sendable {
+    /// Connecting to the upstream; past it the client gets 502.
+    public var upstreamConnect: TimeAmount
+    /// Waiting for the upstream's response head; past it the client gets 504.
+    public var upstreamResponse: TimeAmount
+    /// A downstream keep-alive connection with no request in flight is closed after this.
+    public var downstreamIdle: TimeAmount
+
+    public init(upstreamConnect: TimeAmount = .seconds(5), upstreamResponse: TimeAmount = .seconds(60),
+                downstreamIdle: TimeAmount = .seconds(75)) {
+        self.upstreamConnect = upstreamConnect
+        self.upstreamResponse = upstreamResponse
+        self.downstreamIdle = downstreamIdle
+    }
+}
+
+/// Names of the identity headers sent upstream (configurable, as in nginx's `proxy_set_header`).
+/// Incoming headers with any of these names are removed before forwarding (anti-spoofing).
+public struct IdentityHeaderNames: Sendable, Hashable {
+    public var verify = "X-Client-Verify"
+    public var subject = "X-Client-Cert-Subject"
+    public var issuer = "X-Client-Cert-Issuer"
+    public var serial = "X-Client-Cert-Serial"
+    public var fingerprint = "X-Client-Cert-Fingerprint"
+    public var notAfter = "X-Client-Cert-Not-After"
+    /// Send RFC 9440 `Client-Cert` and `Client-Cert-Chain`.
+    public var rfc9440 = false
+
+    public init() {}
+}

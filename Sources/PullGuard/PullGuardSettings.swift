@@ -1,0 +1,55 @@
+import Logging
+
+/// Everything one running PullGuard needs, already validated and mapped into
+/// each area's own values. `Config/` produces it from YAML or CLI flags; nothing
+/// downstream reads a file or a config key.
+public struct PullGuardSettings: Sendable {
+    public var listeners: [ListenAddress]
+    /// Number of event loops; defaults to one per core.
+    public var workers: Int
+    public var tls: TLSListenerSettings
+    public var proxy: ProxySettings
+    public var logLevel: Logger.Level
+
+    public init(listeners: [ListenAddress], workers: Int, tls: TLSListenerSettings,
+                proxy: ProxySettings, logLevel: Logger.Level = .info) {
+        self.listeners = listeners
+        self.workers = workers
+        self.tls = tls
+        self.proxy = proxy
+        self.logLevel = logLevel
+    }
+}
+
+/// `host:port` or `[v6]:port` to listen on; port 0 asks the kernel for a free port.
+public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `127.0.0.1:8443`, `[::1]:8443` or `:8443` (all IPv4 interfaces).
+    public init?(parsing text: String) {
+        let host: Substring
+        let portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            host = text[text.index(after: text.startIndex)..<close]
+            let after = text[text.index(after: close)...]
+            guard after.hasPrefix(":") else { return nil }
+            portText = after.dropFirst()
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+            if host.contains(":") { return nil }
+        }
+        guard let port = Int(portText), (0...65535).contains(port) else { return nil }
+        self.init(host: host.isEmpty ? "0.0.0.0" : String(host), port: port)
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}

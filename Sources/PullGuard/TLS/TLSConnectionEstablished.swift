@@ -1,0 +1,32 @@
+import NIOCore
+
+/// Fired inbound by `TLSServerHandler` once the handshake completed and before any
+/// application data, so handlers above TLS learn who is on the other end.
+///
+/// The proxy only ever sees this already-decided value: verification happened
+/// inside the handshake.
+public struct TLSConnectionEstablished: Sendable {
+    /// The site whose context served the handshake (after SNI switching).
+    public var siteName: String
+    /// The SNI the client sent, lower-cased; `nil` without SNI.
+    public var serverName: String?
+    /// The negotiated ALPN protocol, if any.
+    public var alpn: String?
+    /// `TLSv1.2` or `TLSv1.3`.
+    public var protocolVersion: String
+    public var cipher: String
+    /// True when the handshake resumed an earlier session.
+    public var resumed: Bool
+    public var verification: VerificationOutcome
+
+    public init(siteName: String, serverName: String?, alpn: String?, protocolVersion: String,
+                cipher: String, resumed: Bool, verification: VerificationOutcome) {
+        self.siteName = siteName
+        self.serverName = serverName
+        self.alpn = alpn
+        self.protocolVersion = protocolVersion
+        self.cipher = cipher
+        self.resumed = resumed
+        self.verification = verification
+    }
+}

@@ -1,0 +1,93 @@
+/// What TLS does for one site (one nginx `server` block): its server identities,
+/// the names it answers to, and how it verifies clients.
+///
+/// Everything here is already-read bytes: the Config layer reads files once,
+/// and `ServerContextSet` turns these values into OpenSSL contexts off the event loop.
+public struct TLSSiteSettings: Sendable {
+    /// The site's name in config (`sites[].name`), used in logs and errors.
+    public var name: String
+    /// SNI names this site answers to; `*.example.com` matches one label.
+    public var serverNames: [String]
+    /// One or more certificate/key pairs (an ECDSA and an RSA side by side); OpenSSL picks per client.
+    public var identities: [ServerIdentitySource]
+    /// Trust anchors for client certificates, in config order.
+    public var trustSources: [TrustSource]
+    /// PEM CRLs, checked for the leaf and every CA in the chain when present.
+    public var crls: [PEMSource]
+    public var clientAuth: ClientAuthPolicy
+    /// ALPN protocols offered, in server preference order.
+    public var alpn: [String]
+
+    public init(
+        name: String, serverNames: [String], identities: [ServerIdentitySource],
+        trustSources: [TrustSource], crls: [PEMSource] = [], clientAuth: ClientAuthPolicy = ClientAuthPolicy(),
+        alpn: [String] = ["http/1.1"]
+    ) {
+        self.name = name
+        self.serverNames = serverNames
+        self.identities = identities
+        self.trustSources = trustSources
+        self.crls = crls
+        self.clientAuth = clientAuth
+        self.alpn = alpn
+    }
+}
+
+/// PEM text together with where it came from, so every error can name the file.
+public struct PEMSource: Sendable, Hashable {
+    /// A path, or a descriptive label like `built-in cloudflare CA`.
+    public var origin: String
+    public var pem: [UInt8]
+
+    public init(origin: String, pem: [UInt8]) {
+        self.origin = origin
+        self.pem = pem
+    }
+}
+
+/// A server certificate chain (leaf first, then intermediates) and its private key.
+public struct ServerIdentitySource: Sendable, Hashable {
+    public var certificateChain: PEMSource
+    public var privateKey: PEMSource
+
+    public init(certificateChain: PEMSource, privateKey: PEMSource) {
+        self.certificateChain = certificateChain
+        self.privateKey = privateKey
+    }
+}
+
+/// One configured trust source: the pinned Cloudflare CA or a PEM bundle.
+public struct TrustSource: Sendable, Hashable {
+    /// `cloudflare` or the bundle's path: reported upstream and used for the CF-Connecting-IP rule.
+    public var name: String
+    public var bundle: PEMSource
+    /// When set, every certificate in `bundle` must have this SHA-256 fingerprint (lower-case hex).
+    public var pinnedSHA256: String?
+
+    public init(name: String, bundle: PEMSource, pinnedSHA256: String? = nil) {
+        self.name = name
+        self.bundle = bundle
+        self.pinnedSHA256 = pinnedSHA256
+    }
+}
+
+/// The TLS settings of one listener: its sites and what to do with unknown SNI.
+public struct TLSListenerSettings: Sendable {
+    public enum UnknownSNI: String, Sendable {
+        /// Serve the default site (nginx's `default_server`).
+        case defaultSite = "default"
+        /// Refuse the handshake with an `unrecognized_name` alert.
+        case reject
+    }
+
+    public var sites: [TLSSiteSettings]
+    /// Name of the site used without SNI or with an unknown SNI.
+    public var defaultSiteName: String
+    public var unknownSNI: UnknownSNI
+
+    public init(sites: [TLSSiteSettings], defaultSiteName: String, unknownSNI: UnknownSNI = .defaultSite) {
+        self.sites = sites
+        self.defaultSiteName = defaultSiteName
+        self.unknownSNI = unknownSNI
+    }
+}
