@@ -11,5 +11,5 @@ public enum CloudflareOriginPull {
     /// File name under the certs directory.
     public static let caFileName = "cloudflare-origin-pull-ca-2019.pem"
     /// The CA's notAfter, for documentation and start-up warnings (2029-11-01 17:00:00 UTC).
-    public static let caNotAfterUnix: Int64 = 1_888_074_000
+    public static let caNotAfterUnix: Int64 = 1_888_246_800
 }
