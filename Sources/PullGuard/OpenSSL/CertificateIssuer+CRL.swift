@@ -74,6 +74,7 @@ extension CertificateIssuer {
     }
 
     /// A temporary ASN1_TIME for setters that copy their argument.
+    @discardableResult
     private static func withTime<T>(_ date: Date, _ body: (UnsafeMutablePointer<ASN1_TIME>) throws -> T) throws -> T {
         let time = try certificateCall("converting \(date) to ASN1_TIME") {
             ASN1_TIME_set(nil, CertificateTime.timeT(date))
