@@ -148,4 +148,30 @@ static inline unsigned long CPullGuardOpenSSL_SSL_OP_NO_RENEGOTIATION(void) { re
 static inline unsigned long CPullGuardOpenSSL_SSL_OP_NO_COMPRESSION(void) { return SSL_OP_NO_COMPRESSION; }
 static inline unsigned long CPullGuardOpenSSL_SSL_OP_IGNORE_UNEXPECTED_EOF(void) { return SSL_OP_IGNORE_UNEXPECTED_EOF; }
 
+
+// Certificate generation (OpenSSL/CertificateIssuer*.swift). EVP_EC_gen and
+// EVP_RSA_gen are macros over the variadic EVP_PKEY_Q_keygen, which Swift
+// cannot call; the stack macros are type-safe wrappers Swift cannot see.
+static inline EVP_PKEY *CPullGuardOpenSSL_EVP_EC_gen(const char *curve) {
+    return EVP_EC_gen(curve);
+}
+static inline EVP_PKEY *CPullGuardOpenSSL_EVP_RSA_gen(unsigned int bits) {
+    return EVP_RSA_gen(bits);
+}
+static inline STACK_OF(GENERAL_NAME) *CPullGuardOpenSSL_sk_GENERAL_NAME_new_null(void) {
+    return sk_GENERAL_NAME_new_null();
+}
+static inline int CPullGuardOpenSSL_sk_GENERAL_NAME_push(STACK_OF(GENERAL_NAME) *sk, GENERAL_NAME *name) {
+    return sk_GENERAL_NAME_push(sk, name);
+}
+static inline STACK_OF(ASN1_OBJECT) *CPullGuardOpenSSL_sk_ASN1_OBJECT_new_null(void) {
+    return sk_ASN1_OBJECT_new_null();
+}
+static inline int CPullGuardOpenSSL_sk_ASN1_OBJECT_push(STACK_OF(ASN1_OBJECT) *sk, ASN1_OBJECT *object) {
+    return sk_ASN1_OBJECT_push(sk, object);
+}
+static inline void CPullGuardOpenSSL_sk_ASN1_OBJECT_pop_free(STACK_OF(ASN1_OBJECT) *sk) {
+    sk_ASN1_OBJECT_pop_free(sk, ASN1_OBJECT_free);
+}
+
 #endif
