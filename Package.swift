@@ -49,10 +49,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        /// Test PKI and helpers shared by the unit and integration tests.
+        .target(
+            name: "PullGuardTestSupport",
+            dependencies: ["PullGuard"],
+            path: "Tests/PullGuardTestSupport"
+        ),
         .testTarget(
             name: "PullGuardTests",
             dependencies: [
                 "PullGuard",
+                "PullGuardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -63,6 +70,7 @@ let package = Package(
             name: "PullGuardIntegrationTests",
             dependencies: [
                 "PullGuard",
+                "PullGuardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -174,4 +174,19 @@ static inline void CPullGuardOpenSSL_sk_ASN1_OBJECT_pop_free(STACK_OF(ASN1_OBJEC
     sk_ASN1_OBJECT_pop_free(sk, ASN1_OBJECT_free);
 }
 
+
+static inline unsigned long CPullGuardOpenSSL_XN_FLAG_RFC2253(void) { return XN_FLAG_RFC2253; }
+static inline unsigned long CPullGuardOpenSSL_ASN1_STRFLGS_ESC_MSB(void) { return ASN1_STRFLGS_ESC_MSB; }
+
+static inline long CPullGuardOpenSSL_SSL_CTX_set1_verify_cert_store(SSL_CTX *ctx, X509_STORE *store) {
+    return SSL_CTX_set1_verify_cert_store(ctx, store);
+}
+static inline int CPullGuardOpenSSL_ERR_is_alert_reason(unsigned long code) {
+    return ERR_GET_LIB(code) == ERR_LIB_SSL && ERR_GET_REASON(code) >= SSL_AD_REASON_OFFSET
+        && ERR_GET_REASON(code) < SSL_AD_REASON_OFFSET + 256;
+}
+static inline int CPullGuardOpenSSL_ERR_alert_code(unsigned long code) {
+    return ERR_GET_REASON(code) - SSL_AD_REASON_OFFSET;
+}
+
 #endif

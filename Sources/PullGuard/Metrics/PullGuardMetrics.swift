@@ -1,0 +1,29 @@
+import NIOConcurrencyHelpers
+
+/// Process-wide counters, created once and injected into the handlers that count.
+///
+/// Deliberately tiny for now: named counters behind one lock. The Prometheus
+/// exporter (a later milestone) reads `snapshot()`; counter names are a contract.
+public final class PullGuardMetrics: Sendable {
+    public enum Counter: String, Sendable, CaseIterable {
+        case handshakeFull = "tls_handshakes_full_total"
+        case handshakeResumed = "tls_handshakes_resumed_total"
+        case handshakeFailed = "tls_handshakes_failed_total"
+        case handshakeAbandoned = "tls_handshakes_abandoned_total"
+        case refusedCertificate = "client_certificates_refused_total"
+        case refusedNoCertificate = "client_certificates_missing_total"
+        case upstreamErrors = "upstream_errors_total"
+    }
+
+    private let counts = NIOLockedValueBox([Counter: Int]())
+
+    public init() {}
+
+    public func increment(_ counter: Counter, by amount: Int = 1) {
+        counts.withLockedValue { $0[counter, default: 0] += amount }
+    }
+
+    public func snapshot() -> [Counter: Int] {
+        counts.withLockedValue { $0 }
+    }
+}

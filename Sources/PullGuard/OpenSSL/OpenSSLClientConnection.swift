@@ -1,0 +1,136 @@
+internal import COpenSSL
+import NIOCore
+
+/// Owns one client-role `SSL` over memory BIOs, the mirror image of `OpenSSLConnection`.
+public final class OpenSSLClientConnection {
+    let pointer: OpaquePointer
+    private let networkToSSL: OpaquePointer
+    private let sslToNetwork: OpaquePointer
+    private let context: OpenSSLClientContext
+
+    /// - Parameters:
+    ///   - serverName: sent as SNI and checked against the server certificate when verifying.
+    ///   - session: a session from an earlier connection to resume.
+    public init(context: OpenSSLClientContext, serverName: String?, session: OpenSSLClientSession? = nil) throws {
+        OpenSSLError.clearQueue()
+        guard let ssl = SSL_new(context.pointer) else { throw OpenSSLError.drain("creating a client TLS connection") }
+        guard let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem()) else {
+            SSL_free(ssl)
+            throw OpenSSLError.drain("creating memory BIOs")
+        }
+        _ = CPullGuardOpenSSL_BIO_set_mem_eof_return(input, -1)
+        _ = CPullGuardOpenSSL_BIO_set_mem_eof_return(output, -1)
+        SSL_set_bio(ssl, input, output)
+        SSL_set_connect_state(ssl)
+        if let serverName {
+            _ = CPullGuardOpenSSL_SSL_set_tlsext_host_name(ssl, serverName)
+            _ = SSL_set1_host(ssl, serverName)
+        }
+        if let session { _ = SSL_set_session(ssl, session.pointer) }
+        pointer = ssl
+        networkToSSL = input
+        sslToNetwork = output
+        self.context = context
+    }
+
+    deinit {
+        SSL_free(pointer)
+    }
+
+    public func receive(ciphertext: ByteBuffer) {
+        ciphertext.withUnsafeReadableBytes { bytes in
+            guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+            _ = BIO_write(networkToSSL, base, Int32(bytes.count))
+        }
+    }
+
+    public func takeCiphertext(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer? {
+        let pending = CPullGuardOpenSSL_BIO_ctrl_pending(sslToNetwork)
+        guard pending > 0 else { return nil }
+        var buffer = allocator.buffer(capacity: pending)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: pending) { target in
+            Int(max(0, BIO_read(sslToNetwork, target.baseAddress, Int32(pending))))
+        }
+        return buffer
+    }
+
+    public enum Step: Sendable {
+        case complete
+        case needsMoreData
+        /// The handshake failed; `alert` is the TLS alert the server sent, when it sent one.
+        case failed(OpenSSLError, alert: String?)
+    }
+
+    public func handshake() -> Step {
+        OpenSSLError.clearQueue()
+        let result = SSL_do_handshake(pointer)
+        if result == 1 { return .complete }
+        return step(for: result)
+    }
+
+    private func step(for result: Int32) -> Step {
+        switch SSL_get_error(pointer, result) {
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+            return .needsMoreData
+        default:
+            let error = OpenSSLError.drain("client TLS")
+            return .failed(error, alert: error.receivedAlert?.name)
+        }
+    }
+
+    public func write(plaintext: [UInt8]) -> OpenSSLError? {
+        OpenSSLError.clearQueue()
+        let written = plaintext.withUnsafeBytes { SSL_write(pointer, $0.baseAddress, Int32($0.count)) }
+        return written == plaintext.count ? nil : OpenSSLError.drain("client write")
+    }
+
+    public enum ReadResult: Sendable {
+        case data([UInt8])
+        case needsMoreData
+        case closed
+        case failed(OpenSSLError, alert: String?)
+    }
+
+    /// Reads the plaintext available now. In TLS 1.3 this is also where a client learns
+    /// that the server refused its certificate: the alert arrives after the client's Finished.
+    public func read() -> ReadResult {
+        var collected: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            OpenSSLError.clearQueue()
+            let count = chunk.withUnsafeMutableBytes { SSL_read(pointer, $0.baseAddress, Int32($0.count)) }
+            if count > 0 {
+                collected.append(contentsOf: chunk[0..<Int(count)])
+                continue
+            }
+            let error = SSL_get_error(pointer, count)
+            if !collected.isEmpty, error == SSL_ERROR_WANT_READ { return .data(collected) }
+            switch error {
+            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return .needsMoreData
+            case SSL_ERROR_ZERO_RETURN: return collected.isEmpty ? .closed : .data(collected)
+            default:
+                let drained = OpenSSLError.drain("client read")
+                return .failed(drained, alert: drained.receivedAlert?.name)
+            }
+        }
+    }
+
+    /// The session to resume with next time (TLS 1.3 delivers it after the handshake, on read).
+    public func session() -> OpenSSLClientSession? {
+        guard let session = SSL_get1_session(pointer) else { return nil }
+        guard SSL_SESSION_is_resumable(session) == 1 else {
+            SSL_SESSION_free(session)
+            return nil
+        }
+        return OpenSSLClientSession(taking: session)
+    }
+
+    public var resumed: Bool { SSL_session_reused(pointer) == 1 }
+    public var protocolVersion: String { String(cString: SSL_get_version(pointer)) }
+
+    public func shutdown() {
+        OpenSSLError.clearQueue()
+        _ = SSL_shutdown(pointer)
+        OpenSSLError.clearQueue()
+    }
+}

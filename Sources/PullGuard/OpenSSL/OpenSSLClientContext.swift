@@ -1,0 +1,62 @@
+internal import COpenSSL
+
+/// Owns a client-role `SSL_CTX`: the load generator's and the tests' side of a handshake.
+public final class OpenSSLClientContext: @unchecked Sendable {
+    // `@unchecked Sendable`: configured in `init`, only read by connections afterwards.
+    let pointer: OpaquePointer
+
+    public init(settings: TLSClientSettings) throws {
+        OpenSSLError.clearQueue()
+        guard let context = SSL_CTX_new(TLS_client_method()) else { throw OpenSSLError.drain("creating a client TLS context") }
+        pointer = context
+        let minimum = settings.version == .tls13 ? TLS1_3_VERSION : TLS1_2_VERSION
+        let maximum = settings.version == .tls12 ? TLS1_2_VERSION : TLS1_3_VERSION
+        _ = CPullGuardOpenSSL_SSL_CTX_set_min_proto_version(context, minimum)
+        _ = CPullGuardOpenSSL_SSL_CTX_set_max_proto_version(context, maximum)
+        if let groups = settings.groups, CPullGuardOpenSSL_SSL_CTX_set1_groups_list(context, groups) != 1 {
+            throw OpenSSLError.drain("setting groups \(groups)")
+        }
+        if let identity = settings.identity {
+            let chain = try X509Certificate.loadAll(pem: identity.certificateChain.pem, origin: identity.certificateChain.origin)
+            let key = try PrivateKey.load(pem: identity.privateKey.pem, origin: identity.privateKey.origin)
+            guard SSL_CTX_use_certificate(context, chain[0].pointer) == 1,
+                  SSL_CTX_use_PrivateKey(context, key.pointer) == 1,
+                  SSL_CTX_check_private_key(context) == 1 else {
+                throw OpenSSLError.drain("using client certificate \(identity.certificateChain.origin) with key \(identity.privateKey.origin)")
+            }
+            for intermediate in chain.dropFirst() {
+                _ = CPullGuardOpenSSL_SSL_CTX_add1_chain_cert(context, intermediate.pointer)
+            }
+        }
+        if let roots = settings.trustRoots {
+            let store = SSL_CTX_get_cert_store(context)
+            for root in try X509Certificate.loadAll(pem: roots.pem, origin: roots.origin) {
+                _ = X509_STORE_add_cert(store, root.pointer)
+            }
+        }
+        SSL_CTX_set_verify(context, settings.verifyServer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nil)
+        let wire = settings.alpn.flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) }
+        if !wire.isEmpty { _ = SSL_CTX_set_alpn_protos(context, wire, UInt32(wire.count)) }
+        // Keep sessions for resumption tests and `--mode resume`; the caller holds them.
+        _ = CPullGuardOpenSSL_SSL_CTX_set_session_cache_mode(context, Int(SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE))
+        OpenSSLError.clearQueue()
+    }
+
+    deinit {
+        SSL_CTX_free(pointer)
+    }
+}
+
+/// Owns an `SSL_SESSION` a client kept for resumption.
+public final class OpenSSLClientSession: @unchecked Sendable {
+    // `@unchecked Sendable`: sessions are reference-counted and immutable once issued.
+    let pointer: OpaquePointer
+
+    init(taking pointer: OpaquePointer) {
+        self.pointer = pointer
+    }
+
+    deinit {
+        SSL_SESSION_free(pointer)
+    }
+}

@@ -1,0 +1,266 @@
+internal import COpenSSL
+import NIOCore
+
+/// Owns one server-side `SSL` and its two memory BIOs: bytes from the network
+/// go in through `receive(ciphertext:)`, bytes for the network come out of
+/// `takeCiphertext(allocator:)`. No socket is ever touched here, which is what
+/// lets the TLS handler and its tests run over in-memory channels.
+///
+/// Memory BIOs, not a custom BIO over ByteBuffers: the handshake dominates our
+/// cost (a full mTLS handshake is ~1 ms of CPU) and the extra copy per record is a
+/// few hundred nanoseconds; see docs/architecture.md for the measurement.
+final class OpenSSLConnection {
+    let pointer: OpaquePointer
+    private let networkToSSL: OpaquePointer
+    private let sslToNetwork: OpaquePointer
+    /// Keeps every site's context (and so the callbacks' owners) alive for this connection.
+    let contexts: ServerContextSet
+    private(set) var site: OpenSSLServerContext
+    private(set) var serverName: String?
+    /// Set by the certificate-verify trampoline; nil until the client sent a certificate.
+    private(set) var verification: VerificationOutcome?
+
+    init(contexts: ServerContextSet) throws {
+        OpenSSLError.clearQueue()
+        let site = contexts.defaultContext
+        guard let ssl = SSL_new(site.pointer) else { throw OpenSSLError.drain("creating a TLS connection") }
+        guard let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem()) else {
+            SSL_free(ssl)
+            throw OpenSSLError.drain("creating memory BIOs")
+        }
+        // An empty input BIO means "wait for more bytes", never end-of-file.
+        _ = CPullGuardOpenSSL_BIO_set_mem_eof_return(input, -1)
+        _ = CPullGuardOpenSSL_BIO_set_mem_eof_return(output, -1)
+        SSL_set_bio(ssl, input, output)  // the SSL now owns both BIOs
+        SSL_set_accept_state(ssl)
+        pointer = ssl
+        networkToSSL = input
+        sslToNetwork = output
+        self.contexts = contexts
+        self.site = site
+        _ = CPullGuardOpenSSL_SSL_set_app_data(ssl, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    deinit {
+        SSL_free(pointer)
+    }
+
+    static func owner(of ssl: OpaquePointer) -> OpenSSLConnection? {
+        guard let raw = CPullGuardOpenSSL_SSL_get_app_data(ssl) else { return nil }
+        return Unmanaged<OpenSSLConnection>.fromOpaque(raw).takeUnretainedValue()
+    }
+
+    // MARK: - Callbacks from OpenSSL (via trampolines)
+
+    /// Called during ClientHello processing: picks the site for the SNI and switches
+    /// this connection to its context. `SSL_set_SSL_CTX` from the servername callback is
+    /// OpenSSL's documented way to do this; it does not copy the verify mode, so we set it.
+    /// - Returns: false when the SNI is unknown and the listener rejects unknown names.
+    func selectSite() -> Bool {
+        let name = SSL_get_servername(pointer, TLSEXT_NAMETYPE_host_name).map { String(cString: $0).lowercased() }
+        serverName = name
+        switch contexts.selector.choose(serverName: name) {
+        case .reject:
+            return false
+        case .site(let index):
+            let chosen = contexts.contexts[index]
+            if chosen !== site {
+                guard SSL_set_SSL_CTX(pointer, chosen.pointer) != nil else { return false }
+                site = chosen
+            }
+            SSL_set_verify(pointer, chosen.verifier.opensslVerifyMode, nil)
+            return true
+        }
+    }
+
+    /// Remembers the verdict; for an accepted chain also stores its trust source in the
+    /// session being built, so a resumed connection (which skips verification) still knows
+    /// whether it was anchored at the Cloudflare CA. This runs before OpenSSL caches or
+    /// copies the session for a ticket, so the copy carries it.
+    func recordVerification(_ outcome: VerificationOutcome) {
+        verification = outcome
+        if case .success(let identity) = outcome, let session = SSL_get_session(pointer) {
+            let source = Array(identity.trustSource.utf8)
+            _ = SSL_SESSION_set1_ticket_appdata(session, source, source.count)
+        }
+    }
+
+    // MARK: - Driving the connection
+
+    /// Hands bytes read from the socket to OpenSSL.
+    func receive(ciphertext: ByteBuffer) {
+        ciphertext.withUnsafeReadableBytes { bytes in
+            guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+            // A memory BIO grows as needed: the write takes everything.
+            _ = BIO_write(networkToSSL, base, Int32(bytes.count))
+        }
+    }
+
+    /// Everything OpenSSL has produced for the network (handshake records, alerts, data).
+    func takeCiphertext(allocator: ByteBufferAllocator) -> ByteBuffer? {
+        let pending = CPullGuardOpenSSL_BIO_ctrl_pending(sslToNetwork)
+        guard pending > 0 else { return nil }
+        var buffer = allocator.buffer(capacity: pending)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: pending) { target in
+            Int(max(0, BIO_read(sslToNetwork, target.baseAddress, Int32(pending))))
+        }
+        return buffer
+    }
+
+    enum HandshakeResult {
+        case complete
+        case needsMoreData
+        case failed(TLSHandshakeFailure)
+    }
+
+    func handshake() -> HandshakeResult {
+        OpenSSLError.clearQueue()
+        let result = SSL_do_handshake(pointer)
+        if result == 1 { return .complete }
+        switch SSL_get_error(pointer, result) {
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+            return .needsMoreData
+        default:
+            return .failed(handshakeFailure())
+        }
+    }
+
+    private func handshakeFailure() -> TLSHandshakeFailure {
+        let noCertificate = ERR_peek_error() != 0
+            && ERR_GET_LIB(ERR_peek_error()) == ERR_LIB_SSL
+            && ERR_GET_REASON(ERR_peek_error()) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE
+        let error = OpenSSLError.drain("TLS handshake")
+        var failedVerification: VerificationFailure?
+        if case .failed(let failure) = verification { failedVerification = failure }
+        return TLSHandshakeFailure(siteName: site.siteName, serverName: serverName,
+                                   verification: failedVerification, noClientCertificate: noCertificate, error: error)
+    }
+
+    enum ReadResult {
+        case data
+        case needsMoreData
+        /// The peer sent close_notify.
+        case closed
+        case failed(OpenSSLError)
+    }
+
+    /// Decrypts as much application data as is available into `buffer`.
+    func read(into buffer: inout ByteBuffer) -> ReadResult {
+        var produced = false
+        while true {
+            OpenSSLError.clearQueue()
+            var count: Int32 = 0
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 16_384) { target in
+                count = SSL_read(pointer, target.baseAddress, Int32(target.count))
+                return count > 0 ? Int(count) : 0
+            }
+            if count > 0 {
+                produced = true
+                continue
+            }
+            switch SSL_get_error(pointer, count) {
+            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+                return produced ? .data : .needsMoreData
+            case SSL_ERROR_ZERO_RETURN:
+                return .closed
+            default:
+                return .failed(OpenSSLError.drain("reading TLS application data"))
+            }
+        }
+    }
+
+    /// Encrypts `plaintext`; the records then wait in `takeCiphertext`.
+    func write(plaintext: ByteBuffer) -> OpenSSLError? {
+        var failure: OpenSSLError?
+        plaintext.withUnsafeReadableBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                OpenSSLError.clearQueue()
+                let written = SSL_write(pointer, bytes.baseAddress! + offset, Int32(bytes.count - offset))
+                if written <= 0 {
+                    failure = OpenSSLError.drain("writing TLS application data")
+                    return
+                }
+                offset += Int(written)
+            }
+        }
+        return failure
+    }
+
+    /// Queues a close_notify alert.
+    func shutdown() {
+        OpenSSLError.clearQueue()
+        _ = SSL_shutdown(pointer)
+        OpenSSLError.clearQueue()
+    }
+
+    /// What the finished handshake negotiated, for the layers above.
+    func establishedEvent() -> TLSConnectionEstablished {
+        var alpnData: UnsafePointer<UInt8>?
+        var alpnLength: UInt32 = 0
+        SSL_get0_alpn_selected(pointer, &alpnData, &alpnLength)
+        let alpn = alpnData.map { String(decoding: UnsafeBufferPointer(start: $0, count: Int(alpnLength)), as: UTF8.self) }
+        let cipher = SSL_get_current_cipher(pointer).flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? ""
+        let outcome: VerificationOutcome
+        if SSL_session_reused(pointer) == 1 {
+            outcome = resumedVerification()
+        } else {
+            outcome = verification ?? .none
+        }
+        return TLSConnectionEstablished(
+            siteName: site.siteName, serverName: serverName, alpn: alpn,
+            protocolVersion: String(cString: SSL_get_version(pointer)), cipher: cipher,
+            resumed: SSL_session_reused(pointer) == 1, verification: outcome
+        )
+    }
+
+    /// A resumed session skipped verification; its peer certificate was verified when the
+    /// session was created under this same site (the session-ID context is per site), and
+    /// sessions live at most five minutes. Re-derive the identity from the session.
+    private func resumedVerification() -> VerificationOutcome {
+        guard let peer = SSL_get0_peer_certificate(pointer) else { return .none }
+        let leaf = X509Certificate(borrowing: peer).facts
+        guard SSL_get_verify_result(pointer) == Int(X509_V_OK) else {
+            let code = Int32(SSL_get_verify_result(pointer))
+            return .failed(VerificationFailure(
+                kind: .chain(code: code), reason: String(cString: X509_verify_cert_error_string(Int(code))),
+                errorName: VerifyErrorNames.name(of: code), depth: 0, certificate: leaf, presentedLeaf: leaf))
+        }
+        var chain = [leaf]
+        if let stack = SSL_get_peer_cert_chain(pointer) {
+            for index in 1..<max(1, CPullGuardOpenSSL_sk_X509_num(stack)) {
+                if let cert = CPullGuardOpenSSL_sk_X509_value(stack, index) { chain.append(X509Certificate(borrowing: cert).facts) }
+            }
+        }
+        var data: UnsafeMutableRawPointer?
+        var length = 0
+        var source = ""
+        if let session = SSL_get_session(pointer), SSL_SESSION_get0_ticket_appdata(session, &data, &length) == 1, let data {
+            source = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
+        }
+        // No recorded source: a session we did not verify ourselves. Fail closed.
+        guard !source.isEmpty else {
+            return .failed(VerificationFailure(
+                kind: .chain(code: X509_V_ERR_UNSPECIFIED), reason: "resumed session without a recorded verification",
+                errorName: "X509_V_ERR_UNSPECIFIED", depth: 0, certificate: leaf, presentedLeaf: leaf))
+        }
+        return .success(PeerIdentity(chain: chain, trustSource: source))
+    }
+}
+
+/// Why a handshake failed, with what the refusal log line needs.
+public struct TLSHandshakeFailure: Error, Sendable, CustomStringConvertible {
+    public var siteName: String
+    public var serverName: String?
+    /// Set when the client's certificate was refused.
+    public var verification: VerificationFailure?
+    /// Set when a `require` site got no client certificate.
+    public var noClientCertificate: Bool
+    public var error: OpenSSLError
+
+    public var description: String {
+        if let verification { return "client certificate refused: \(verification.reason)" }
+        if noClientCertificate { return "client sent no certificate" }
+        return error.description
+    }
+}

@@ -1,0 +1,257 @@
+import Logging
+import NIOCore
+
+/// Terminates TLS for one accepted connection: the first handler of every child
+/// channel. Ciphertext in, plaintext up; plaintext down, ciphertext out.
+///
+/// The decisions live in `TLSServerStateMachine`; OpenSSL sits behind
+/// `OpenSSLConnection`; this class only moves bytes between them and the
+/// pipeline. Client verification happens inside the handshake, so nothing above
+/// this handler sees a byte from a refused client; the first thing they see is
+/// the `TLSConnectionEstablished` event.
+public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = ByteBuffer
+    public typealias OutboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
+
+    private let contexts: ServerContextSet
+    private let logger: Logger
+    private let metrics: PullGuardMetrics
+    private var connection: OpenSSLConnection?
+    private var state = TLSServerStateMachine()
+    /// Writes issued before the handshake finished, released in order once it has.
+    private var pendingWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
+    private var clientAddress = "unknown"
+
+    public init(contexts: ServerContextSet, logger: Logger, metrics: PullGuardMetrics) {
+        self.contexts = contexts
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        clientAddress = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        do {
+            connection = try OpenSSLConnection(contexts: contexts)
+        } catch {
+            logger.error("could not start TLS", metadata: ["client": "\(clientAddress)", "error": "\(error)"])
+            context.close(promise: nil)
+        }
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        connection = nil
+        failPendingWrites(ChannelError.ioOnClosedChannel)
+    }
+
+    // MARK: Inbound
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = unwrapInboundIn(data)
+        guard let connection else { return }
+        switch state.bytesReceived() {
+        case .continueHandshake:
+            connection.receive(ciphertext: bytes)
+            stepHandshake(context: context, connection: connection)
+        case .decrypt:
+            connection.receive(ciphertext: bytes)
+            decryptAndDeliver(context: context, connection: connection)
+        case .ignore:
+            break
+        }
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        switch state.channelInactive() {
+        case .abandonedHandshake:
+            metrics.increment(.handshakeAbandoned)
+            logger.debug("client closed the connection during the TLS handshake", metadata: ["client": "\(clientAddress)"])
+        case .failPendingAndForward:
+            break
+        }
+        failPendingWrites(ChannelError.ioOnClosedChannel)
+        context.fireChannelInactive()
+    }
+
+    private func stepHandshake(context: ChannelHandlerContext, connection: OpenSSLConnection) {
+        let result = connection.handshake()
+        let step: TLSServerStateMachine.HandshakeStep
+        switch result {
+        case .complete: step = .complete
+        case .needsMoreData: step = .needsMoreData
+        case .failed: step = .failed
+        }
+        switch state.handshakeStepped(step) {
+        case .flushAndWait:
+            flushCiphertext(context: context, connection: connection)
+        case .announceEstablished:
+            flushCiphertext(context: context, connection: connection)
+            let established = connection.establishedEvent()
+            metrics.increment(established.resumed ? .handshakeResumed : .handshakeFull)
+            logger.debug("TLS established", metadata: established.logMetadata(client: clientAddress))
+            context.fireUserInboundEventTriggered(established)
+            releasePendingWrites(context: context, connection: connection)
+            // The client may have sent application data right behind its Finished.
+            decryptAndDeliver(context: context, connection: connection)
+        case .flushAlertAndClose:
+            if case .failed(let failure) = result { logRefusal(failure) }
+            flushCiphertext(context: context, connection: connection, thenClose: true)
+        case .ignore:
+            break
+        }
+    }
+
+    private func decryptAndDeliver(context: ChannelHandlerContext, connection: OpenSSLConnection) {
+        var plaintext = context.channel.allocator.buffer(capacity: 16_384)
+        let step: TLSServerStateMachine.ReadStep
+        var readError: OpenSSLError?
+        switch connection.read(into: &plaintext) {
+        case .data, .needsMoreData: step = .data
+        case .closed: step = .peerClosed
+        case .failed(let error):
+            step = .failed
+            readError = error
+        }
+        if plaintext.readableBytes > 0 {
+            context.fireChannelRead(wrapInboundOut(plaintext))
+        }
+        switch state.readStepped(step) {
+        case .deliver, .ignore:
+            break
+        case .closeGracefully:
+            context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            connection.shutdown()
+            flushCiphertext(context: context, connection: connection, thenClose: true)
+        case .closeWithError:
+            logger.info("TLS record error, closing", metadata: ["client": "\(clientAddress)", "error": "\(readError.map { "\($0)" } ?? "")"])
+            flushCiphertext(context: context, connection: connection, thenClose: true)
+        }
+    }
+
+    // MARK: Outbound
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let plaintext = unwrapOutboundIn(data)
+        switch state.writeRequested() {
+        case .buffer:
+            pendingWrites.append((plaintext, promise))
+        case .encrypt:
+            guard let connection else {
+                promise?.fail(ChannelError.ioOnClosedChannel)
+                return
+            }
+            encrypt(plaintext, promise: promise, context: context, connection: connection)
+        case .fail:
+            promise?.fail(ChannelError.ioOnClosedChannel)
+        }
+    }
+
+    public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        guard mode == .all, let connection else {
+            context.close(mode: mode, promise: promise)
+            return
+        }
+        switch state.closeRequested() {
+        case .sendCloseNotifyThenClose:
+            connection.shutdown()
+            if let records = connection.takeCiphertext(allocator: context.channel.allocator) {
+                context.writeAndFlush(wrapOutboundOut(records)).assumeIsolated().whenComplete { _ in
+                    context.close(promise: promise)
+                }
+            } else {
+                context.close(promise: promise)
+            }
+        case .closeNow, .ignore:
+            context.close(mode: mode, promise: promise)
+        }
+    }
+
+    private func encrypt(_ plaintext: ByteBuffer, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext,
+                         connection: OpenSSLConnection) {
+        if let error = connection.write(plaintext: plaintext) {
+            promise?.fail(error)
+            context.fireErrorCaught(error)
+            context.close(promise: nil)
+            return
+        }
+        if let records = connection.takeCiphertext(allocator: context.channel.allocator) {
+            context.write(wrapOutboundOut(records), promise: promise)
+        } else {
+            promise?.succeed(())
+        }
+    }
+
+    private func releasePendingWrites(context: ChannelHandlerContext, connection: OpenSSLConnection) {
+        guard !pendingWrites.isEmpty else { return }
+        let writes = pendingWrites
+        pendingWrites = []
+        for (plaintext, promise) in writes {
+            encrypt(plaintext, promise: promise, context: context, connection: connection)
+        }
+        context.flush()
+    }
+
+    private func failPendingWrites(_ error: Error) {
+        let writes = pendingWrites
+        pendingWrites = []
+        for (_, promise) in writes { promise?.fail(error) }
+    }
+
+    private func flushCiphertext(context: ChannelHandlerContext, connection: OpenSSLConnection, thenClose: Bool = false) {
+        guard let records = connection.takeCiphertext(allocator: context.channel.allocator) else {
+            if thenClose { context.close(promise: nil) }
+            return
+        }
+        let written = context.writeAndFlush(wrapOutboundOut(records))
+        if thenClose {
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    /// One line per refused or failed handshake: a certificate refusal at warning
+    /// level with everything needed to find the certificate; other handshake failures
+    /// (scanners, protocol mismatches) at info.
+    private func logRefusal(_ failure: TLSHandshakeFailure) {
+        var metadata: Logger.Metadata = [
+            "client": "\(clientAddress)",
+            "sni": "\(failure.serverName ?? "-")",
+            "site": "\(failure.siteName)",
+        ]
+        if let verification = failure.verification {
+            metrics.increment(.refusedCertificate)
+            metadata["verify_error"] = "\(verification.errorName)"
+            metadata["reason"] = "\(verification.reason)"
+            metadata["depth"] = "\(verification.depth)"
+            if let certificate = verification.certificate {
+                metadata["subject"] = "\(certificate.subject)"
+                metadata["issuer"] = "\(certificate.issuer)"
+                metadata["serial"] = "\(certificate.serialHex)"
+                metadata["fingerprint"] = "\(certificate.sha256Fingerprint)"
+            }
+            logger.warning("client certificate refused", metadata: metadata)
+        } else if failure.noClientCertificate {
+            metrics.increment(.refusedNoCertificate)
+            metadata["verify_error"] = "no_certificate"
+            logger.warning("client certificate refused: none presented", metadata: metadata)
+        } else {
+            metrics.increment(.handshakeFailed)
+            metadata["error"] = "\(failure.error)"
+            if failure.error.queue.contains(where: { $0.contains("callback failed") || $0.contains("unrecognized name") }) {
+                logger.warning("TLS handshake refused: unknown server name", metadata: metadata)
+            } else {
+                logger.info("TLS handshake failed", metadata: metadata)
+            }
+        }
+    }
+}
+
+extension TLSConnectionEstablished {
+    func logMetadata(client: String) -> Logger.Metadata {
+        [
+            "client": "\(client)", "site": "\(siteName)", "sni": "\(serverName ?? "-")",
+            "version": "\(protocolVersion)", "cipher": "\(cipher)", "resumed": "\(resumed)",
+            "verify": "\(verification.headerValue)",
+        ]
+    }
+}

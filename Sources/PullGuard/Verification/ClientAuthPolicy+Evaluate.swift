@@ -1,0 +1,100 @@
+import Foundation
+
+/// The policy half of client verification, on values only: OpenSSL has already
+/// built the chain and checked signatures, validity, depth and revocation.
+///
+/// Order matters for the reason a user reads: usage first (a server certificate
+/// used as a client certificate is the most common mistake), then weak crypto,
+/// then the allow-list.
+extension ClientAuthPolicy {
+    public enum Decision: Sendable, Hashable {
+        case admit
+        case refuse(PolicyRefusal)
+    }
+
+    /// - Parameter chain: leaf first, trust anchor last, as OpenSSL verified it.
+    public func evaluate(chain: [CertificateFacts]) -> Decision {
+        guard let leaf = chain.first else { return .refuse(.notAllowListed) }
+        if let usages = leaf.extendedKeyUsage,
+           !usages.contains(.clientAuth), !usages.contains(.anyExtendedKeyUsage) {
+            return .refuse(.missingClientAuthUsage)
+        }
+        // The anchor's self-signature is not checked by anyone, so its digest is not judged;
+        // its key size still is (a 1024-bit root can be forged).
+        for (depth, certificate) in chain.enumerated() {
+            if certificate.publicKey.algorithm == .rsa, certificate.publicKey.bits < minimumRSABits {
+                return .refuse(.weakKey(bits: certificate.publicKey.bits, depth: depth))
+            }
+            let isAnchor = depth == chain.count - 1 && certificate.isSelfIssued
+            if !isAnchor, forbiddenDigests.contains(certificate.signatureDigest) {
+                return .refuse(.weakSignature(certificate.signatureDigest, depth: depth))
+            }
+        }
+        if !allowList.isEmpty, !allowList.admits(leaf) {
+            return .refuse(.notAllowListed)
+        }
+        return .admit
+    }
+}
+
+extension AllowList {
+    /// True when any one entry matches the leaf.
+    public func admits(_ leaf: CertificateFacts) -> Bool {
+        if subjects.contains(where: { Self.sameDN($0, leaf.subject) }) { return true }
+        if commonNames.contains(where: { leaf.commonNames.contains($0) }) { return true }
+        if dnsNames.contains(where: { name in leaf.dnsNames.contains { $0.lowercased() == name.lowercased() } }) { return true }
+        if uris.contains(where: { leaf.uris.contains($0) }) { return true }
+        if fingerprints.contains(where: { Self.normalizedHex($0) == leaf.sha256Fingerprint }) { return true }
+        if spkiSHA256.contains(where: { Self.normalizedHex($0) == leaf.spkiSHA256 }) { return true }
+        return false
+    }
+
+    /// Hex without colons or spaces, lower-case: `AB:CD` and `abcd` are the same fingerprint.
+    public static func normalizedHex(_ text: String) -> String {
+        String(text.lowercased().filter { $0 != ":" && $0 != " " })
+    }
+
+    /// DNs compare case-insensitively and ignore spaces after commas (`CN=a, O=b` = `CN=a,O=b`).
+    static func sameDN(_ a: String, _ b: String) -> Bool {
+        func canonical(_ dn: String) -> String {
+            dn.split(separator: ",", omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                .joined(separator: ",")
+        }
+        return canonical(a) == canonical(b)
+    }
+}
+
+extension PolicyRefusal {
+    /// A user-facing reason, also used in `X-Client-Verify: FAILED:<reason>`.
+    public var reason: String {
+        switch self {
+        case .missingClientAuthUsage: return "certificate is not valid for client authentication (extendedKeyUsage lacks clientAuth)"
+        case .weakKey(let bits, let depth): return "RSA key of \(bits) bits at depth \(depth) is too weak"
+        case .weakSignature(let digest, let depth): return "\(digest.rawValue.uppercased()) signature at depth \(depth) is too weak"
+        case .notAllowListed: return "certificate is not on the site's allow-list"
+        }
+    }
+
+    public var name: String {
+        switch self {
+        case .missingClientAuthUsage: return "policy:client_auth_usage"
+        case .weakKey: return "policy:weak_key"
+        case .weakSignature: return "policy:weak_signature"
+        case .notAllowListed: return "policy:allow_list"
+        }
+    }
+
+    /// The failure value for a chain that verified but was refused here.
+    public func failure(chain: [CertificateFacts]) -> VerificationFailure {
+        let depth: Int
+        switch self {
+        case .weakKey(_, let d), .weakSignature(_, let d): depth = d
+        case .missingClientAuthUsage, .notAllowListed: depth = 0
+        }
+        return VerificationFailure(
+            kind: .policy(self), reason: reason, errorName: name, depth: depth,
+            certificate: depth < chain.count ? chain[depth] : chain.first, presentedLeaf: chain.first
+        )
+    }
+}

@@ -1,0 +1,80 @@
+import Logging
+import NIOCore
+import NIOEmbedded
+@testable import PullGuard
+import PullGuardTestSupport
+
+/// Runs a real OpenSSL client against `TLSServerHandler` inside an `EmbeddedChannel`:
+/// every byte moves in memory, so a whole mTLS handshake is tested without sockets.
+final class InMemoryHandshake {
+    /// Captures what the TLS handler passes up the pipeline.
+    final class Recorder: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        var established: TLSConnectionEstablished?
+        var received: [UInt8] = []
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if let event = event as? TLSConnectionEstablished { established = event }
+            context.fireUserInboundEventTriggered(event)
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var buffer = unwrapInboundIn(data)
+            received += buffer.readBytes(length: buffer.readableBytes) ?? []
+        }
+    }
+
+    struct Result {
+        var established: TLSConnectionEstablished?
+        /// Plaintext the server side delivered upward.
+        var serverReceived: [UInt8]
+        /// The alert the client received, if the server refused it.
+        var clientAlert: String?
+        var clientCompleted: Bool
+        var channelOpen: Bool
+        var metrics: [PullGuardMetrics.Counter: Int]
+    }
+
+    static func run(contexts: ServerContextSet, client settings: TLSClientSettings, serverName: String? = "localhost",
+                    send request: String = "GET / HTTP/1.1\r\n\r\n") throws -> Result {
+        let recorder = Recorder()
+        let metrics = PullGuardMetrics()
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(TLSServerHandler(contexts: contexts, logger: logger, metrics: metrics))
+        try channel.pipeline.syncOperations.addHandler(recorder)
+        channel.pipeline.fireChannelActive()
+
+        let clientContext = try OpenSSLClientContext(settings: settings)
+        let client = try OpenSSLClientConnection(context: clientContext, serverName: serverName)
+        var alert: String?
+        var completed = false
+        var sentRequest = false
+        for _ in 0..<20 {
+            if !completed {
+                switch client.handshake() {
+                case .complete: completed = true
+                case .needsMoreData: break
+                case .failed(_, let received): alert = received
+                }
+            }
+            if completed && !sentRequest {
+                _ = client.write(plaintext: Array(request.utf8))
+                sentRequest = true
+            }
+            if let out = client.takeCiphertext() { try channel.writeInbound(out) }
+            var progressed = false
+            while let back = try channel.readOutbound(as: ByteBuffer.self) {
+                client.receive(ciphertext: back)
+                progressed = true
+            }
+            if completed, case .failed(_, let received) = client.read() { alert = received }
+            if alert != nil || (sentRequest && !progressed) { break }
+        }
+        let open = channel.isActive
+        _ = try? channel.finish()
+        return Result(established: recorder.established, serverReceived: recorder.received, clientAlert: alert,
+                      clientCompleted: completed, channelOpen: open, metrics: metrics.snapshot())
+    }
+}
