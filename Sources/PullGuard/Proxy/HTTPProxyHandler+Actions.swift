@@ -7,8 +7,11 @@ extension HTTPProxyHandler {
     func perform(_ action: ProxyConnectionStateMachine.Action, part: HTTPClientRequestPart? = nil) {
         guard let context else { return }
         switch action {
-        case .none, .startExchange, .dropRequestPart:
+        case .none, .dropRequestPart:
             break
+        case .startExchange:
+            idleTimer?.cancel()
+            idleTimer = nil
         case .armIdleTimer:
             armIdleTimer()
         case .closeDownstream:
@@ -18,14 +21,21 @@ extension HTTPProxyHandler {
             if let part { buffered.append(part) }
         case .writeRequestPart:
             if let part { upstream?.write(part) }
-            if case .end = part { upstream?.flush() }
+            if case .end = part {
+                upstream?.flush()
+                armResponseTimer()
+            }
         case .sendBufferedRequest:
             guard let upstream, let head = upstreamHead else { return }
             upstream.write(.head(head))
-            for part in buffered { upstream.write(part) }
+            var requestSent = false
+            for part in buffered {
+                upstream.write(part)
+                if case .end = part { requestSent = true }
+            }
             buffered.removeAll()
             upstream.flush()
-            armResponseTimer()
+            if requestSent { armResponseTimer() }
             upstream.read()
             resumeClientReadsIfPossible()
         case .abandonUpstream:
@@ -105,6 +115,8 @@ extension HTTPProxyHandler {
         }
     }
 
+    /// The 504 clock starts once the whole request is sent, like nginx's
+    /// `proxy_read_timeout`: a slow upload must not count against the upstream.
     func armResponseTimer() {
         guard let context else { return }
         responseTimer?.cancel()
