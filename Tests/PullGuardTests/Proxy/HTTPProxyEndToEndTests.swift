@@ -103,4 +103,25 @@ import Testing
         #expect(output.hasSuffix("\n400 1\n"))
         #expect(harness.upstream.requests.isEmpty)
     }
+
+    @Test func clientConnectionCloseIsHonoured() async throws {
+        let harness = try await ProxyTestHarness.start()
+        let output = try await curl(["-i", "-H", "Connection: close"] + Self.status
+                                    + ["\(harness.base)/one", "\(harness.base)/two"])
+        try await harness.shutdown()
+        #expect(output.lowercased().contains("\r\nconnection: close\r\n"))
+        // The second request needed a new connection.
+        #expect(output.hasSuffix("\n200 1\n"))
+        #expect(harness.upstream.requests.count == 2)
+    }
+
+    @Test func headKeepsFramingWithoutBody() async throws {
+        let harness = try await ProxyTestHarness.start()
+        let output = try await curl(["-I"] + Self.status + ["\(harness.base)/", "\(harness.base)/next"])
+        try await harness.shutdown()
+        #expect(output.hasPrefix("HTTP/1.1 200 OK\r\n"))
+        #expect(output.lowercased().contains("content-length: "))
+        #expect(output.hasSuffix("\n200 0\n"))
+        #expect(harness.upstream.requests.map(\.method) == [.HEAD, .HEAD])
+    }
 }
