@@ -20,12 +20,43 @@ public enum HostBinding {
     }
 
     /// Decides for one request on a connection whose TLS layer selected `selectedSite`.
+    ///
+    /// `hostHeaders` are all `Host` values: more than one is a 400 (RFC 9112 §3.2),
+    /// since the upstream might honour a different one than we checked. An
+    /// absolute-form target (`GET http://b.example/`) names a host too, which an
+    /// RFC-following upstream prefers over `Host`; both names must pass.
+    public static func decide(hostHeaders: [String], uri: String, version: HTTPVersion, selectedSite: String,
+                              sites: [ProxySiteSettings]) -> Decision {
+        guard hostHeaders.count <= 1 else { return .badRequest }
+        var names: [String] = []
+        if let host = hostHeaders.first {
+            guard let name = hostName(fromHostHeader: host) else { return .badRequest }
+            names.append(name)
+        } else if !(version.major == 1 && version.minor == 0) {
+            return .badRequest
+        }
+        if let schemeEnd = uri.range(of: "://"), !uri.hasPrefix("/") {
+            let authority = uri[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+            guard !authority.contains("@"), let name = hostName(fromHostHeader: String(authority)) else {
+                return .badRequest
+            }
+            names.append(name)
+        }
+        for name in names {
+            let decision = decide(name: name, selectedSite: selectedSite, sites: sites)
+            if decision != .forward { return decision }
+        }
+        return .forward
+    }
+
+    /// Convenience for a single optional `Host` value and an origin-form target.
     public static func decide(host: String?, version: HTTPVersion, selectedSite: String,
                               sites: [ProxySiteSettings]) -> Decision {
-        guard let host else {
-            return version.major == 1 && version.minor == 0 ? .forward : .badRequest
-        }
-        guard let name = hostName(fromHostHeader: host) else { return .badRequest }
+        decide(hostHeaders: host.map { [$0] } ?? [], uri: "/", version: version, selectedSite: selectedSite,
+               sites: sites)
+    }
+
+    private static func decide(name: String, selectedSite: String, sites: [ProxySiteSettings]) -> Decision {
         // The selected site wins if it claims the name, even if another one does too.
         if let selected = sites.first(where: { $0.name == selectedSite }),
            selected.serverNames.contains(where: { serverName($0, matches: name) }) {
@@ -57,7 +88,7 @@ public enum HostBinding {
             text = text[..<colon]
         }
         if text.hasSuffix(".") { text = text.dropLast() }
-        guard !text.isEmpty, !text.contains(where: { $0 == " " || $0 == "/" || $0 == "@" }) else { return nil }
+        guard !text.isEmpty, !text.contains(where: { " /@,\t".contains($0) }) else { return nil }
         return text.lowercased()
     }
 

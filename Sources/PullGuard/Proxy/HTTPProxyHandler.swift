@@ -143,7 +143,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
             perform(.closeDownstream)
             return
         }
-        let decision = HostBinding.decide(host: head.headers.first(name: "host"), version: head.version,
+        let decision = HostBinding.decide(hostHeaders: head.headers["host"], uri: head.uri, version: head.version,
                                           selectedSite: tls.siteName, sites: settings.sites)
         switch decision {
         case .forward:

@@ -46,3 +46,25 @@ import Testing
         #expect(decide("[::1") == .badRequest)
     }
 }
+
+@Suite struct HTTPHostBindingSmugglingTests {
+    let sites = [
+        ProxySiteSettings(name: "a", serverNames: ["a.example"], upstream: .init(host: "127.0.0.1", port: 1)),
+        ProxySiteSettings(name: "b", serverNames: ["b.example"], upstream: .init(host: "127.0.0.1", port: 2)),
+    ]
+
+    func decide(_ hosts: [String], uri: String = "/") -> HostBinding.Decision {
+        HostBinding.decide(hostHeaders: hosts, uri: uri, version: .http1_1, selectedSite: "a", sites: sites)
+    }
+
+    @Test func twoHostHeadersAreBadRequest() {
+        #expect(decide(["a.example", "b.example"]) == .badRequest)
+        #expect(decide(["a.example,b.example"]) == .badRequest)
+    }
+
+    @Test func absoluteFormAuthorityIsBoundToo() {
+        #expect(decide(["a.example"], uri: "http://b.example/x") == .misdirected(otherSite: "b"))
+        #expect(decide(["a.example"], uri: "http://A.example:443/x?y") == .forward)
+        #expect(decide(["a.example"], uri: "http://u@b.example/") == .badRequest)
+    }
+}
