@@ -1,0 +1,111 @@
+import NIOHTTP1
+
+/// Which site a request's `Host` names, checked against the site TLS selected.
+///
+/// SNI picks the certificate and the client-auth policy; the `Host` header picks
+/// what the application serves. If they disagree about a *configured* site, a
+/// client verified for site A could reach site B on A's connection (connection
+/// reuse across names, or plain forgery), so such requests get 421 Misdirected
+/// Request (RFC 9110 §15.5.20), as nginx does with `ssl_verify_client` per server.
+/// A Host that no site claims goes to the SNI-selected site, like nginx's default
+/// server.
+public enum HostBinding {
+    public enum Decision: Sendable, Equatable {
+        /// Forward to the site TLS selected.
+        case forward
+        /// The Host belongs to another configured site (its name is given): answer 421.
+        case misdirected(otherSite: String)
+        /// HTTP/1.1 without a Host, or an unparsable Host: answer 400.
+        case badRequest
+    }
+
+    /// Decides for one request on a connection whose TLS layer selected `selectedSite`.
+    ///
+    /// `hostHeaders` are all `Host` values: more than one is a 400 (RFC 9112 §3.2),
+    /// since the upstream might honour a different one than we checked. An
+    /// absolute-form target (`GET http://b.example/`) names a host too, which an
+    /// RFC-following upstream prefers over `Host`; both names must pass.
+    public static func decide(hostHeaders: [String], uri: String, version: HTTPVersion, selectedSite: String,
+                              sites: [ProxySiteSettings]) -> Decision {
+        guard hostHeaders.count <= 1 else { return .badRequest }
+        var names: [String] = []
+        if let host = hostHeaders.first {
+            guard let name = hostName(fromHostHeader: host) else { return .badRequest }
+            names.append(name)
+        } else if !(version.major == 1 && version.minor == 0) {
+            return .badRequest
+        }
+        if let schemeEnd = uri.range(of: "://"), !uri.hasPrefix("/") {
+            let authority = uri[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+            guard !authority.contains("@"), let name = hostName(fromHostHeader: String(authority)) else {
+                return .badRequest
+            }
+            names.append(name)
+        }
+        for name in names {
+            let decision = decide(name: name, selectedSite: selectedSite, sites: sites)
+            if decision != .forward { return decision }
+        }
+        return .forward
+    }
+
+    /// Convenience for a single optional `Host` value and an origin-form target.
+    public static func decide(host: String?, version: HTTPVersion, selectedSite: String,
+                              sites: [ProxySiteSettings]) -> Decision {
+        decide(hostHeaders: host.map { [$0] } ?? [], uri: "/", version: version, selectedSite: selectedSite,
+               sites: sites)
+    }
+
+    private static func decide(name: String, selectedSite: String, sites: [ProxySiteSettings]) -> Decision {
+        // The selected site wins if it claims the name, even if another one does too.
+        if let selected = sites.first(where: { $0.name == selectedSite }),
+           selected.serverNames.contains(where: { serverName($0, matches: name) }) {
+            return .forward
+        }
+        if let other = sites.first(where: { site in
+            site.name != selectedSite && site.serverNames.contains(where: { serverName($0, matches: name) })
+        }) {
+            return .misdirected(otherSite: other.name)
+        }
+        return .forward
+    }
+
+    /// The host part of a `Host` header, lower-cased, without port or IPv6 brackets;
+    /// nil when it is empty or malformed.
+    public static func hostName(fromHostHeader value: String) -> String? {
+        var text = Substring(value.trimmingASCIISpaces())
+        guard !text.isEmpty else { return nil }
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            let after = text[text.index(after: close)...]
+            guard after.isEmpty || (after.hasPrefix(":") && after.dropFirst().allSatisfy(\.isASCIIDigit)) else {
+                return nil
+            }
+            text = text[text.index(after: text.startIndex)..<close]
+        } else if let colon = text.firstIndex(of: ":") {
+            let port = text[text.index(after: colon)...]
+            guard port.allSatisfy(\.isASCIIDigit) else { return nil }
+            text = text[..<colon]
+        }
+        if text.hasSuffix(".") { text = text.dropLast() }
+        guard !text.isEmpty, !text.contains(where: { " /@,\t".contains($0) }) else { return nil }
+        return text.lowercased()
+    }
+
+    /// `*.example.com` matches exactly one extra label (`a.example.com`, not
+    /// `example.com` nor `a.b.example.com`); other names match exactly, ignoring case.
+    public static func serverName(_ pattern: String, matches host: String) -> Bool {
+        let pattern = pattern.lowercased()
+        if pattern.hasPrefix("*.") {
+            let suffix = pattern.dropFirst(1)  // ".example.com"
+            guard host.hasSuffix(suffix) else { return false }
+            let label = host.dropLast(suffix.count)
+            return !label.isEmpty && !label.contains(".")
+        }
+        return pattern == host
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}

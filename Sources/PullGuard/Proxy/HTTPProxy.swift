@@ -1,0 +1,66 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// The proxy as the server sees it: one shared, immutable value per listener
+/// configuration that sets up each accepted connection's HTTP side.
+///
+/// Overview (life of a request): the TLS handler fires `TLSConnectionEstablished`;
+/// `HTTPProxyHandler` remembers the site and verdict; each request head is checked
+/// by `HostBinding`, rewritten by `HeaderPolicy`, and streamed to a connection
+/// leased from this event loop's `UpstreamPool`; the response streams back.
+/// Per-connection decisions live in `ProxyConnectionStateMachine`, pool decisions
+/// in `UpstreamPoolStateMachine`.
+public final class HTTPProxy: Sendable {
+    let settings: ProxySettings
+    let logger: Logger
+    private let pools = PoolRegistry()
+
+    public init(settings: ProxySettings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Adds the HTTP/1.1 server codec and the proxy handler after the TLS handler. Called on the channel's event loop.
+    ///
+    /// NIO's `configureHTTPServerPipeline` is used rather than adding the encoder
+    /// and decoder by hand: only it pairs the decoder with the encoder so that
+    /// responses to HEAD carry no body, and it adds pipelining (one request at a
+    /// time), response-header validation (no CR/LF) and 400-on-malformed-request.
+    public func configure(_ pipeline: ChannelPipeline.SynchronousOperations, channel: Channel) throws {
+        channel.eventLoop.assertInEventLoop()
+        try pipeline.configureHTTPServerPipeline(
+            position: .last, withPipeliningAssistance: true, withServerUpgrade: nil, withErrorHandling: true)
+        let handler = HTTPProxyHandler(
+            settings: settings, pool: pool(for: channel.eventLoop),
+            clientIP: channel.remoteAddress?.ipAddress, logger: logger)
+        try pipeline.addHandler(handler)
+    }
+
+    /// This loop's pool, created on first use. Must be called on `eventLoop`.
+    func pool(for eventLoop: EventLoop) -> UpstreamPool {
+        eventLoop.assertInEventLoop()
+        return pools.pool(for: eventLoop) {
+            UpstreamPool(eventLoop: eventLoop, maxIdlePerUpstream: settings.maxIdleUpstreamConnectionsPerLoop,
+                         connectTimeout: settings.timeouts.upstreamConnect)
+        }
+    }
+}
+
+/// The per-loop pools, keyed by the loop's identity. The lock only guards the
+/// dictionary; each pool is loop-bound and only touched on its own loop.
+private final class PoolRegistry: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pools: [ObjectIdentifier: NIOLoopBound<UpstreamPool>] = [:]
+
+    func pool(for eventLoop: EventLoop, make: () -> UpstreamPool) -> UpstreamPool {
+        lock.lock()
+        defer { lock.unlock() }
+        let key = ObjectIdentifier(eventLoop)
+        if let existing = pools[key] { return existing.value }
+        let pool = make()
+        pools[key] = NIOLoopBound(pool, eventLoop: eventLoop)
+        return pool
+    }
+}

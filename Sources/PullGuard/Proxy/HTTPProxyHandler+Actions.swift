@@ -1,0 +1,136 @@
+import NIOCore
+import NIOHTTP1
+
+extension HTTPProxyHandler {
+    /// Carries out one state-machine action. `part` is the request part the
+    /// action is about, for the request-part actions.
+    func perform(_ action: ProxyConnectionStateMachine.Action, part: HTTPClientRequestPart? = nil) {
+        guard let context else { return }
+        switch action {
+        case .none, .dropRequestPart:
+            break
+        case .startExchange:
+            idleTimer?.cancel()
+            idleTimer = nil
+        case .armIdleTimer:
+            armIdleTimer()
+        case .closeDownstream:
+            abandonUpstream()
+            context.close(promise: nil)
+        case .bufferRequestPart:
+            if let part { buffered.append(part) }
+        case .writeRequestPart:
+            if let part { upstream?.write(part) }
+            if case .end = part {
+                upstream?.flush()
+                armResponseTimer()
+            }
+        case .sendBufferedRequest:
+            guard let upstream, let head = upstreamHead else { return }
+            upstream.write(.head(head))
+            var requestSent = false
+            for part in buffered {
+                upstream.write(part)
+                if case .end = part { requestSent = true }
+            }
+            buffered.removeAll()
+            upstream.flush()
+            if requestSent { armResponseTimer() }
+            upstream.read()
+            resumeClientReadsIfPossible()
+        case .abandonUpstream:
+            abandonUpstream()
+        case .respondWithFailure(let failure, let after):
+            respond(failure, then: after)
+        case .writeResponseHead, .writeResponsePart:
+            break  // written by the caller, which holds the response part
+        case .writeResponseEnd(let disposal, let after):
+            responseTimer?.cancel()
+            let end = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+            if let upstream {
+                self.upstream = nil
+                pool.release(upstream, reusable: disposal == .release && upstreamKeepAlive)
+            }
+            finish(after, after: end)
+        case .completeExchange(let after):
+            finish(after, after: context.eventLoop.makeSucceededVoidFuture())
+        }
+    }
+
+    /// Answers a request with a one-line text/plain body and logs it once.
+    func respond(_ failure: ProxyFailure, then after: ProxyConnectionStateMachine.After) {
+        guard let context else { return }
+        responseTimer?.cancel()
+        abandonUpstream()
+        buffered.removeAll()
+        let upstreamAddress = site?.upstream ?? UpstreamAddress(host: "unknown", port: 0)
+        let message = failure.message(upstream: upstreamAddress)
+        switch failure {
+        case .misdirected, .badHost: break  // logged where decided
+        default: logger.error("\(message.dropLast())")
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        headers.add(name: "Content-Length", value: "\(message.utf8.count)")
+        if after == .close { headers.add(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(version: requestVersion, status: failure.status, headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: message)))),
+                      promise: nil)
+        let end = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if after != .drainRequest { finish(after, after: end) }
+        resumeClientReadsIfPossible()
+    }
+
+    /// Ends an exchange: wait for the next request, or close once `written` is out.
+    func finish(_ after: ProxyConnectionStateMachine.After, after written: EventLoopFuture<Void>) {
+        guard let context else { return }
+        upstreamHead = nil
+        switch after {
+        case .keepAlive:
+            armIdleTimer()
+            resumeClientReadsIfPossible()
+        case .drainRequest:
+            resumeClientReadsIfPossible()
+        case .close:
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    /// Drops the upstream connection of an unfinished exchange: it cannot be reused.
+    func abandonUpstream() {
+        responseTimer?.cancel()
+        responseTimer = nil
+        guard let upstream else { return }
+        self.upstream = nil
+        pool.release(upstream, reusable: false)
+    }
+
+    func armIdleTimer() {
+        guard let context else { return }
+        idleTimer?.cancel()
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: settings.timeouts.downstreamIdle) { [self] in
+            idleTimer = nil
+            perform(machine.idleTimedOut())
+        }
+    }
+
+    /// The 504 clock starts once the whole request is sent, like nginx's
+    /// `proxy_read_timeout`: a slow upload must not count against the upstream.
+    func armResponseTimer() {
+        guard let context else { return }
+        responseTimer?.cancel()
+        let limit = settings.timeouts.upstreamResponse
+        responseTimer = context.eventLoop.assumeIsolated().scheduleTask(in: limit) { [self] in
+            responseTimer = nil
+            perform(machine.upstreamFailed(.responseTimedOut(limit)))
+        }
+    }
+
+    func cancelTimers() {
+        idleTimer?.cancel()
+        idleTimer = nil
+        responseTimer?.cancel()
+        responseTimer = nil
+    }
+}

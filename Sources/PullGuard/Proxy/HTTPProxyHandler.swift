@@ -1,0 +1,180 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// The downstream side of the proxy: the last handler of a client connection,
+/// after NIO's HTTP/1.1 server codec.
+///
+/// It performs what `ProxyConnectionStateMachine` decides. Backpressure both ways:
+/// client reads are held while the upstream is connecting or not writable, and
+/// the upstream (autoRead off) is read only while the client is writable. At most
+/// one read's worth of request parts is buffered, while the upstream connects.
+final class HTTPProxyHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let settings: ProxySettings
+    let pool: UpstreamPool
+    let clientIP: String?
+    var logger: Logger
+
+    var machine = ProxyConnectionStateMachine()
+    var context: ChannelHandlerContext?
+    /// Set by `TLSConnectionEstablished`.
+    var tls: TLSConnectionEstablished?
+    var site: ProxySiteSettings?
+
+    /// The request in flight, already rewritten for the upstream.
+    var upstreamHead: HTTPRequestHead?
+    var requestVersion: HTTPVersion = .http1_1
+    /// Request parts that arrived while the upstream was connecting.
+    var buffered: [HTTPClientRequestPart] = []
+    var upstream: UpstreamConnection?
+    /// The upstream's response allows reusing its connection.
+    var upstreamKeepAlive = false
+
+    /// A client read was held back for backpressure.
+    var clientReadPending = false
+    /// An upstream read was held back because the client was not writable.
+    var upstreamReadPending = false
+
+    var idleTimer: Scheduled<Void>?
+    var responseTimer: Scheduled<Void>?
+
+    init(settings: ProxySettings, pool: UpstreamPool, clientIP: String?, logger: Logger) {
+        self.settings = settings
+        self.pool = pool
+        self.clientIP = clientIP
+        self.logger = logger
+        self.logger[metadataKey: "client"] = "\(clientIP ?? "unknown")"
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancelTimers()
+        self.context = nil
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let established = event as? TLSConnectionEstablished {
+            tls = established
+            site = settings.sites.first { $0.name == established.siteName }
+            logger[metadataKey: "site"] = "\(established.siteName)"
+            if let site { logger[metadataKey: "upstream"] = "\(site.upstream)" }
+            perform(machine.handshakeCompleted())
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            requestVersion = head.version
+            let action = machine.requestHead(keepAlive: head.isKeepAlive)
+            if case .closeDownstream = action {
+                logger.warning("request before the TLS handshake was reported; closing")
+            }
+            perform(action)
+            if case .startExchange = action { startExchange(head) }
+        case .body(let bytes):
+            perform(machine.requestBodyPart(), part: .body(.byteBuffer(bytes)))
+        case .end(let trailers):
+            perform(machine.requestEnd(), part: .end(trailers))
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        upstream?.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, upstreamReadPending {
+            upstreamReadPending = false
+            upstream?.read()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        perform(machine.downstreamClosed())
+        cancelTimers()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // Decoder errors were answered with 400 by HTTPServerProtocolErrorHandler.
+        logger.debug("client connection error: \(error)")
+        perform(machine.downstreamClosed())
+        context.close(promise: nil)
+    }
+
+    /// Client reads wait while the upstream cannot take more request bytes.
+    func read(context: ChannelHandlerContext) {
+        if holdsClientReads {
+            clientReadPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    var holdsClientReads: Bool {
+        guard case .exchange(let exchange) = machine.state else { return false }
+        switch exchange.upstream {
+        case .connecting: return true
+        case .connected: return !(upstream?.isWritable ?? true)
+        case .gone: return false
+        }
+    }
+
+    func resumeClientReadsIfPossible() {
+        guard clientReadPending, !holdsClientReads, let context else { return }
+        clientReadPending = false
+        context.read()
+    }
+
+    private func startExchange(_ head: HTTPRequestHead) {
+        guard let tls, let site else {
+            // The TLS layer selected a site the proxy does not know: fail closed.
+            logger.error("no proxy settings for the TLS-selected site; closing")
+            perform(.closeDownstream)
+            return
+        }
+        let decision = HostBinding.decide(hostHeaders: head.headers["host"], uri: head.uri, version: head.version,
+                                          selectedSite: tls.siteName, sites: settings.sites)
+        switch decision {
+        case .forward:
+            break
+        case .misdirected(let other):
+            logger.notice("Host names site \(other), not this connection's; 421", metadata: ["uri": "\(head.uri)"])
+            perform(machine.reject(.misdirected(otherSite: other)))
+            return
+        case .badRequest:
+            logger.notice("missing or invalid Host; 400", metadata: ["uri": "\(head.uri)"])
+            perform(machine.reject(.badHost))
+            return
+        }
+        var forwarded = head
+        forwarded.version = .http1_1
+        forwarded.headers = HeaderPolicy.upstreamRequestHeaders(
+            from: head.headers,
+            context: .init(clientIP: clientIP, verification: tls.verification, names: settings.headers))
+        upstreamHead = forwarded
+        buffered.removeAll()
+        upstreamKeepAlive = false
+        let upstreamAddress = site.upstream
+        pool.lease(upstreamAddress) { [self] result in
+            switch result {
+            case .success(let connection):
+                self.upstream = connection
+                connection.delegate = self
+                perform(machine.upstreamConnected())
+            case .failure(let failure):
+                perform(machine.upstreamFailed(failure))
+            }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+/// The life of one downstream (client) connection in the proxy, as a value.
+///
+/// `HTTPProxyHandler` feeds it every event (TLS established, request parts,
+/// upstream connected or failed, response parts, timers, close) and performs the
+/// action it returns. One exchange at a time: `HTTPServerPipelineHandler` holds
+/// pipelined requests back until the previous response ended.
+///
+/// Invariants: a response head reaches the client at most once per request; the
+/// connection is closed whenever the two HTTP framings could disagree (upstream
+/// died mid-response, response ended before the request body, malformed input);
+/// nothing is forwarded before the TLS layer said who the client is (fail closed).
+struct ProxyConnectionStateMachine {
+    enum State {
+        /// Connected, but `TLSConnectionEstablished` has not arrived: any request closes.
+        case awaitingHandshake
+        /// Between requests; the idle timer runs.
+        case idle
+        /// One request is in progress.
+        case exchange(Exchange)
+        /// Closing or closed: events are ignored.
+        case closed
+    }
+
+    /// Progress of the request in flight.
+    struct Exchange {
+        enum Upstream: Equatable {
+            /// Leasing or connecting; request parts wait in a small buffer (at
+            /// most one read's worth, because reads stop meanwhile).
+            case connecting
+            /// Request parts go straight to the upstream.
+            case connected
+            /// No upstream (failed, rejected locally, or done); request parts are dropped.
+            case gone
+        }
+        enum Response: Equatable {
+            case awaitingHead
+            case streaming
+            /// Fully sent, by the upstream or by the proxy itself.
+            case complete
+        }
+        var upstream: Upstream = .connecting
+        var requestComplete = false
+        var response: Response = .awaitingHead
+        /// The client allows another request on this connection.
+        var keepAlive: Bool
+    }
+
+    /// What happens to the downstream connection after a response.
+    enum After: Equatable {
+        /// Wait for the next request (arm the idle timer).
+        case keepAlive
+        /// Keep reading the rest of the request body, dropping it; the exchange
+        /// ends at the request's end.
+        case drainRequest
+        case close
+    }
+
+    enum UpstreamDisposal: Equatable {
+        /// The exchange ended cleanly: give the connection back to the pool.
+        case release
+        case close
+    }
+
+    enum Action: Equatable {
+        case none
+        case armIdleTimer
+        /// Close the client connection (and drop any upstream connection).
+        case closeDownstream
+        /// A request head was accepted: stop the idle timer, check Host, lease an upstream.
+        case startExchange
+        case bufferRequestPart
+        case writeRequestPart
+        case dropRequestPart
+        /// The upstream is connected: send the head and anything buffered.
+        case sendBufferedRequest
+        /// The downstream is gone or the request was answered already: give the connection up.
+        case abandonUpstream
+        /// Answer with the failure's status and message; drop the upstream; then `After`.
+        case respondWithFailure(ProxyFailure, then: After)
+        /// Relay the head; `closeConnection` asks for `Connection: close` on it.
+        case writeResponseHead(closeConnection: Bool)
+        case writeResponsePart
+        case writeResponseEnd(upstream: UpstreamDisposal, then: After)
+        /// A request ended after its response was already complete.
+        case completeExchange(then: After)
+    }
+
+    private(set) var state: State = .awaitingHandshake
+
+    init() {}
+
+    mutating func handshakeCompleted() -> Action {
+        guard case .awaitingHandshake = state else { return .none }
+        state = .idle
+        return .armIdleTimer
+    }
+
+    mutating func requestHead(keepAlive: Bool) -> Action {
+        guard case .idle = state else {
+            // Before the handshake event (fail closed), or a second head mid-exchange.
+            state = .closed
+            return .closeDownstream
+        }
+        state = .exchange(Exchange(keepAlive: keepAlive))
+        return .startExchange
+    }
+
+    /// The proxy answers the request itself (421, 400) instead of forwarding it.
+    mutating func reject(_ failure: ProxyFailure) -> Action {
+        fail(failure)
+    }
+
+    mutating func requestBodyPart() -> Action {
+        guard case .exchange(let exchange) = state else { return .none }
+        switch exchange.upstream {
+        case .connecting: return .bufferRequestPart
+        case .connected: return .writeRequestPart
+        case .gone: return .dropRequestPart
+        }
+    }
+
+    mutating func requestEnd() -> Action {
+        guard case .exchange(var exchange) = state else { return .none }
+        exchange.requestComplete = true
+        if exchange.response == .complete {
+            return finish(exchange.keepAlive ? .keepAlive : .close)
+        }
+        state = .exchange(exchange)
+        switch exchange.upstream {
+        case .connecting: return .bufferRequestPart
+        case .connected: return .writeRequestPart
+        case .gone: return .dropRequestPart
+        }
+    }
+
+    mutating func upstreamConnected() -> Action {
+        guard case .exchange(var exchange) = state, exchange.upstream == .connecting else { return .abandonUpstream }
+        exchange.upstream = .connected
+        state = .exchange(exchange)
+        return .sendBufferedRequest
+    }
+
+    /// Connect failure, response timeout, or the upstream closed/failed.
+    mutating func upstreamFailed(_ failure: ProxyFailure) -> Action {
+        guard case .exchange(let exchange) = state else { return .none }
+        switch exchange.response {
+        case .awaitingHead:
+            return fail(failure)
+        case .streaming:
+            // Part of a response is out; the client can only learn of the failure by the close.
+            state = .closed
+            return .closeDownstream
+        case .complete:
+            return .none
+        }
+    }
+
+    /// `closeDelimited`: the response has no length and the client cannot take
+    /// chunked (HTTP/1.0), so its end is the connection's close.
+    mutating func responseHead(closeDelimited: Bool) -> Action {
+        guard case .exchange(var exchange) = state, exchange.response == .awaitingHead else { return .none }
+        exchange.response = .streaming
+        if closeDelimited { exchange.keepAlive = false }
+        state = .exchange(exchange)
+        return .writeResponseHead(closeConnection: !exchange.keepAlive)
+    }
+
+    mutating func responseBodyPart() -> Action {
+        guard case .exchange(let exchange) = state, exchange.response == .streaming else { return .none }
+        return .writeResponsePart
+    }
+
+    /// `upstreamKeepAlive`: the upstream's response allows reusing its connection.
+    mutating func responseEnd(upstreamKeepAlive: Bool) -> Action {
+        guard case .exchange(let exchange) = state, exchange.response == .streaming else { return .none }
+        guard exchange.requestComplete else {
+            // The upstream answered before reading the whole body: neither side's
+            // framing can be trusted to line up with the next request.
+            state = .closed
+            return .writeResponseEnd(upstream: .close, then: .close)
+        }
+        let after: After = exchange.keepAlive ? .keepAlive : .close
+        state = after == .keepAlive ? .idle : .closed
+        return .writeResponseEnd(upstream: upstreamKeepAlive ? .release : .close, then: after)
+    }
+
+    mutating func idleTimedOut() -> Action {
+        guard case .idle = state else { return .none }
+        state = .closed
+        return .closeDownstream
+    }
+
+    /// The client connection closed or errored.
+    mutating func downstreamClosed() -> Action {
+        defer { state = .closed }
+        if case .exchange(let exchange) = state, exchange.upstream != .gone { return .abandonUpstream }
+        return .none
+    }
+
+    private mutating func fail(_ failure: ProxyFailure) -> Action {
+        guard case .exchange(var exchange) = state else { return .none }
+        exchange.upstream = .gone
+        exchange.response = .complete
+        if exchange.requestComplete {
+            let after: After = exchange.keepAlive ? .keepAlive : .close
+            state = after == .keepAlive ? .idle : .closed
+            return .respondWithFailure(failure, then: after)
+        }
+        if failure.drainsRequest && exchange.keepAlive {
+            state = .exchange(exchange)
+            return .respondWithFailure(failure, then: .drainRequest)
+        }
+        state = .closed
+        return .respondWithFailure(failure, then: .close)
+    }
+
+    private mutating func finish(_ after: After) -> Action {
+        state = after == .keepAlive ? .idle : .closed
+        return .completeExchange(then: after)
+    }
+}

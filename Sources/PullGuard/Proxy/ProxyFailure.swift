@@ -1,0 +1,92 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why the proxy answered a request itself instead of relaying the upstream's response.
+enum ProxyFailure: Error, Equatable {
+    /// The upstream refused the TCP connection (nothing listens there).
+    case connectRefused
+    /// Connecting did not finish within `ProxyTimeouts.upstreamConnect`.
+    case connectTimedOut(TimeAmount)
+    /// Any other connect error, described.
+    case connectFailed(String)
+    /// The response head did not arrive within `ProxyTimeouts.upstreamResponse`.
+    case responseTimedOut(TimeAmount)
+    /// The upstream closed or failed before sending a response head.
+    case closedBeforeResponse
+    /// The Host names another configured site (the name is given).
+    case misdirected(otherSite: String)
+    /// HTTP/1.1 without Host, or a Host we cannot parse.
+    case badHost
+
+    var status: HTTPResponseStatus {
+        switch self {
+        case .connectRefused, .connectTimedOut, .connectFailed, .closedBeforeResponse: return .badGateway
+        case .responseTimedOut: return .gatewayTimeout
+        case .misdirected: return .misdirectedRequest
+        case .badHost: return .badRequest
+        }
+    }
+
+    /// Whether the rest of the request body is read and dropped so the connection
+    /// can serve the next request. Only for refusals decided from the head alone;
+    /// after an upstream failure or a malformed head the connection is closed.
+    var drainsRequest: Bool {
+        if case .misdirected = self { return true }
+        return false
+    }
+
+    /// The one-line `text/plain` body, which also serves as the log message.
+    func message(upstream: UpstreamAddress) -> String {
+        let prefix = "\(status.code) \(status.reasonPhrase)"
+        switch self {
+        case .connectRefused:
+            return "\(prefix): upstream \(upstream) refused the connection\n"
+        case .connectTimedOut(let limit):
+            return "\(prefix): upstream \(upstream) did not accept a connection within \(limit.humanReadable)\n"
+        case .connectFailed(let reason):
+            return "\(prefix): upstream \(upstream) could not be reached (\(reason))\n"
+        case .responseTimedOut(let limit):
+            return "\(prefix): upstream \(upstream) did not answer within \(limit.humanReadable)\n"
+        case .closedBeforeResponse:
+            return "\(prefix): upstream \(upstream) closed the connection without a response\n"
+        case .misdirected:
+            return "\(prefix): this connection is not for the requested host\n"
+        case .badHost:
+            return "\(prefix): missing or invalid Host header\n"
+        }
+    }
+
+    /// Maps a `ClientBootstrap.connect` error.
+    init(connectError error: Error, connectTimeout: TimeAmount) {
+        if let error = error as? ChannelError, case .connectTimeout = error {
+            self = .connectTimedOut(connectTimeout)
+        } else if let error = error as? NIOConnectionError {
+            let refused = error.connectionErrors.contains { ($0.error as? IOError)?.errnoCode == ECONNREFUSED }
+            if refused {
+                self = .connectRefused
+            } else if error.connectionErrors.isEmpty, let dns = error.dnsAError ?? error.dnsAAAAError {
+                self = .connectFailed("\(dns)")
+            } else {
+                self = .connectFailed(error.connectionErrors.first.map { "\($0.error)" } ?? "\(error)")
+            }
+        } else if let error = error as? IOError, error.errnoCode == ECONNREFUSED {
+            self = .connectRefused
+        } else {
+            self = .connectFailed("\(error)")
+        }
+    }
+}
+
+extension TimeAmount {
+    /// `60s`, `250ms`: whole seconds when exact, milliseconds otherwise.
+    var humanReadable: String {
+        let ms = nanoseconds / 1_000_000
+        return ms % 1000 == 0 ? "\(ms / 1000)s" : "\(ms)ms"
+    }
+}

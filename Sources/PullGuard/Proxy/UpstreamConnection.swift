@@ -1,0 +1,84 @@
+import NIOCore
+import NIOHTTP1
+
+/// Receives what a leased upstream connection delivers. Called on the event loop
+/// shared by the downstream and the upstream channel, so no hops are needed.
+protocol UpstreamConnectionDelegate: AnyObject {
+    func upstreamResponsePart(_ part: HTTPClientResponsePart)
+    func upstreamReadComplete()
+    func upstreamWritabilityChanged(isWritable: Bool)
+    /// The connection closed or failed; it is gone from the pool already.
+    func upstreamClosed(error: Error?)
+}
+
+/// One keep-alive connection to an upstream: the last handler of its pipeline
+/// (after `HTTPRequestEncoder` and the response decoder) and the handle the
+/// proxy writes through.
+///
+/// The channel runs with `autoRead` off: the owner calls ``read()`` only when
+/// the client can take more, which is the upstream-to-client backpressure.
+/// While parked in the pool a read stays outstanding so an upstream close is
+/// noticed at once rather than on the next request.
+final class UpstreamConnection: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    let id: UpstreamPoolStateMachine.ConnectionID
+    let upstream: UpstreamAddress
+    /// Set while leased; nil while parked.
+    weak var delegate: UpstreamConnectionDelegate?
+    /// Told when the channel closes, so parked connections leave the pool.
+    weak var pool: UpstreamPool?
+    private var context: ChannelHandlerContext?
+
+    init(id: UpstreamPoolStateMachine.ConnectionID, upstream: UpstreamAddress) {
+        self.id = id
+        self.upstream = upstream
+    }
+
+    var isActive: Bool { context?.channel.isActive ?? false }
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    func write(_ part: HTTPClientRequestPart) {
+        context?.write(wrapOutboundOut(part), promise: nil)
+    }
+
+    func flush() { context?.flush() }
+    func read() { context?.read() }
+    func close() { context?.close(promise: nil) }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        guard let delegate else {
+            // Bytes on a parked connection belong to no request: the connection is unusable.
+            context.close(promise: nil)
+            return
+        }
+        delegate.upstreamResponsePart(part)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        delegate?.upstreamReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        delegate?.upstreamWritabilityChanged(isWritable: context.channel.isWritable)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        pool?.connectionClosed(self)
+        let delegate = self.delegate
+        self.delegate = nil
+        delegate?.upstreamClosed(error: nil)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        let delegate = self.delegate
+        self.delegate = nil
+        delegate?.upstreamClosed(error: error)
+        context.close(promise: nil)
+    }
+}

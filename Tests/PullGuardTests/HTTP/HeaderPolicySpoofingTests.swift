@@ -1,0 +1,49 @@
+import NIOHTTP1
+import Testing
+@testable import PullGuard
+
+@Suite struct HTTPHeaderPolicySpoofingTests {
+    let names = IdentityHeaderNames()
+
+    @Test(arguments: ["X-Client-Verify", "x-client-verify", "X_CLIENT_VERIFY", "x_Client-verify",
+                      "X-Client-Cert-Subject", "x_client_cert_fingerprint", "Client-Cert", "client_cert_chain"])
+    func identityHeaderVariantsAreRemoved(name: String) {
+        var headers = HTTPHeaders([(name, "SUCCESS"), ("Accept", "*/*")])
+        HeaderPolicy.removeSpoofable(from: &headers, names: names, verification: TestCertificates.success())
+        #expect(headers.map(\.name) == ["Accept"])
+    }
+
+    @Test func configuredNamesAreReserved() {
+        var custom = IdentityHeaderNames()
+        custom.verify = "SSL-Client-Verify"
+        var headers = HTTPHeaders([("ssl_client_verify", "SUCCESS"), ("X-Client-Verify", "kept: not configured")])
+        HeaderPolicy.removeSpoofable(from: &headers, names: custom, verification: .none)
+        #expect(headers.map(\.name) == ["X-Client-Verify"])
+    }
+
+    @Test func edgeClientIPKeptOnlyForCloudflare() {
+        let incoming = HTTPHeaders([("CF-Connecting-IP", "198.51.100.7"), ("true_client_ip", "198.51.100.8")])
+        var fromCloudflare = incoming
+        HeaderPolicy.removeSpoofable(from: &fromCloudflare, names: names, verification: TestCertificates.cloudflare)
+        #expect(fromCloudflare.count == 2)
+
+        for outcome in [TestCertificates.success(), .none,
+                        .failed(VerificationFailure(kind: .policy(.notAllowListed), reason: "not allowed",
+                                                    errorName: "policy:allow_list", depth: 0, certificate: nil,
+                                                    presentedLeaf: nil))] {
+            var other = incoming
+            HeaderPolicy.removeSpoofable(from: &other, names: names, verification: outcome)
+            #expect(other.isEmpty)
+        }
+    }
+
+    @Test func spoofedValuesAreReplacedByTheRealVerdict() {
+        let incoming = HTTPHeaders([("Host", "a.example"), ("x_client_verify", "SUCCESS"),
+                                    ("X-Client-Cert-Subject", "CN=admin")])
+        let out = HeaderPolicy.upstreamRequestHeaders(
+            from: incoming, context: .init(clientIP: "192.0.2.1", verification: .none, names: names))
+        #expect(out[canonicalForm: "x-client-verify"] == ["NONE"])
+        #expect(!out.contains(name: "x-client-cert-subject"))
+        #expect(!out.contains(name: "x_client_verify"))
+    }
+}

@@ -1,0 +1,70 @@
+import NIOHTTP1
+import Testing
+@testable import PullGuard
+
+@Suite struct HTTPHostBindingTests {
+    let sites = [
+        ProxySiteSettings(name: "a", serverNames: ["a.example", "*.a.example"], upstream: .init(host: "127.0.0.1", port: 1)),
+        ProxySiteSettings(name: "b", serverNames: ["b.example"], upstream: .init(host: "127.0.0.1", port: 2)),
+    ]
+
+    func decide(_ host: String?, site: String = "a", version: HTTPVersion = .http1_1) -> HostBinding.Decision {
+        HostBinding.decide(host: host, version: version, selectedSite: site, sites: sites)
+    }
+
+    @Test func ownNamesForward() {
+        #expect(decide("a.example") == .forward)
+        #expect(decide("A.Example:8443") == .forward)
+        #expect(decide("www.a.example") == .forward)
+        #expect(decide("a.example.") == .forward)
+    }
+
+    @Test func otherSitesNameIsMisdirected() {
+        #expect(decide("b.example") == .misdirected(otherSite: "b"))
+        #expect(decide("B.EXAMPLE:443") == .misdirected(otherSite: "b"))
+        #expect(decide("a.example", site: "b") == .misdirected(otherSite: "a"))
+    }
+
+    @Test func unknownHostGoesToSelectedSite() {
+        #expect(decide("127.0.0.1:8443") == .forward)
+        #expect(decide("[::1]:8443") == .forward)
+        #expect(decide("unrelated.example") == .forward)
+    }
+
+    @Test func wildcardMatchesExactlyOneLabel() {
+        #expect(HostBinding.serverName("*.a.example", matches: "x.a.example"))
+        #expect(!HostBinding.serverName("*.a.example", matches: "a.example"))
+        #expect(!HostBinding.serverName("*.a.example", matches: "x.y.a.example"))
+        #expect(!HostBinding.serverName("*.a.example", matches: ".a.example"))
+    }
+
+    @Test func missingOrBrokenHost() {
+        #expect(decide(nil) == .badRequest)
+        #expect(decide(nil, version: .http1_0) == .forward)
+        #expect(decide("") == .badRequest)
+        #expect(decide("a.example:80x") == .badRequest)
+        #expect(decide("[::1") == .badRequest)
+    }
+}
+
+@Suite struct HTTPHostBindingSmugglingTests {
+    let sites = [
+        ProxySiteSettings(name: "a", serverNames: ["a.example"], upstream: .init(host: "127.0.0.1", port: 1)),
+        ProxySiteSettings(name: "b", serverNames: ["b.example"], upstream: .init(host: "127.0.0.1", port: 2)),
+    ]
+
+    func decide(_ hosts: [String], uri: String = "/") -> HostBinding.Decision {
+        HostBinding.decide(hostHeaders: hosts, uri: uri, version: .http1_1, selectedSite: "a", sites: sites)
+    }
+
+    @Test func twoHostHeadersAreBadRequest() {
+        #expect(decide(["a.example", "b.example"]) == .badRequest)
+        #expect(decide(["a.example,b.example"]) == .badRequest)
+    }
+
+    @Test func absoluteFormAuthorityIsBoundToo() {
+        #expect(decide(["a.example"], uri: "http://b.example/x") == .misdirected(otherSite: "b"))
+        #expect(decide(["a.example"], uri: "http://A.example:443/x?y") == .forward)
+        #expect(decide(["a.example"], uri: "http://u@b.example/") == .badRequest)
+    }
+}

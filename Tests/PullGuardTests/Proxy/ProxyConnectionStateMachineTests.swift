@@ -1,0 +1,138 @@
+import Testing
+@testable import PullGuard
+
+@Suite struct ProxyConnectionStateMachineTests {
+    func ready() -> ProxyConnectionStateMachine {
+        var machine = ProxyConnectionStateMachine()
+        let r1 = machine.handshakeCompleted()
+        #expect(r1 == .armIdleTimer)
+        return machine
+    }
+
+    @Test func requestBeforeHandshakeClosed() {
+        var machine = ProxyConnectionStateMachine()
+        let r2 = machine.requestHead(keepAlive: true)
+        #expect(r2 == .closeDownstream)
+        let r3 = machine.requestEnd()
+        #expect(r3 == .none)
+    }
+
+    @Test func keepAliveExchange() {
+        var machine = ready()
+        let r4 = machine.requestHead(keepAlive: true)
+        #expect(r4 == .startExchange)
+        let r5 = machine.requestEnd()
+        #expect(r5 == .bufferRequestPart)
+        let r6 = machine.upstreamConnected()
+        #expect(r6 == .sendBufferedRequest)
+        let r7 = machine.responseHead(closeDelimited: false)
+        #expect(r7 == .writeResponseHead(closeConnection: false))
+        let r8 = machine.responseBodyPart()
+        #expect(r8 == .writeResponsePart)
+        let r9 = machine.responseEnd(upstreamKeepAlive: true)
+        #expect(r9 == .writeResponseEnd(upstream: .release, then: .keepAlive))
+        let r10 = machine.requestHead(keepAlive: false)
+        #expect(r10 == .startExchange)
+    }
+
+    @Test func bodyStreamsOnceConnected() {
+        var machine = ready()
+        _ = machine.requestHead(keepAlive: true)
+        let r11 = machine.requestBodyPart()
+        #expect(r11 == .bufferRequestPart)
+        _ = machine.upstreamConnected()
+        let r12 = machine.requestBodyPart()
+        #expect(r12 == .writeRequestPart)
+        let r13 = machine.requestEnd()
+        #expect(r13 == .writeRequestPart)
+    }
+
+    @Test func clientCloseHonoured() {
+        var machine = ready()
+        _ = machine.requestHead(keepAlive: false)
+        _ = machine.requestEnd()
+        _ = machine.upstreamConnected()
+        let r14 = machine.responseHead(closeDelimited: false)
+        #expect(r14 == .writeResponseHead(closeConnection: true))
+        let r15 = machine.responseEnd(upstreamKeepAlive: true)
+        #expect(r15 == .writeResponseEnd(upstream: .release, then: .close))
+    }
+
+    @Test func connectFailureAfterRequestEndKeepsConnection() {
+        var machine = ready()
+        _ = machine.requestHead(keepAlive: true)
+        _ = machine.requestEnd()
+        let r16 = machine.upstreamFailed(.connectRefused)
+        #expect(r16 == .respondWithFailure(.connectRefused, then: .keepAlive))
+        let r17 = machine.requestHead(keepAlive: true)
+        #expect(r17 == .startExchange)
+    }
+
+    @Test func failureDuringBodyCloses() {
+        var machine = ready()
+        _ = machine.requestHead(keepAlive: true)
+        _ = machine.upstreamConnected()
+        _ = machine.requestBodyPart()
+        let timeout = ProxyFailure.responseTimedOut(.seconds(1))
+        let r18 = machine.upstreamFailed(timeout)
+        #expect(r18 == .respondWithFailure(timeout, then: .close))
+    }
+
+    @Test func upstreamDeathMidResponseClosesClient() {
+        var machine = ready()
+        _ = machine.requestHead(keepAlive: true)
+        _ = machine.requestEnd()
+        _ = machine.upstreamConnected()
+        _ = machine.responseHead(closeDelimited: false)
+        let r19 = machine.upstreamFailed(.closedBeforeResponse)
+        #expect(r19 == .closeDownstream)
+    }
+
+    @Test func earlyResponseClosesBothSides() {
+        var machine = ready()
+        _ = machine.requestHead(keepAlive: true)
+        _ = machine.upstreamConnected()
+        _ = machine.responseHead(closeDelimited: false)
+        let r20 = machine.responseEnd(upstreamKeepAlive: true)
+        #expect(r20 == .writeResponseEnd(upstream: .close, then: .close))
+    }
+
+    @Test func misdirectedDrainsThenKeepsAlive() {
+        var machine = ready()
+        _ = machine.requestHead(keepAlive: true)
+        let failure = ProxyFailure.misdirected(otherSite: "b")
+        let r21 = machine.reject(failure)
+        #expect(r21 == .respondWithFailure(failure, then: .drainRequest))
+        let r22 = machine.requestBodyPart()
+        #expect(r22 == .dropRequestPart)
+        let r23 = machine.requestEnd()
+        #expect(r23 == .completeExchange(then: .keepAlive))
+    }
+
+    @Test func badHostCloses() {
+        var machine = ready()
+        _ = machine.requestHead(keepAlive: true)
+        let r24 = machine.reject(.badHost)
+        #expect(r24 == .respondWithFailure(.badHost, then: .close))
+    }
+
+    @Test func idleTimeoutOnlyWhenIdle() {
+        var machine = ready()
+        _ = machine.requestHead(keepAlive: true)
+        let r25 = machine.idleTimedOut()
+        #expect(r25 == .none)
+        _ = machine.requestEnd()
+        _ = machine.upstreamFailed(.connectRefused)
+        let r26 = machine.idleTimedOut()
+        #expect(r26 == .closeDownstream)
+    }
+
+    @Test func downstreamCloseAbandonsUpstream() {
+        var machine = ready()
+        _ = machine.requestHead(keepAlive: true)
+        let r27 = machine.downstreamClosed()
+        #expect(r27 == .abandonUpstream)
+        let r28 = machine.upstreamConnected()
+        #expect(r28 == .abandonUpstream)
+    }
+}
