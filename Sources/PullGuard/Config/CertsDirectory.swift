@@ -11,10 +11,10 @@ enum CertsDirectory {
     /// The folders to look in, most specific first.
     static func candidates(configured: String?, baseDirectory: URL, environment: ConfigEnvironment) -> [URL] {
         if let configured {
-            return [URL(fileURLWithPath: configured, relativeTo: baseDirectory).standardizedFileURL]
+            return [URL(fileURLWithPath: ConfigPath.resolve(configured, against: baseDirectory))]
         }
         if let fromEnvironment = environment.variables["PULLGUARD_CERTS_DIR"], !fromEnvironment.isEmpty {
-            return [URL(fileURLWithPath: fromEnvironment, relativeTo: environment.currentDirectory).standardizedFileURL]
+            return [URL(fileURLWithPath: ConfigPath.resolve(fromEnvironment, against: environment.currentDirectory))]
         }
         var folders = [environment.currentDirectory.appendingPathComponent("certs")]
         if let executable = environment.executableURL {

@@ -8,7 +8,7 @@ import Foundation
 public enum ConfigLoader {
     /// Loads a YAML config file; relative paths inside it resolve against its folder.
     public static func load(file: String, environment: ConfigEnvironment = .current) throws -> PullGuardSettings {
-        let url = URL(fileURLWithPath: file, relativeTo: environment.currentDirectory).standardizedFileURL
+        let url = URL(fileURLWithPath: ConfigPath.resolve(file, against: environment.currentDirectory))
         let bytes: [UInt8]
         switch PEMFile.read(url.path) {
         case .success(let read): bytes = read

@@ -21,9 +21,10 @@ extension ConfigValidator {
             report(document.verifyDepth.keyPath, "\(depth) is out of range 0...\(Self.maximumVerifyDepth)")
             depth = 1
         }
+        let trust = trustSources(document.trust)
         let crls = (document.crl.value ?? []).compactMap { load($0, as: .crl) }
         return ClientAuthSettings(
-            trust: trustSources(document.trust),
+            trust: trust,
             crls: crls,
             policy: ClientAuthPolicy(
                 mode: mode, verifyDepth: depth, partialChain: document.partialChain.value ?? false,

@@ -45,7 +45,7 @@ struct ConfigValidator {
 
     /// The absolute path a configured path refers to.
     func resolve(_ path: String) -> String {
-        URL(fileURLWithPath: path, relativeTo: baseDirectory).standardizedFileURL.path
+        ConfigPath.resolve(path, against: baseDirectory)
     }
 
     /// Reads one configured file as `kind`, reporting failures at the field's key path.
