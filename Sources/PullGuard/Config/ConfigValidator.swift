@@ -82,7 +82,10 @@ struct ConfigValidator {
         let headers = identityHeaders(document.headers)
         let timeouts = proxyTimeouts(document.timeouts)
         let sites = self.sites(document.sites)
-        let defaultSite = defaultSiteName(document.defaultSite, sites: sites.map(\.tls.name))
+        // Checked against every declared name, so a site with some other problem
+        // does not also make a correct default_site look wrong.
+        let declaredNames = (document.sites.value ?? []).compactMap(\.name.value)
+        let defaultSite = defaultSiteName(document.defaultSite, sites: declaredNames)
 
         guard problems.isEmpty else { return nil }
         return PullGuardSettings(
