@@ -1,0 +1,133 @@
+import Foundation
+import Yams
+
+/// The YAML schema: which keys exist at each level, and their types.
+///
+/// This is the only place that knows key spellings; anything it accepts is
+/// checked for meaning by `ConfigValidator`.
+extension ConfigDocument {
+    static let topLevelKeys = [
+        "listen", "workers", "log_level", "unknown_sni", "default_site", "certs_dir",
+        "headers", "timeouts", "sites",
+    ]
+    static let headerKeys = ["verify", "subject", "issuer", "serial", "fingerprint", "not_after", "rfc9440"]
+    static let timeoutKeys = ["upstream_connect", "upstream_response", "client_idle"]
+    static let siteKeys = ["name", "server_names", "certificates", "upstream", "client_auth"]
+    static let certificateKeys = ["cert", "key"]
+    static let clientAuthKeys = ["mode", "trust", "crl", "verify_depth", "partial_chain", "allow"]
+    static let allowKeys = ["subjects", "common_names", "dns_names", "uris", "fingerprints", "spki_sha256"]
+
+    /// Reads YAML text into a document, appending schema problems (syntax, unknown
+    /// keys, wrong types) to `problems`. Returns nil only when nothing could be read.
+    static func read(yaml: String, baseDirectory: URL, problems: inout [ConfigProblem]) -> ConfigDocument? {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            problems.append(ConfigProblem(keyPath: "", message: "not valid YAML: \(error)"))
+            return nil
+        }
+        guard let root else {
+            problems.append(ConfigProblem(keyPath: "", message: "the configuration is empty"))
+            return nil
+        }
+        var reader = YAMLNodeReader()
+        let document = read(root: root, baseDirectory: baseDirectory, reader: &reader)
+        problems += reader.problems
+        return document
+    }
+
+    private static func read(root: Node, baseDirectory: URL, reader: inout YAMLNodeReader) -> ConfigDocument? {
+        guard let top = reader.mapping(root, at: "", allowed: topLevelKeys) else { return nil }
+        let headers = reader.mapping(top["headers"], at: "headers", allowed: headerKeys)
+            ?? YAMLMapping(keyPath: "headers", values: [:])
+        let timeouts = reader.mapping(top["timeouts"], at: "timeouts", allowed: timeoutKeys)
+            ?? YAMLMapping(keyPath: "timeouts", values: [:])
+        return ConfigDocument(
+            baseDirectory: baseDirectory,
+            listen: reader.strings(top["listen"], at: "listen", singleAllowed: true),
+            workers: reader.int(top["workers"], at: "workers"),
+            logLevel: reader.string(top["log_level"], at: "log_level"),
+            unknownSNI: reader.string(top["unknown_sni"], at: "unknown_sni"),
+            defaultSite: reader.string(top["default_site"], at: "default_site"),
+            certsDir: reader.string(top["certs_dir"], at: "certs_dir"),
+            headers: HeadersDocument(
+                verify: reader.string(headers["verify"], at: headers.path("verify")),
+                subject: reader.string(headers["subject"], at: headers.path("subject")),
+                issuer: reader.string(headers["issuer"], at: headers.path("issuer")),
+                serial: reader.string(headers["serial"], at: headers.path("serial")),
+                fingerprint: reader.string(headers["fingerprint"], at: headers.path("fingerprint")),
+                notAfter: reader.string(headers["not_after"], at: headers.path("not_after")),
+                rfc9440: reader.bool(headers["rfc9440"], at: headers.path("rfc9440"))
+            ),
+            timeouts: TimeoutsDocument(
+                upstreamConnect: reader.string(timeouts["upstream_connect"], at: timeouts.path("upstream_connect")),
+                upstreamResponse: reader.string(timeouts["upstream_response"], at: timeouts.path("upstream_response")),
+                clientIdle: reader.string(timeouts["client_idle"], at: timeouts.path("client_idle"))
+            ),
+            sites: readSites(top["sites"], reader: &reader)
+        )
+    }
+
+    private static func readSites(_ node: Node?, reader: inout YAMLNodeReader) -> ConfigField<[SiteDocument]> {
+        guard let elements = reader.sequence(node, at: "sites") else {
+            return ConfigField(keyPath: "sites", alreadyReported: reader.isGiven(node))
+        }
+        let sites = elements.compactMap { element, path -> SiteDocument? in
+            guard let site = reader.mapping(element, at: path, allowed: siteKeys) else { return nil }
+            return readSite(site, reader: &reader)
+        }
+        return ConfigField(keyPath: "sites", value: sites)
+    }
+
+    private static func readSite(_ site: YAMLMapping, reader: inout YAMLNodeReader) -> SiteDocument {
+        var certificates = ConfigField<[CertificatePairDocument]>(keyPath: site.path("certificates"))
+        if let elements = reader.sequence(site["certificates"], at: certificates.keyPath) {
+            certificates.value = elements.compactMap { element, path in
+                guard let pair = reader.mapping(element, at: path, allowed: certificateKeys) else { return nil }
+                return CertificatePairDocument(
+                    cert: reader.string(pair["cert"], at: pair.path("cert")),
+                    key: reader.string(pair["key"], at: pair.path("key"))
+                )
+            }
+        } else if reader.isGiven(site["certificates"]) {
+            certificates.alreadyReported = true
+        }
+        var clientAuth = ConfigField<ClientAuthDocument>(keyPath: site.path("client_auth"))
+        if reader.isGiven(site["client_auth"]) {
+            if let auth = reader.mapping(site["client_auth"], at: clientAuth.keyPath, allowed: clientAuthKeys) {
+                clientAuth.value = readClientAuth(auth, reader: &reader)
+            } else {
+                clientAuth.alreadyReported = true
+            }
+        }
+        return SiteDocument(
+            keyPath: site.keyPath,
+            name: reader.string(site["name"], at: site.path("name")),
+            serverNames: reader.strings(site["server_names"], at: site.path("server_names"), singleAllowed: true),
+            certificates: certificates,
+            upstream: reader.string(site["upstream"], at: site.path("upstream")),
+            clientAuth: clientAuth
+        )
+    }
+
+    private static func readClientAuth(_ auth: YAMLMapping, reader: inout YAMLNodeReader) -> ClientAuthDocument {
+        let allow = reader.mapping(auth["allow"], at: auth.path("allow"), allowed: allowKeys)
+            ?? YAMLMapping(keyPath: auth.path("allow"), values: [:])
+        return ClientAuthDocument(
+            mode: reader.string(auth["mode"], at: auth.path("mode")),
+            trust: reader.strings(auth["trust"], at: auth.path("trust"), singleAllowed: true),
+            crl: reader.strings(auth["crl"], at: auth.path("crl"), singleAllowed: true),
+            verifyDepth: reader.int(auth["verify_depth"], at: auth.path("verify_depth")),
+            partialChain: reader.bool(auth["partial_chain"], at: auth.path("partial_chain")),
+            allow: AllowListDocument(
+                subjects: reader.strings(allow["subjects"], at: allow.path("subjects")),
+                commonNames: reader.strings(allow["common_names"], at: allow.path("common_names")),
+                dnsNames: reader.strings(allow["dns_names"], at: allow.path("dns_names")),
+                uris: reader.strings(allow["uris"], at: allow.path("uris")),
+                fingerprints: reader.strings(allow["fingerprints"], at: allow.path("fingerprints")),
+                spkiSHA256: reader.strings(allow["spki_sha256"], at: allow.path("spki_sha256"))
+            )
+        )
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+
+/// The configuration schema as plain data: what the user wrote, not yet checked.
+///
+/// Both the YAML file and the single-site CLI flags become a `ConfigDocument`;
+/// `ConfigValidator` then checks it and maps it into `PullGuardSettings`. Having
+/// exactly one validator is what makes a bad `--cert` read the same as a bad
+/// `sites[0].certificates[0].cert`.
+struct ConfigDocument {
+    /// Relative paths resolve against this: the config file's folder, or the
+    /// current directory for CLI flags.
+    var baseDirectory: URL
+    var listen: ConfigField<[ConfigField<String>]>
+    var workers: ConfigField<Int>
+    var logLevel: ConfigField<String>
+    var unknownSNI: ConfigField<String>
+    var defaultSite: ConfigField<String>
+    var certsDir: ConfigField<String>
+    var headers: HeadersDocument
+    var timeouts: TimeoutsDocument
+    var sites: ConfigField<[SiteDocument]>
+}
+
+/// `headers:`: names of the identity headers sent upstream.
+struct HeadersDocument {
+    var verify: ConfigField<String>
+    var subject: ConfigField<String>
+    var issuer: ConfigField<String>
+    var serial: ConfigField<String>
+    var fingerprint: ConfigField<String>
+    var notAfter: ConfigField<String>
+    var rfc9440: ConfigField<Bool>
+}
+
+/// `timeouts:`: durations as written (`500ms`, `5s`, `2m`), parsed by the validator.
+struct TimeoutsDocument {
+    var upstreamConnect: ConfigField<String>
+    var upstreamResponse: ConfigField<String>
+    var clientIdle: ConfigField<String>
+}
+
+/// One entry of `sites:`.
+struct SiteDocument {
+    var keyPath: String
+    var name: ConfigField<String>
+    var serverNames: ConfigField<[ConfigField<String>]>
+    var certificates: ConfigField<[CertificatePairDocument]>
+    var upstream: ConfigField<String>
+    var clientAuth: ConfigField<ClientAuthDocument>
+}
+
+/// One `certificates:` entry: a chain file and its key file.
+struct CertificatePairDocument {
+    var cert: ConfigField<String>
+    var key: ConfigField<String>
+}
+
+/// `client_auth:` of one site.
+struct ClientAuthDocument {
+    var mode: ConfigField<String>
+    var trust: ConfigField<[ConfigField<String>]>
+    var crl: ConfigField<[ConfigField<String>]>
+    var verifyDepth: ConfigField<Int>
+    var partialChain: ConfigField<Bool>
+    var allow: AllowListDocument
+}
+
+/// `client_auth.allow:`, the optional allow-list.
+struct AllowListDocument {
+    var subjects: ConfigField<[ConfigField<String>]>
+    var commonNames: ConfigField<[ConfigField<String>]>
+    var dnsNames: ConfigField<[ConfigField<String>]>
+    var uris: ConfigField<[ConfigField<String>]>
+    var fingerprints: ConfigField<[ConfigField<String>]>
+    var spkiSHA256: ConfigField<[ConfigField<String>]>
+}

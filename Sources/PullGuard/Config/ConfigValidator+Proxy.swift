@@ -1,0 +1,49 @@
+import NIOCore
+
+/// `headers:` and `timeouts:`, the proxy-wide settings.
+extension ConfigValidator {
+    mutating func identityHeaders(_ document: HeadersDocument) -> IdentityHeaderNames {
+        var names = IdentityHeaderNames()
+        var seen: [String: String] = [:]
+        let fields: [(ConfigField<String>, WritableKeyPath<IdentityHeaderNames, String>)] = [
+            (document.verify, \.verify), (document.subject, \.subject), (document.issuer, \.issuer),
+            (document.serial, \.serial), (document.fingerprint, \.fingerprint), (document.notAfter, \.notAfter),
+        ]
+        for (field, keyPath) in fields {
+            if let name = field.value {
+                if ValueCheck.isHeaderName(name) {
+                    names[keyPath: keyPath] = name
+                } else {
+                    report(field.keyPath, "'\(name)' is not a valid HTTP header name")
+                }
+            }
+            // Two identity values under one name would let one overwrite the other upstream.
+            let effective = names[keyPath: keyPath].lowercased()
+            if let first = seen[effective] {
+                report(field.keyPath, "'\(names[keyPath: keyPath])' is already used by \(first)")
+            } else {
+                seen[effective] = field.keyPath
+            }
+        }
+        names.rfc9440 = document.rfc9440.value ?? false
+        return names
+    }
+
+    mutating func proxyTimeouts(_ document: TimeoutsDocument) -> ProxyTimeouts {
+        var timeouts = ProxyTimeouts()
+        let fields: [(ConfigField<String>, WritableKeyPath<ProxyTimeouts, TimeAmount>)] = [
+            (document.upstreamConnect, \.upstreamConnect),
+            (document.upstreamResponse, \.upstreamResponse),
+            (document.clientIdle, \.downstreamIdle),
+        ]
+        for (field, keyPath) in fields {
+            guard let text = field.value else { continue }
+            if let amount = ValueCheck.duration(text) {
+                timeouts[keyPath: keyPath] = amount
+            } else {
+                report(field.keyPath, "'\(text)' is not a duration; use a positive number with ms, s, m or h (e.g. 500ms, 5s, 2m)")
+            }
+        }
+        return timeouts
+    }
+}

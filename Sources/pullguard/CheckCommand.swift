@@ -1,0 +1,29 @@
+import ArgumentParser
+import PullGuard
+
+/// `pullguard check`: validate without serving, as `nginx -t` does.
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate a configuration (and the TLS material it names) and print a summary."
+    )
+
+    @OptionGroup var site: SiteOptions
+
+    func run() async throws {
+        let settings: PullGuardSettings
+        do {
+            settings = try site.settings()
+        } catch let error as ConfigError {
+            for problem in error.problems { print(problem) }
+            throw ExitCode.failure
+        }
+        // The TLS layer's own checks (pins, key/cert match, loadable chains) need OpenSSL, so they live there.
+        let preflight = ServerPreflight.problems(in: settings)
+        guard preflight.isEmpty else {
+            for problem in preflight { print(problem) }
+            throw ExitCode.failure
+        }
+        print(ConfigSummary.lines(for: settings).joined(separator: "\n"))
+    }
+}

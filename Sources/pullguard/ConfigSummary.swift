@@ -1,0 +1,32 @@
+import PullGuard
+
+/// The short, human summary `pullguard check` prints for a valid configuration.
+enum ConfigSummary {
+    static func lines(for settings: PullGuardSettings) -> [String] {
+        var lines = [
+            "configuration OK",
+            "listen: \(settings.listeners.map(\.description).joined(separator: ", "))",
+            "workers: \(settings.workers), log level: \(settings.logLevel.rawValue), "
+                + "unknown SNI: \(settings.tls.unknownSNI.rawValue) (default site \(settings.tls.defaultSiteName))",
+        ]
+        let upstreams = Dictionary(settings.proxy.sites.map { ($0.name, $0.upstream) }, uniquingKeysWith: { a, _ in a })
+        for site in settings.tls.sites {
+            let names = site.serverNames.isEmpty ? "any name" : site.serverNames.joined(separator: ", ")
+            let policy = site.clientAuth
+            lines.append("site \(site.name): \(names) -> \(upstreams[site.name].map(\.description) ?? "?")")
+            lines.append("  certificates: \(site.identities.map(\.certificateChain.origin).joined(separator: ", "))")
+            lines.append("  client certificates: \(policy.mode.rawValue), verify depth \(policy.verifyDepth)"
+                + (policy.partialChain ? ", partial chain" : ""))
+            let trust = site.trustSources.map { $0.pinnedSHA256 == nil ? $0.name : "\($0.name) (pinned)" }
+            lines.append("  trust: \(trust.joined(separator: ", "))")
+            if !site.crls.isEmpty { lines.append("  crl: \(site.crls.map(\.origin).joined(separator: ", "))") }
+            if !policy.allowList.isEmpty { lines.append("  allow-list: \(allowCount(policy.allowList)) entries") }
+        }
+        return lines
+    }
+
+    private static func allowCount(_ list: AllowList) -> Int {
+        list.subjects.count + list.commonNames.count + list.dnsNames.count + list.uris.count
+            + list.fingerprints.count + list.spkiSHA256.count
+    }
+}

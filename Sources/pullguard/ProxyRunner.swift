@@ -1,0 +1,39 @@
+import Foundation
+import Logging
+import PullGuard
+
+/// Starts the proxy, announces each bound listener, and waits for SIGINT/SIGTERM
+/// (or the server closing by itself) before the one orderly shutdown.
+enum ProxyRunner {
+    private enum Ending: Sendable {
+        case serverClosed
+        case shutDownBySignal
+        case signalWaitCancelled
+    }
+
+    /// `started` runs after the listeners are bound, with the server (for its actual ports).
+    static func run(settings: PullGuardSettings, logger: Logger,
+                    started: (PullGuardServer) -> Void = { _ in }) async throws {
+        let signals = ShutdownSignals()
+        let server = try await PullGuardServer.start(settings: settings, logger: logger)
+        // Tests and scripts parse this exact line to learn the port when 0 was asked for.
+        for address in server.boundAddresses { Console.note("listening on \(address)") }
+        started(server)
+        try await withThrowingTaskGroup(of: Ending.self) { group in
+            group.addTask {
+                try await server.waitUntilClosed()
+                return .serverClosed
+            }
+            group.addTask {
+                guard let number = await signals.next() else { return .signalWaitCancelled }
+                logger.notice("shutting down", metadata: ["signal": "\(ShutdownSignals.name(number))"])
+                try await server.shutdown()
+                return .shutDownBySignal
+            }
+            // After a signal, the server-closed task finishes by itself once shutdown
+            // completes; only when the server closed on its own is there a wait to cancel.
+            if try await group.next() == .serverClosed { group.cancelAll() }
+            try await group.waitForAll()
+        }
+    }
+}
