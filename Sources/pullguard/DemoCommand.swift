@@ -56,7 +56,7 @@ struct DemoCommand: AsyncParsableCommand {
         flags.listen = ["127.0.0.1:\(port)"]
         flags.upstream = "http://127.0.0.1:\(upstreamPort)"
         flags.certificates = [pki.serverCertificate.path]
-        flags.keys = [pki.serverKey.path]
+        flags.keys = [pki.serverPrivateKey.path]
         flags.clientCAs = [pki.caCertificate.path]
         flags.verifyDepth = 1
         flags.verify = "require"
@@ -71,12 +71,14 @@ struct DemoCommand: AsyncParsableCommand {
         PullGuard demo: client certificates from the demo CA are required.
 
         With the client certificate (expect HTTP 200 from the built-in upstream):
-          curl --cacert \(ca) --cert \(pki.clientCertificate.path) --key \(pki.clientKey.path) \(url)
+          curl --cacert \(ca) --cert \(pki.clientCertificate.path) --key \(pki.clientPrivateKey.path) \(url)
 
         Without it (expect the handshake to fail with a TLS alert: certificate required):
           curl --cacert \(ca) \(url)
 
         Press Ctrl-C to stop.
         """)
+        // Standard output may be a pipe or a file (make demo | tee): show the commands now.
+        fflush(stdout)
     }
 }

@@ -31,7 +31,7 @@ struct PKIInitCommand: ParsableCommand {
         do {
             let paths = try PrivatePKI(directory: PKICommand.directory(dir)).initialize(overwrite: force)
             print("CA certificate: \(paths.caCertificate.path)")
-            print("CA key:         \(paths.caKey.path)  (keep private)")
+            print("CA key:         \(paths.caPrivateKey.path)  (keep private)")
             print("Trust it with `trust: [\(paths.caCertificate.path)]` or `--client-ca \(paths.caCertificate.path)`.")
         } catch {
             throw Console.fail(error)
