@@ -79,6 +79,6 @@ struct DemoCommand: AsyncParsableCommand {
         Press Ctrl-C to stop.
         """)
         // Standard output may be a pipe or a file (make demo | tee): show the commands now.
-        fflush(stdout)
+        fflush(nil)
     }
 }
