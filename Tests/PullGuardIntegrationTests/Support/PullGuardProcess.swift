@@ -1,0 +1,79 @@
+import Foundation
+import PullGuardTestSupport
+
+/// The real `pullguard` binary, started on a free port (`--listen 127.0.0.1:0`) and
+/// stopped by its PID. Start-up is complete when it prints `pullguard: listening on ...`.
+final class PullGuardProcess {
+    let process: Process
+    let port: Int
+    private let stderrData: LockedData
+
+    /// Everything the process wrote to stderr so far (logs, refusals).
+    var log: String { stderrData.string }
+
+    static var binary: String {
+        if let explicit = ProcessInfo.processInfo.environment["PULLGUARD_BINARY"] { return explicit }
+        // The test bundle sits next to the products in .build/<triple>/debug.
+        let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [folder, folder.deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent("pullguard").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return folder.appendingPathComponent("pullguard").path
+    }
+
+    private init(process: Process, port: Int, stderrData: LockedData) {
+        self.process = process
+        self.port = port
+        self.stderrData = stderrData
+    }
+
+    /// Runs `pullguard <arguments>` and waits up to 30 s for its listening line.
+    static func start(_ arguments: [String]) throws -> PullGuardProcess {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let err = Pipe()
+        let data = LockedData()
+        err.fileHandleForReading.readabilityHandler = { data.append($0.availableData) }
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let port = listeningPort(in: data.string) {
+                return PullGuardProcess(process: process, port: port, stderrData: data)
+            }
+            if !process.isRunning { break }
+            usleep(20_000)
+        }
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        process.waitUntilExit()
+        throw StartError(log: data.string)
+    }
+
+    struct StartError: Error, CustomStringConvertible {
+        var log: String
+        var description: String { "pullguard did not start:\n\(log)" }
+    }
+
+    private static func listeningPort(in log: String) -> Int? {
+        guard let line = log.split(separator: "\n").first(where: { $0.hasPrefix("pullguard: listening on ") }),
+              let colon = line.lastIndex(of: ":") else { return nil }
+        return Int(line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+    }
+
+    /// SIGTERM to our own child, then wait for it (bounded: SIGKILL after 10 s).
+    func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit {
+        stop()
+    }
+}
