@@ -27,6 +27,10 @@ public struct TestPKI: Sendable {
     public let revokedClient: IssuedCertificate
     public let otherCA: IssuedCertificate
     public let otherCAClient: IssuedCertificate
+    /// RSA-1024 key: too weak whatever the system OpenSSL allows.
+    public let weakKeyClient: IssuedCertificate
+    /// Signed with SHA-1.
+    public let sha1Client: IssuedCertificate
     /// CRL from `root` revoking `revokedClient`.
     public let crl: String
 
@@ -59,6 +63,12 @@ public struct TestPKI: Sendable {
         serverOnly.extendedKeyUsage = [.serverAuth]
         serverAuthOnlyClient = try CertificateIssuer.issue(serverOnly, signedBy: root)
         revokedClient = try CertificateIssuer.issue(clientProfile("revoked"), signedBy: root)
+        var weak = clientProfile("weak-key")
+        weak.key = .rsa(bits: 1024)
+        weakKeyClient = try CertificateIssuer.issue(weak, signedBy: root)
+        var sha1 = clientProfile("sha1-signed")
+        sha1.digest = .sha1
+        sha1Client = try CertificateIssuer.issue(sha1, signedBy: root)
         otherCA = try CertificateIssuer.issue(CertificateProfile(commonName: "Some Other CA", isCA: true), signedBy: nil)
         otherCAClient = try CertificateIssuer.issue(clientProfile("other-ca-client"), signedBy: otherCA)
         crl = try CertificateIssuer.makeCRL(issuer: root, revokedSerialHex: [revokedClient.serialHex],
@@ -89,6 +99,8 @@ public struct TestPKI: Sendable {
             ("self-signed", Self.chain(selfSignedClient), selfSignedClient.privateKeyPEM),
             ("server-auth-only", Self.chain(serverAuthOnlyClient), serverAuthOnlyClient.privateKeyPEM),
             ("revoked", Self.chain(revokedClient), revokedClient.privateKeyPEM),
+            ("weak-key", Self.chain(weakKeyClient), weakKeyClient.privateKeyPEM),
+            ("sha1-signed", Self.chain(sha1Client), sha1Client.privateKeyPEM),
             ("other-ca", otherCA.certificatePEM, otherCA.privateKeyPEM),
             ("other-ca-client", Self.chain(otherCAClient), otherCAClient.privateKeyPEM),
         ]

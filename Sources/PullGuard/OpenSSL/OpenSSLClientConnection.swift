@@ -22,11 +22,11 @@ public final class OpenSSLClientConnection {
         _ = CPullGuardOpenSSL_BIO_set_mem_eof_return(output, -1)
         SSL_set_bio(ssl, input, output)
         SSL_set_connect_state(ssl)
+        if let session { _ = SSL_set_session(ssl, session.pointer) }
         if let serverName {
             _ = CPullGuardOpenSSL_SSL_set_tlsext_host_name(ssl, serverName)
             _ = SSL_set1_host(ssl, serverName)
         }
-        if let session { _ = SSL_set_session(ssl, session.pointer) }
         pointer = ssl
         networkToSSL = input
         sslToNetwork = output
@@ -34,6 +34,13 @@ public final class OpenSSLClientConnection {
     }
 
     deinit {
+        // Freeing an SSL without a close_notify exchange makes OpenSSL mark its session
+        // non-resumable (and that session object is shared with whoever kept it for
+        // `--mode resume`). A completed handshake ended by closing the socket is a clean
+        // end for our purposes; fatal errors have already invalidated the session.
+        if SSL_is_init_finished(pointer) == 1 {
+            SSL_set_shutdown(pointer, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN)
+        }
         SSL_free(pointer)
     }
 

@@ -16,6 +16,10 @@ public final class OpenSSLClientContext: @unchecked Sendable {
         if let groups = settings.groups, CPullGuardOpenSSL_SSL_CTX_set1_groups_list(context, groups) != 1 {
             throw OpenSSLError.drain("setting groups \(groups)")
         }
+        if let level = settings.securityLevel { SSL_CTX_set_security_level(context, Int32(level)) }
+        if let ciphers = settings.cipherList, SSL_CTX_set_cipher_list(context, ciphers) != 1 {
+            throw OpenSSLError.drain("setting ciphers \(ciphers)")
+        }
         if let identity = settings.identity {
             let chain = try X509Certificate.loadAll(pem: identity.certificateChain.pem, origin: identity.certificateChain.origin)
             let key = try PrivateKey.load(pem: identity.privateKey.pem, origin: identity.privateKey.origin)

@@ -187,6 +187,16 @@ final class OpenSSLConnection {
         return failure
     }
 
+    /// Marks the connection as cleanly ended so `SSL_free` keeps its session in the cache.
+    ///
+    /// OpenSSL drops a session from the cache when its connection is freed without a
+    /// close_notify exchange. Many clients (and load generators) just close the TCP
+    /// connection after a complete exchange; like nginx, a connection whose handshake
+    /// completed and that saw no record error keeps its session resumable.
+    func keepSessionResumable() {
+        SSL_set_shutdown(pointer, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN)
+    }
+
     /// Queues a close_notify alert.
     func shutdown() {
         OpenSSLError.clearQueue()
@@ -226,9 +236,10 @@ final class OpenSSLConnection {
                 kind: .chain(code: code), reason: String(cString: X509_verify_cert_error_string(Int(code))),
                 errorName: VerifyErrorNames.name(of: code), depth: 0, certificate: leaf, presentedLeaf: leaf))
         }
+        // On a server, the peer chain OpenSSL keeps excludes the client's own certificate.
         var chain = [leaf]
         if let stack = SSL_get_peer_cert_chain(pointer) {
-            for index in 1..<max(1, CPullGuardOpenSSL_sk_X509_num(stack)) {
+            for index in 0..<CPullGuardOpenSSL_sk_X509_num(stack) {
                 if let cert = CPullGuardOpenSSL_sk_X509_value(stack, index) { chain.append(X509Certificate(borrowing: cert).facts) }
             }
         }

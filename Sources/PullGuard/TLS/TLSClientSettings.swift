@@ -16,9 +16,15 @@ public struct TLSClientSettings: Sendable {
     /// ECDHE groups, OpenSSL syntax (`X25519:P-256`); nil keeps OpenSSL's defaults.
     public var groups: String?
     public var alpn: [String]
+    /// OpenSSL security level for the client's own checks; nil keeps the system default.
+    /// Tests lower it to present deliberately weak certificates.
+    public var securityLevel: Int?
+    /// TLS 1.2 cipher list, OpenSSL syntax; nil keeps OpenSSL's defaults.
+    public var cipherList: String?
 
     public init(identity: ServerIdentitySource? = nil, trustRoots: PEMSource? = nil, verifyServer: Bool = true,
-                version: Version? = nil, groups: String? = nil, alpn: [String] = ["http/1.1"]) {
+                version: Version? = nil, groups: String? = nil, alpn: [String] = ["http/1.1"], cipherList: String? = nil) {
+        self.cipherList = cipherList
         self.identity = identity
         self.trustRoots = trustRoots
         self.verifyServer = verifyServer

@@ -67,6 +67,8 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .abandonedHandshake:
             metrics.increment(.handshakeAbandoned)
             logger.debug("client closed the connection during the TLS handshake", metadata: ["client": "\(clientAddress)"])
+        case .endedCleanly:
+            connection?.keepSessionResumable()
         case .failPendingAndForward:
             break
         }

@@ -134,13 +134,20 @@ struct TLSServerStateMachine {
     enum InactiveAction: Equatable {
         /// The socket went away mid-handshake: a client that gave up, not a refusal.
         case abandonedHandshake
-        /// Fail buffered writes and pass the event on.
+        /// The connection ended after a good handshake without a record error:
+        /// keep its session resumable, fail buffered writes, pass the event on.
+        case endedCleanly
+        /// Already closed (refused, or a record error): fail buffered writes, pass the event on.
         case failPendingAndForward
     }
 
     mutating func channelInactive() -> InactiveAction {
-        let wasHandshaking = state == .handshaking
+        let previous = state
         state = .closed
-        return wasHandshaking ? .abandonedHandshake : .failPendingAndForward
+        switch previous {
+        case .handshaking: return .abandonedHandshake
+        case .established, .closing: return .endedCleanly
+        case .closed: return .failPendingAndForward
+        }
     }
 }

@@ -33,10 +33,17 @@ final class InMemoryHandshake {
         var clientCompleted: Bool
         var channelOpen: Bool
         var metrics: [PullGuardMetrics.Counter: Int]
+        /// The session the client may resume with next time.
+        var session: OpenSSLClientSession?
     }
 
     static func run(contexts: ServerContextSet, client settings: TLSClientSettings, serverName: String? = "localhost",
                     send request: String = "GET / HTTP/1.1\r\n\r\n") throws -> Result {
+        try run(contexts: contexts, clientContext: OpenSSLClientContext(settings: settings), serverName: serverName, send: request)
+    }
+
+    static func run(contexts: ServerContextSet, clientContext: OpenSSLClientContext, serverName: String? = "localhost",
+                    session: OpenSSLClientSession? = nil, send request: String = "GET / HTTP/1.1\r\n\r\n") throws -> Result {
         let recorder = Recorder()
         let metrics = PullGuardMetrics()
         var logger = Logger(label: "test")
@@ -46,8 +53,7 @@ final class InMemoryHandshake {
         try channel.pipeline.syncOperations.addHandler(recorder)
         channel.pipeline.fireChannelActive()
 
-        let clientContext = try OpenSSLClientContext(settings: settings)
-        let client = try OpenSSLClientConnection(context: clientContext, serverName: serverName)
+        let client = try OpenSSLClientConnection(context: clientContext, serverName: serverName, session: session)
         var alert: String?
         var completed = false
         var sentRequest = false
@@ -75,6 +81,7 @@ final class InMemoryHandshake {
         let open = channel.isActive
         _ = try? channel.finish()
         return Result(established: recorder.established, serverReceived: recorder.received, clientAlert: alert,
-                      clientCompleted: completed, channelOpen: open, metrics: metrics.snapshot())
+                      clientCompleted: completed, channelOpen: open, metrics: metrics.snapshot(),
+                      session: client.session())
     }
 }

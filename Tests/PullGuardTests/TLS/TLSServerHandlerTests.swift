@@ -148,4 +148,67 @@ import PullGuardTestSupport
         let result = try InMemoryHandshake.run(contexts: contexts([site()]), client: settings, serverName: "nowhere.test")
         #expect(result.established?.siteName == "a")
     }
+
+    @Test func trustedIntermediateIsAnAnchorOnlyWithPartialChain() throws {
+        let strict = site(trust: [pki.intermediate])
+        let refused = try InMemoryHandshake.run(contexts: contexts([strict]), client: client(pki.clientViaIntermediate))
+        #expect(refused.clientAlert == "unknown_ca")
+        let partial = site(policy: ClientAuthPolicy(partialChain: true), trust: [pki.intermediate])
+        let admitted = try InMemoryHandshake.run(contexts: contexts([partial]), client: client(pki.clientViaIntermediate))
+        #expect(admitted.established?.verification.headerValue == "SUCCESS")
+    }
+
+    @Test func weakRSAKeyIsRefused() throws {
+        var weak = client(pki.weakKeyClient, version: .tls12)
+        weak.securityLevel = 0
+        let result = try InMemoryHandshake.run(contexts: contexts([site()]), client: weak)
+        #expect(result.established == nil)
+        #expect(result.clientAlert == "bad_certificate")
+    }
+
+    @Test func sha1SignedClientIsRefused() throws {
+        var sha1 = client(pki.sha1Client)
+        sha1.securityLevel = 0
+        let result = try InMemoryHandshake.run(contexts: contexts([site()]), client: sha1)
+        #expect(result.established == nil)
+        #expect(result.clientAlert == "bad_certificate")
+    }
+
+    @Test func rsaAndECDSACertificatesSideBySide() throws {
+        var both = site()
+        both.identities = [ServerIdentitySource(pki.server, label: "ecdsa"), ServerIdentitySource(pki.serverRSA, label: "rsa")]
+        let set = try contexts([both])
+        var rsaOnly = client(pki.client, version: .tls12)
+        rsaOnly.cipherList = "ECDHE-RSA-AES128-GCM-SHA256"
+        let rsa = try InMemoryHandshake.run(contexts: set, client: rsaOnly)
+        #expect(rsa.established?.cipher == "ECDHE-RSA-AES128-GCM-SHA256")
+        var ecdsaOnly = client(pki.client, version: .tls12)
+        ecdsaOnly.cipherList = "ECDHE-ECDSA-AES128-GCM-SHA256"
+        let ecdsa = try InMemoryHandshake.run(contexts: set, client: ecdsaOnly)
+        #expect(ecdsa.established?.cipher == "ECDHE-ECDSA-AES128-GCM-SHA256")
+    }
+
+    @Test func twoCertificatesOfTheSameKeyTypeAreAStartupError() throws {
+        var twice = site()
+        twice.identities = [ServerIdentitySource(pki.server, label: "one"), ServerIdentitySource(pki.otherSiteServer, label: "two")]
+        #expect(throws: ServerIdentityError.self) { try contexts([twice]) }
+    }
+
+    @Test(arguments: [TLSClientSettings.Version.tls12, .tls13])
+    func resumedSessionKeepsTheVerifiedIdentity(version: TLSClientSettings.Version) throws {
+        let set = try contexts([site()])
+        let clientContext = try OpenSSLClientContext(settings: client(pki.clientViaIntermediate, intermediates: [pki.intermediate], version: version))
+        let first = try InMemoryHandshake.run(contexts: set, clientContext: clientContext)
+        #expect(first.established?.resumed == false)
+        let session = try #require(first.session)
+        let second = try InMemoryHandshake.run(contexts: set, clientContext: clientContext, session: session)
+        #expect(second.established?.resumed == true)
+        #expect(second.established?.verification.headerValue == "SUCCESS")
+        if case .success(let identity)? = second.established?.verification {
+            #expect(identity.trustSource == "test-ca.pem")
+            #expect(identity.chain.map(\.commonNames) == [["client-via-intermediate"], ["PullGuard Test Intermediate"]])
+        } else {
+            Issue.record("resumed connection lost its identity")
+        }
+    }
 }

@@ -64,7 +64,10 @@ import Testing
         #expect(machine.channelInactive() == .abandonedHandshake)
         var established = TLSServerStateMachine()
         _ = established.handshakeStepped(.complete)
-        #expect(established.channelInactive() == .failPendingAndForward)
+        #expect(established.channelInactive() == .endedCleanly)
+        var refused = TLSServerStateMachine()
+        _ = refused.handshakeStepped(.failed)
+        #expect(refused.channelInactive() == .failPendingAndForward)
     }
 
     @Test func lateHandshakeResultsAreIgnored() {

@@ -1,0 +1,23 @@
+internal import CNGHTTP2
+
+/// The one file that imports nghttp2. The HTTP/2 milestone puts its session owner
+/// here (one `nghttp2_session` per connection, callbacks that only record events,
+/// acting after `nghttp2_session_mem_recv` returns); until then it proves the
+/// library links and reports which version is loaded.
+public enum NGHTTP2Library {
+    /// The version of the libnghttp2 loaded at run time, e.g. `1.52.0`.
+    public static var runtimeVersion: String {
+        guard let info = nghttp2_version(0), let text = info.pointee.version_str else { return "" }
+        return String(cString: text)
+    }
+
+    /// The version of the headers PullGuard was compiled against.
+    public static var headerVersion: String {
+        String(cString: CPullGuardNGHTTP2_version_string())
+    }
+
+    /// The ALPN token for HTTP/2 over TLS (`h2`).
+    public static var alpnToken: String {
+        String(cString: CPullGuardNGHTTP2_proto_version_id())
+    }
+}
