@@ -22,6 +22,10 @@ public enum CertificateIssuer {
     ///   The issuer's key must belong to its certificate, which is checked so a
     ///   mixed-up CA file pair fails here rather than as an unverifiable chain later.
     public static func issue(_ profile: CertificateProfile, signedBy issuer: IssuedCertificate?) throws -> IssuedCertificate {
+        try CertificateIssuerError.translating { try issueCertificate(profile, signedBy: issuer) }
+    }
+
+    private static func issueCertificate(_ profile: CertificateProfile, signedBy issuer: IssuedCertificate?) throws -> IssuedCertificate {
         let digest = try messageDigest(profile.digest)
         let key = try CertificatePrivateKey.generate(profile.key)
         let certificate = try CertificateX509()
@@ -34,20 +38,20 @@ public enum CertificateIssuer {
             signer = (certificate, key)
         }
 
-        try certificateCall("setting the version") { X509_set_version(certificate.pointer, Int(X509_VERSION_3)) }
+        try openSSLCall("setting the version") { X509_set_version(certificate.pointer, Int(X509_VERSION_3)) }
         try CertificateSerial.set(X509_get_serialNumber(certificate.pointer), toBytes: CertificateSerial.random())
         try setSubject(of: certificate, profile)
-        try certificateCall("setting the issuer name") {
+        try openSSLCall("setting the issuer name") {
             X509_set_issuer_name(certificate.pointer, X509_get_subject_name(signer.certificate.pointer))
         }
         try CertificateTime.set(X509_getm_notBefore(certificate.pointer), to: profile.notBefore, "setting notBefore")
         try CertificateTime.set(X509_getm_notAfter(certificate.pointer), to: profile.notAfter, "setting notAfter")
-        try certificateCall("setting the public key") { X509_set_pubkey(certificate.pointer, key.pointer) }
+        try openSSLCall("setting the public key") { X509_set_pubkey(certificate.pointer, key.pointer) }
 
         try CertificateExtensions.add(to: certificate, profile: profile, subjectKey: key, signer: signer)
 
         // X509_sign returns the signature length, so any positive value is success.
-        try certificateCall("signing the certificate with \(profile.digest.rawValue)") {
+        try openSSLCall("signing the certificate with \(profile.digest.rawValue)") {
             X509_sign(certificate.pointer, signer.key.pointer, digest)
         }
         return IssuedCertificate(
@@ -61,14 +65,14 @@ public enum CertificateIssuer {
     /// `openssl x509 -serial` does (upper-case hex, no separators). Used to
     /// rebuild an `IssuedCertificate` for a CA read back from disk.
     public static func serialHex(ofCertificatePEM certificatePEM: String) throws -> String {
-        try CertificateX509(pem: certificatePEM).serialHex()
+        try CertificateIssuerError.translating { try CertificateX509(pem: certificatePEM).serialHex() }
     }
 
     /// Parses the issuer's PEM pair and checks that the key belongs to the certificate.
     static func loadSigner(_ issuer: IssuedCertificate) throws -> (certificate: CertificateX509, key: CertificatePrivateKey) {
         let certificate = try CertificateX509(pem: issuer.certificatePEM)
         let key = try CertificatePrivateKey(pem: issuer.privateKeyPEM)
-        try certificateCall("checking that the issuer's private key matches its certificate") {
+        try openSSLCall("checking that the issuer's private key matches its certificate") {
             X509_check_private_key(certificate.pointer, key.pointer)
         }
         return (certificate, key)
@@ -87,25 +91,25 @@ public enum CertificateIssuer {
         case .sha384: md = EVP_sha384()
         case .sha512: md = EVP_sha512()
         case .intrinsic, .unknown:
-            throw CertificateIssuerError(operation: "choosing a digest: \(digest.rawValue) cannot sign with ECDSA or RSA keys")
+            throw OpenSSLError(operation: "choosing a digest: \(digest.rawValue) cannot sign with ECDSA or RSA keys", queue: [])
         }
-        guard let md else { throw CertificateIssuerError.drainingQueue("loading the \(digest.rawValue) digest") }
+        guard let md else { throw OpenSSLError.drain("loading the \(digest.rawValue) digest") }
         return md
     }
 
     /// Subject: O (when given) then CN, in the usual most-significant-first order.
     private static func setSubject(of certificate: CertificateX509, _ profile: CertificateProfile) throws {
-        let name = try certificateCall("allocating the subject name") { X509_NAME_new() }
+        let name = try openSSLCall("allocating the subject name") { X509_NAME_new() }
         defer { X509_NAME_free(name) }
         var entries: [(String, String)] = []
         if let organization = profile.organization { entries.append(("O", organization)) }
         entries.append(("CN", profile.commonName))
         for (field, value) in entries {
             let bytes = Array(value.utf8)
-            try certificateCall("adding \(field)=\(value) to the subject") {
+            try openSSLCall("adding \(field)=\(value) to the subject") {
                 X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8, bytes, Int32(bytes.count), -1, 0)
             }
         }
-        try certificateCall("setting the subject name") { X509_set_subject_name(certificate.pointer, name) }
+        try openSSLCall("setting the subject name") { X509_set_subject_name(certificate.pointer, name) }
     }
 }

@@ -19,15 +19,15 @@ final class CertificatePrivateKey {
     static func generate(_ algorithm: KeyAlgorithm) throws -> CertificatePrivateKey {
         switch algorithm {
         case .ecdsaP256:
-            let key = try certificateCall("generating an EC P-256 key") {
+            let key = try openSSLCall("generating an EC P-256 key") {
                 "P-256".withCString { CPullGuardOpenSSL_EVP_EC_gen($0) }
             }
             return CertificatePrivateKey(owning: key)
         case .rsa(let bits):
             guard (1024...16384).contains(bits) else {
-                throw CertificateIssuerError(operation: "generating an RSA key: \(bits) bits is outside 1024...16384")
+                throw OpenSSLError(operation: "generating an RSA key: \(bits) bits is outside 1024...16384", queue: [])
             }
-            let key = try certificateCall("generating an RSA-\(bits) key") {
+            let key = try openSSLCall("generating an RSA-\(bits) key") {
                 CPullGuardOpenSSL_EVP_RSA_gen(UInt32(bits))
             }
             return CertificatePrivateKey(owning: key)
@@ -36,8 +36,8 @@ final class CertificatePrivateKey {
 
     /// Parses a PEM private key (PKCS#8 or traditional), unencrypted.
     convenience init(pem: String) throws {
-        let key = try CertificateBIO.reading(pem, "reading the private key PEM") { bio in
-            try certificateCall("parsing the private key PEM") { PEM_read_bio_PrivateKey(bio, nil, nil, nil) }
+        let key = try withMemoryBIO(Array(pem.utf8)) { bio in
+            try openSSLCall("parsing the private key PEM") { PEM_read_bio_PrivateKey(bio, nil, nil, nil) }
         }
         self.init(owning: key)
     }
@@ -51,10 +51,6 @@ final class CertificatePrivateKey {
     /// The key as unencrypted PKCS#8 PEM (`BEGIN PRIVATE KEY`), the format
     /// Cloudflare, nginx and our own loader all accept.
     func pkcs8PEM() throws -> String {
-        try CertificateBIO.writing("writing the private key PEM") { bio in
-            try certificateCall("writing the private key PEM") {
-                PEM_write_bio_PKCS8PrivateKey(bio, pointer, nil, nil, 0, nil, nil)
-            }
-        }
+        try pemText("writing the private key PEM") { bio in PEM_write_bio_PKCS8PrivateKey(bio, pointer, nil, nil, 0, nil, nil) }
     }
 }

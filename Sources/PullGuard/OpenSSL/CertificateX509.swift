@@ -7,13 +7,13 @@ final class CertificateX509 {
 
     /// A new, empty certificate to fill in.
     init() throws {
-        pointer = try certificateCall("allocating a certificate") { X509_new() }
+        pointer = try openSSLCall("allocating a certificate") { X509_new() }
     }
 
     /// Parses the first certificate of a PEM text.
     init(pem: String) throws {
-        pointer = try CertificateBIO.reading(pem, "reading the certificate PEM") { bio in
-            try certificateCall("parsing the certificate PEM") { PEM_read_bio_X509(bio, nil, nil, nil) }
+        pointer = try withMemoryBIO(Array(pem.utf8)) { bio in
+            try openSSLCall("parsing the certificate PEM") { PEM_read_bio_X509(bio, nil, nil, nil) }
         }
     }
 
@@ -22,16 +22,14 @@ final class CertificateX509 {
     }
 
     func pem() throws -> String {
-        try CertificateBIO.writing("writing the certificate PEM") { bio in
-            try certificateCall("writing the certificate PEM") { PEM_write_bio_X509(bio, pointer) }
-        }
+        try pemText("writing the certificate PEM") { bio in PEM_write_bio_X509(bio, pointer) }
     }
 
     /// The serial as `BN_bn2hex` prints it: upper-case hex, whole bytes, no
     /// separators, which is what `openssl x509 -serial` shows and what CRLs
     /// and `X-Client-Cert-Serial` compare against.
     func serialHex() throws -> String {
-        let serial = try certificateCall("reading the serial number") { X509_get0_serialNumber(pointer) }
+        let serial = try openSSLCall("reading the serial number") { X509_get0_serialNumber(pointer) }
         return try CertificateSerial.hex(of: serial)
     }
 }
@@ -40,9 +38,9 @@ final class CertificateX509 {
 enum CertificateSerial {
     /// Upper-case hex of an ASN1_INTEGER via BN_bn2hex.
     static func hex(of integer: UnsafePointer<ASN1_INTEGER>) throws -> String {
-        let bignum = try certificateCall("converting the serial number") { ASN1_INTEGER_to_BN(integer, nil) }
+        let bignum = try openSSLCall("converting the serial number") { ASN1_INTEGER_to_BN(integer, nil) }
         defer { BN_free(bignum) }
-        let text = try certificateCall("printing the serial number") { BN_bn2hex(bignum) }
+        let text = try openSSLCall("printing the serial number") { BN_bn2hex(bignum) }
         defer { CPullGuardOpenSSL_OPENSSL_free(text) }
         return String(cString: text)
     }
@@ -53,7 +51,7 @@ enum CertificateSerial {
     static func random() throws -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: 16)
         repeat {
-            try certificateCall("drawing a random serial number") { RAND_bytes(&bytes, Int32(bytes.count)) }
+            try openSSLCall("drawing a random serial number") { RAND_bytes(&bytes, Int32(bytes.count)) }
             bytes[0] &= 0x7F
         } while bytes.allSatisfy { $0 == 0 }
         return bytes
@@ -61,11 +59,11 @@ enum CertificateSerial {
 
     /// Sets `target` (an ASN1_INTEGER owned by someone else) to the big-endian `bytes`.
     static func set(_ target: UnsafeMutablePointer<ASN1_INTEGER>, toBytes bytes: [UInt8]) throws {
-        let bignum = try certificateCall("converting the serial number") {
+        let bignum = try openSSLCall("converting the serial number") {
             BN_bin2bn(bytes, Int32(bytes.count), nil)
         }
         defer { BN_free(bignum) }
-        _ = try certificateCall("setting the serial number") { BN_to_ASN1_INTEGER(bignum, target) }
+        _ = try openSSLCall("setting the serial number") { BN_to_ASN1_INTEGER(bignum, target) }
     }
 
     private static func isASCIIHexDigit(_ byte: UInt8) -> Bool {
@@ -75,17 +73,17 @@ enum CertificateSerial {
     /// A new ASN1_INTEGER from upper- or lower-case hex; the caller frees it.
     static func integer(fromHex hex: String) throws -> UnsafeMutablePointer<ASN1_INTEGER> {
         guard !hex.isEmpty, hex.count <= 40, hex.utf8.allSatisfy(isASCIIHexDigit) else {
-            throw CertificateIssuerError(operation: "reading serial \"\(hex)\": expected 1 to 40 hex digits")
+            throw OpenSSLError(operation: "reading serial \"\(hex)\": expected 1 to 40 hex digits", queue: [])
         }
         var parsed: OpaquePointer? = nil
         ERR_clear_error()
         let digits = BN_hex2bn(&parsed, hex)
-        guard let bignum = parsed else { throw CertificateIssuerError.drainingQueue("parsing serial \(hex)") }
+        guard let bignum = parsed else { throw OpenSSLError.drain("parsing serial \(hex)") }
         defer { BN_free(bignum) }
         guard digits == Int32(hex.utf8.count) else {
-            throw CertificateIssuerError(operation: "parsing serial \(hex): only \(digits) hex digits were read")
+            throw OpenSSLError(operation: "parsing serial \(hex): only \(digits) hex digits were read", queue: [])
         }
-        return try certificateCall("converting serial \(hex)") { BN_to_ASN1_INTEGER(bignum, nil) }
+        return try openSSLCall("converting serial \(hex)") { BN_to_ASN1_INTEGER(bignum, nil) }
     }
 }
 
@@ -99,6 +97,6 @@ enum CertificateTime {
 
     /// Sets an ASN1_TIME owned by someone else.
     static func set(_ target: UnsafeMutablePointer<ASN1_TIME>, to date: Date, _ operation: String) throws {
-        _ = try certificateCall(operation) { ASN1_TIME_set(target, timeT(date)) }
+        _ = try openSSLCall(operation) { ASN1_TIME_set(target, timeT(date)) }
     }
 }
