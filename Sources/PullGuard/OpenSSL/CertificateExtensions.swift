@@ -14,8 +14,8 @@ enum CertificateExtensions {
     private static let anyExtendedKeyUsageOID = "2.5.29.37.0"
 
     static func add(
-        to certificate: CertificateX509, profile: CertificateProfile,
-        subjectKey: CertificatePrivateKey, signer: (certificate: CertificateX509, key: CertificatePrivateKey)
+        to certificate: X509Certificate, profile: CertificateProfile,
+        subjectKey: PrivateKey, signer: CertificateIssuer.Signer
     ) throws {
         var context = X509V3_CTX()
         X509V3_set_ctx(&context, signer.certificate.pointer, certificate.pointer, nil, nil, 0)
@@ -50,7 +50,7 @@ enum CertificateExtensions {
 
     /// Adds one extension written in OpenSSL's x509v3_config syntax.
     private static func addConfigured(
-        _ nid: Int32, _ value: String, to certificate: CertificateX509, _ context: inout X509V3_CTX
+        _ nid: Int32, _ value: String, to certificate: X509Certificate, _ context: inout X509V3_CTX
     ) throws {
         let name = String(cString: OBJ_nid2sn(nid))
         let ext = try openSSLCall("building \(name) \"\(value)\"") {
@@ -60,7 +60,7 @@ enum CertificateExtensions {
         try openSSLCall("adding \(name)") { X509_add_ext(certificate.pointer, ext, -1) }
     }
 
-    private static func addExtendedKeyUsage(_ usages: [ExtendedKeyUsage], to certificate: CertificateX509) throws {
+    private static func addExtendedKeyUsage(_ usages: [ExtendedKeyUsage], to certificate: X509Certificate) throws {
         // An empty SEQUENCE is invalid DER for this extension (SIZE (1..MAX));
         // "no extension at all" is spelled `extendedKeyUsage: nil`.
         guard !usages.isEmpty else {
@@ -88,7 +88,7 @@ enum CertificateExtensions {
         }
     }
 
-    private static func addSubjectAltName(dnsNames: [String], uris: [String], to certificate: CertificateX509) throws {
+    private static func addSubjectAltName(dnsNames: [String], uris: [String], to certificate: X509Certificate) throws {
         let names = try openSSLCall("allocating subjectAltName") { CPullGuardOpenSSL_sk_GENERAL_NAME_new_null() }
         defer { CPullGuardOpenSSL_GENERAL_NAMES_free(names) }
         let entries = dnsNames.map { (GEN_DNS, $0) } + uris.map { (GEN_URI, $0) }
