@@ -30,6 +30,20 @@ struct MemoryBIOPair {
         sslToNetwork = output
     }
 
+    /// A new `SSL` from `context` with a fresh pair attached, for a connection
+    /// class to own (it must `SSL_free` the pointer in its `deinit`).
+    /// `operation` names the connection in errors.
+    static func newSSL(from context: OpaquePointer, _ operation: String) throws -> (ssl: OpaquePointer, bios: MemoryBIOPair) {
+        OpenSSLError.clearQueue()
+        guard let ssl = SSL_new(context) else { throw OpenSSLError.drain(operation) }
+        do {
+            return (ssl, try MemoryBIOPair(attachingTo: ssl))
+        } catch {
+            SSL_free(ssl)
+            throw error
+        }
+    }
+
     /// Hands bytes read from the socket to OpenSSL.
     func receive(_ ciphertext: ByteBuffer) {
         ciphertext.withUnsafeReadableBytes { bytes in

@@ -11,14 +11,8 @@ public final class OpenSSLClientConnection {
     ///   - serverName: sent as SNI and checked against the server certificate when verifying.
     ///   - session: a session from an earlier connection to resume.
     public init(context: OpenSSLClientContext, serverName: String?, session: OpenSSLClientSession? = nil) throws {
-        OpenSSLError.clearQueue()
-        guard let ssl = SSL_new(context.pointer) else { throw OpenSSLError.drain("creating a client TLS connection") }
-        do {
-            bios = try MemoryBIOPair(attachingTo: ssl)
-        } catch {
-            SSL_free(ssl)
-            throw error
-        }
+        let (ssl, bios) = try MemoryBIOPair.newSSL(from: context.pointer, "creating a client TLS connection")
+        self.bios = bios
         SSL_set_connect_state(ssl)
         if let serverName {
             _ = CPullGuardOpenSSL_SSL_set_tlsext_host_name(ssl, serverName)

@@ -19,15 +19,9 @@ final class OpenSSLConnection {
     private(set) var verification: VerificationOutcome?
 
     init(contexts: ServerContextSet) throws {
-        OpenSSLError.clearQueue()
         let site = contexts.defaultContext
-        guard let ssl = SSL_new(site.pointer) else { throw OpenSSLError.drain("creating a TLS connection") }
-        do {
-            bios = try MemoryBIOPair(attachingTo: ssl)
-        } catch {
-            SSL_free(ssl)
-            throw error
-        }
+        let (ssl, bios) = try MemoryBIOPair.newSSL(from: site.pointer, "creating a TLS connection")
+        self.bios = bios
         SSL_set_accept_state(ssl)
         pointer = ssl
         self.contexts = contexts
