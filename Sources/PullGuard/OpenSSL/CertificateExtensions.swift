@@ -14,14 +14,14 @@ enum CertificateExtensions {
     private static let anyExtendedKeyUsageOID = "2.5.29.37.0"
 
     static func add(
-        to certificate: CertificateX509, profile: CertificateProfile,
-        subjectKey: CertificatePrivateKey, signer: (certificate: CertificateX509, key: CertificatePrivateKey)
+        to certificate: X509Certificate, profile: CertificateProfile,
+        subjectKey: PrivateKey, signer: CertificateIssuer.Signer
     ) throws {
         var context = X509V3_CTX()
         X509V3_set_ctx(&context, signer.certificate.pointer, certificate.pointer, nil, nil, 0)
         // Lets OpenSSL 3 find the authority key identifier of a self-signed
         // certificate, whose issuer certificate is still being built.
-        try certificateCall("setting the issuer key for extensions") {
+        try openSSLCall("setting the issuer key for extensions") {
             X509V3_set_issuer_pkey(&context, signer.key.pointer)
         }
 
@@ -50,23 +50,23 @@ enum CertificateExtensions {
 
     /// Adds one extension written in OpenSSL's x509v3_config syntax.
     private static func addConfigured(
-        _ nid: Int32, _ value: String, to certificate: CertificateX509, _ context: inout X509V3_CTX
+        _ nid: Int32, _ value: String, to certificate: X509Certificate, _ context: inout X509V3_CTX
     ) throws {
         let name = String(cString: OBJ_nid2sn(nid))
-        let ext = try certificateCall("building \(name) \"\(value)\"") {
+        let ext = try openSSLCall("building \(name) \"\(value)\"") {
             X509V3_EXT_conf_nid(nil, &context, nid, value)
         }
         defer { X509_EXTENSION_free(ext) }
-        try certificateCall("adding \(name)") { X509_add_ext(certificate.pointer, ext, -1) }
+        try openSSLCall("adding \(name)") { X509_add_ext(certificate.pointer, ext, -1) }
     }
 
-    private static func addExtendedKeyUsage(_ usages: [ExtendedKeyUsage], to certificate: CertificateX509) throws {
+    private static func addExtendedKeyUsage(_ usages: [ExtendedKeyUsage], to certificate: X509Certificate) throws {
         // An empty SEQUENCE is invalid DER for this extension (SIZE (1..MAX));
         // "no extension at all" is spelled `extendedKeyUsage: nil`.
         guard !usages.isEmpty else {
-            throw CertificateIssuerError(operation: "adding extendedKeyUsage: the list is empty (use nil for no extension)")
+            throw OpenSSLError(operation: "adding extendedKeyUsage: the list is empty (use nil for no extension)", queue: [])
         }
-        let stack = try certificateCall("allocating extendedKeyUsage") { CPullGuardOpenSSL_sk_ASN1_OBJECT_new_null() }
+        let stack = try openSSLCall("allocating extendedKeyUsage") { CPullGuardOpenSSL_sk_ASN1_OBJECT_new_null() }
         defer { CPullGuardOpenSSL_sk_ASN1_OBJECT_pop_free(stack) }
         for usage in usages {
             let oid: String
@@ -77,43 +77,43 @@ enum CertificateExtensions {
             case .other(let dotted): oid = dotted
             }
             // no_name = 1: only dotted OIDs, so `.other` cannot name a short name by accident.
-            let object = try certificateCall("parsing extendedKeyUsage OID \"\(oid)\"") { OBJ_txt2obj(oid, 1) }
+            let object = try openSSLCall("parsing extendedKeyUsage OID \"\(oid)\"") { OBJ_txt2obj(oid, 1) }
             guard CPullGuardOpenSSL_sk_ASN1_OBJECT_push(stack, object) > 0 else {
                 ASN1_OBJECT_free(object)
-                throw CertificateIssuerError.drainingQueue("adding \(oid) to extendedKeyUsage")
+                throw OpenSSLError.drain("adding \(oid) to extendedKeyUsage")
             }
         }
-        try certificateCall("adding extendedKeyUsage") {
+        try openSSLCall("adding extendedKeyUsage") {
             X509_add1_ext_i2d(certificate.pointer, NID_ext_key_usage, UnsafeMutableRawPointer(stack), 0, UInt(X509V3_ADD_DEFAULT))
         }
     }
 
-    private static func addSubjectAltName(dnsNames: [String], uris: [String], to certificate: CertificateX509) throws {
-        let names = try certificateCall("allocating subjectAltName") { CPullGuardOpenSSL_sk_GENERAL_NAME_new_null() }
+    private static func addSubjectAltName(dnsNames: [String], uris: [String], to certificate: X509Certificate) throws {
+        let names = try openSSLCall("allocating subjectAltName") { CPullGuardOpenSSL_sk_GENERAL_NAME_new_null() }
         defer { CPullGuardOpenSSL_GENERAL_NAMES_free(names) }
         let entries = dnsNames.map { (GEN_DNS, $0) } + uris.map { (GEN_URI, $0) }
         for (type, value) in entries {
             // IA5String is ASCII; a non-ASCII name would be silently mis-encoded.
             guard value.utf8.allSatisfy({ $0 < 0x80 }), !value.isEmpty else {
-                throw CertificateIssuerError(operation: "adding subjectAltName \"\(value)\": must be non-empty ASCII")
+                throw OpenSSLError(operation: "adding subjectAltName \"\(value)\": must be non-empty ASCII", queue: [])
             }
-            let string = try certificateCall("allocating a subjectAltName string") { ASN1_IA5STRING_new() }
+            let string = try openSSLCall("allocating a subjectAltName string") { ASN1_IA5STRING_new() }
             let bytes = Array(value.utf8)
             guard ASN1_STRING_set(string, bytes, Int32(bytes.count)) > 0 else {
                 ASN1_IA5STRING_free(string)
-                throw CertificateIssuerError.drainingQueue("setting subjectAltName \"\(value)\"")
+                throw OpenSSLError.drain("setting subjectAltName \"\(value)\"")
             }
             guard let name = GENERAL_NAME_new() else {
                 ASN1_IA5STRING_free(string)
-                throw CertificateIssuerError.drainingQueue("allocating a subjectAltName entry")
+                throw OpenSSLError.drain("allocating a subjectAltName entry")
             }
             GENERAL_NAME_set0_value(name, type, UnsafeMutableRawPointer(string))
             guard CPullGuardOpenSSL_sk_GENERAL_NAME_push(names, name) > 0 else {
                 GENERAL_NAME_free(name)
-                throw CertificateIssuerError.drainingQueue("adding subjectAltName \"\(value)\"")
+                throw OpenSSLError.drain("adding subjectAltName \"\(value)\"")
             }
         }
-        try certificateCall("adding subjectAltName") {
+        try openSSLCall("adding subjectAltName") {
             X509_add1_ext_i2d(certificate.pointer, NID_subject_alt_name, UnsafeMutableRawPointer(names), 0, UInt(X509V3_ADD_DEFAULT))
         }
     }

@@ -12,9 +12,10 @@ internal import COpenSSL
 /// enforces policy: profiles are issued exactly as asked, and judging them is
 /// the job of `Verification/`.
 ///
-/// Every OpenSSL object lives in a Swift owner (`CertificateX509`,
-/// `CertificatePrivateKey`) or is freed with `defer` inside one function; only
-/// Swift values cross the public API.
+/// Every OpenSSL object lives in the same Swift owners the TLS layer uses
+/// (`X509Certificate`, `PrivateKey`, extended in `X509Certificate+Building.swift`
+/// and `PrivateKey+Generation.swift`) or is freed with `defer` inside one
+/// function; only Swift values cross the public API.
 public enum CertificateIssuer {
     /// Issues a certificate for `profile` with a newly generated key.
     ///
@@ -22,38 +23,34 @@ public enum CertificateIssuer {
     ///   The issuer's key must belong to its certificate, which is checked so a
     ///   mixed-up CA file pair fails here rather than as an unverifiable chain later.
     public static func issue(_ profile: CertificateProfile, signedBy issuer: IssuedCertificate?) throws -> IssuedCertificate {
+        try CertificateIssuerError.translating { try issueCertificate(profile, signedBy: issuer) }
+    }
+
+    private static func issueCertificate(_ profile: CertificateProfile, signedBy issuer: IssuedCertificate?) throws -> IssuedCertificate {
         let digest = try messageDigest(profile.digest)
-        let key = try CertificatePrivateKey.generate(profile.key)
-        let certificate = try CertificateX509()
+        let key = try PrivateKey.generate(profile.key)
+        let certificate = try X509Certificate()
 
         // Self-signed: the certificate is its own issuer and the new key signs it.
-        let signer: (certificate: CertificateX509, key: CertificatePrivateKey)
+        let signer: Signer
         if let issuer {
             signer = try loadSigner(issuer)
         } else {
             signer = (certificate, key)
         }
 
-        try certificateCall("setting the version") { X509_set_version(certificate.pointer, Int(X509_VERSION_3)) }
-        try CertificateSerial.set(X509_get_serialNumber(certificate.pointer), toBytes: CertificateSerial.random())
-        try setSubject(of: certificate, profile)
-        try certificateCall("setting the issuer name") {
-            X509_set_issuer_name(certificate.pointer, X509_get_subject_name(signer.certificate.pointer))
-        }
-        try CertificateTime.set(X509_getm_notBefore(certificate.pointer), to: profile.notBefore, "setting notBefore")
-        try CertificateTime.set(X509_getm_notAfter(certificate.pointer), to: profile.notAfter, "setting notAfter")
-        try certificateCall("setting the public key") { X509_set_pubkey(certificate.pointer, key.pointer) }
-
+        try certificate.setVersion3()
+        try certificate.setRandomSerial()
+        try certificate.setSubject(organization: profile.organization, commonName: profile.commonName)
+        try certificate.setIssuerName(from: signer.certificate)
+        try certificate.setValidity(notBefore: profile.notBefore, notAfter: profile.notAfter)
+        try certificate.setPublicKey(of: key)
         try CertificateExtensions.add(to: certificate, profile: profile, subjectKey: key, signer: signer)
-
-        // X509_sign returns the signature length, so any positive value is success.
-        try certificateCall("signing the certificate with \(profile.digest.rawValue)") {
-            X509_sign(certificate.pointer, signer.key.pointer, digest)
-        }
+        try certificate.sign(with: signer.key, digest: digest, digestName: profile.digest.rawValue)
         return IssuedCertificate(
             certificatePEM: try certificate.pem(),
             privateKeyPEM: try key.pkcs8PEM(),
-            serialHex: try certificate.serialHex()
+            serialHex: try certificate.checkedSerialHex()
         )
     }
 
@@ -61,16 +58,19 @@ public enum CertificateIssuer {
     /// `openssl x509 -serial` does (upper-case hex, no separators). Used to
     /// rebuild an `IssuedCertificate` for a CA read back from disk.
     public static func serialHex(ofCertificatePEM certificatePEM: String) throws -> String {
-        try CertificateX509(pem: certificatePEM).serialHex()
+        try CertificateIssuerError.translating {
+            try X509Certificate.first(inPEM: certificatePEM, origin: "the certificate PEM").checkedSerialHex()
+        }
     }
 
+    /// A signing CA: its certificate and the private key that belongs to it.
+    typealias Signer = (certificate: X509Certificate, key: PrivateKey)
+
     /// Parses the issuer's PEM pair and checks that the key belongs to the certificate.
-    static func loadSigner(_ issuer: IssuedCertificate) throws -> (certificate: CertificateX509, key: CertificatePrivateKey) {
-        let certificate = try CertificateX509(pem: issuer.certificatePEM)
-        let key = try CertificatePrivateKey(pem: issuer.privateKeyPEM)
-        try certificateCall("checking that the issuer's private key matches its certificate") {
-            X509_check_private_key(certificate.pointer, key.pointer)
-        }
+    static func loadSigner(_ issuer: IssuedCertificate) throws -> Signer {
+        let certificate = try X509Certificate.first(inPEM: issuer.certificatePEM, origin: "the issuer certificate PEM")
+        let key = try PrivateKey.load(pem: Array(issuer.privateKeyPEM.utf8), origin: "the issuer key PEM")
+        try certificate.checkPrivateKey(key, "checking that the issuer's private key matches its certificate")
         return (certificate, key)
     }
 
@@ -87,25 +87,9 @@ public enum CertificateIssuer {
         case .sha384: md = EVP_sha384()
         case .sha512: md = EVP_sha512()
         case .intrinsic, .unknown:
-            throw CertificateIssuerError(operation: "choosing a digest: \(digest.rawValue) cannot sign with ECDSA or RSA keys")
+            throw OpenSSLError(operation: "choosing a digest: \(digest.rawValue) cannot sign with ECDSA or RSA keys", queue: [])
         }
-        guard let md else { throw CertificateIssuerError.drainingQueue("loading the \(digest.rawValue) digest") }
+        guard let md else { throw OpenSSLError.drain("loading the \(digest.rawValue) digest") }
         return md
-    }
-
-    /// Subject: O (when given) then CN, in the usual most-significant-first order.
-    private static func setSubject(of certificate: CertificateX509, _ profile: CertificateProfile) throws {
-        let name = try certificateCall("allocating the subject name") { X509_NAME_new() }
-        defer { X509_NAME_free(name) }
-        var entries: [(String, String)] = []
-        if let organization = profile.organization { entries.append(("O", organization)) }
-        entries.append(("CN", profile.commonName))
-        for (field, value) in entries {
-            let bytes = Array(value.utf8)
-            try certificateCall("adding \(field)=\(value) to the subject") {
-                X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8, bytes, Int32(bytes.count), -1, 0)
-            }
-        }
-        try certificateCall("setting the subject name") { X509_set_subject_name(certificate.pointer, name) }
     }
 }

@@ -1,26 +1,18 @@
 internal import COpenSSL
 import NIOCore
 
-/// Owns one client-role `SSL` over memory BIOs, the mirror image of `OpenSSLConnection`.
+/// Owns one client-role `SSL` over a `MemoryBIOPair`, the mirror image of `OpenSSLConnection`.
 public final class OpenSSLClientConnection {
     let pointer: OpaquePointer
-    private let networkToSSL: OpaquePointer
-    private let sslToNetwork: OpaquePointer
+    private let bios: MemoryBIOPair
     private let context: OpenSSLClientContext
 
     /// - Parameters:
     ///   - serverName: sent as SNI and checked against the server certificate when verifying.
     ///   - session: a session from an earlier connection to resume.
     public init(context: OpenSSLClientContext, serverName: String?, session: OpenSSLClientSession? = nil) throws {
-        OpenSSLError.clearQueue()
-        guard let ssl = SSL_new(context.pointer) else { throw OpenSSLError.drain("creating a client TLS connection") }
-        guard let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem()) else {
-            SSL_free(ssl)
-            throw OpenSSLError.drain("creating memory BIOs")
-        }
-        _ = CPullGuardOpenSSL_BIO_set_mem_eof_return(input, -1)
-        _ = CPullGuardOpenSSL_BIO_set_mem_eof_return(output, -1)
-        SSL_set_bio(ssl, input, output)
+        let (ssl, bios) = try MemoryBIOPair.newSSL(from: context.pointer, "creating a client TLS connection")
+        self.bios = bios
         SSL_set_connect_state(ssl)
         if let session { _ = SSL_set_session(ssl, session.pointer) }
         if let serverName {
@@ -28,8 +20,6 @@ public final class OpenSSLClientConnection {
             _ = SSL_set1_host(ssl, serverName)
         }
         pointer = ssl
-        networkToSSL = input
-        sslToNetwork = output
         self.context = context
     }
 
@@ -44,21 +34,14 @@ public final class OpenSSLClientConnection {
         SSL_free(pointer)
     }
 
+    /// Hands bytes read from the server to OpenSSL.
     public func receive(ciphertext: ByteBuffer) {
-        ciphertext.withUnsafeReadableBytes { bytes in
-            guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-            _ = BIO_write(networkToSSL, base, Int32(bytes.count))
-        }
+        bios.receive(ciphertext)
     }
 
+    /// Everything OpenSSL has produced for the server.
     public func takeCiphertext(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer? {
-        let pending = CPullGuardOpenSSL_BIO_ctrl_pending(sslToNetwork)
-        guard pending > 0 else { return nil }
-        var buffer = allocator.buffer(capacity: pending)
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: pending) { target in
-            Int(max(0, BIO_read(sslToNetwork, target.baseAddress, Int32(pending))))
-        }
-        return buffer
+        bios.take(allocator: allocator)
     }
 
     public enum Step: Sendable {

@@ -1,18 +1,16 @@
 internal import COpenSSL
 import NIOCore
 
-/// Owns one server-side `SSL` and its two memory BIOs: bytes from the network
-/// go in through `receive(ciphertext:)`, bytes for the network come out of
-/// `takeCiphertext(allocator:)`. No socket is ever touched here, which is what
-/// lets the TLS handler and its tests run over in-memory channels.
+/// Owns one server-side `SSL` (and, through it, its `MemoryBIOPair`): bytes from
+/// the network go in through `receive(ciphertext:)`, bytes for the network come
+/// out of `takeCiphertext(allocator:)`.
 ///
 /// Memory BIOs, not a custom BIO over ByteBuffers: the handshake dominates our
 /// cost (a full mTLS handshake is ~1 ms of CPU) and the extra copy per record is a
 /// few hundred nanoseconds; see docs/architecture.md for the measurement.
 final class OpenSSLConnection {
     let pointer: OpaquePointer
-    private let networkToSSL: OpaquePointer
-    private let sslToNetwork: OpaquePointer
+    private let bios: MemoryBIOPair
     /// Keeps every site's context (and so the callbacks' owners) alive for this connection.
     let contexts: ServerContextSet
     private(set) var site: OpenSSLServerContext
@@ -21,21 +19,11 @@ final class OpenSSLConnection {
     private(set) var verification: VerificationOutcome?
 
     init(contexts: ServerContextSet) throws {
-        OpenSSLError.clearQueue()
         let site = contexts.defaultContext
-        guard let ssl = SSL_new(site.pointer) else { throw OpenSSLError.drain("creating a TLS connection") }
-        guard let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem()) else {
-            SSL_free(ssl)
-            throw OpenSSLError.drain("creating memory BIOs")
-        }
-        // An empty input BIO means "wait for more bytes", never end-of-file.
-        _ = CPullGuardOpenSSL_BIO_set_mem_eof_return(input, -1)
-        _ = CPullGuardOpenSSL_BIO_set_mem_eof_return(output, -1)
-        SSL_set_bio(ssl, input, output)  // the SSL now owns both BIOs
+        let (ssl, bios) = try MemoryBIOPair.newSSL(from: site.pointer, "creating a TLS connection")
+        self.bios = bios
         SSL_set_accept_state(ssl)
         pointer = ssl
-        networkToSSL = input
-        sslToNetwork = output
         self.contexts = contexts
         self.site = site
         _ = CPullGuardOpenSSL_SSL_set_app_data(ssl, Unmanaged.passUnretained(self).toOpaque())
@@ -89,22 +77,12 @@ final class OpenSSLConnection {
 
     /// Hands bytes read from the socket to OpenSSL.
     func receive(ciphertext: ByteBuffer) {
-        ciphertext.withUnsafeReadableBytes { bytes in
-            guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-            // A memory BIO grows as needed: the write takes everything.
-            _ = BIO_write(networkToSSL, base, Int32(bytes.count))
-        }
+        bios.receive(ciphertext)
     }
 
     /// Everything OpenSSL has produced for the network (handshake records, alerts, data).
     func takeCiphertext(allocator: ByteBufferAllocator) -> ByteBuffer? {
-        let pending = CPullGuardOpenSSL_BIO_ctrl_pending(sslToNetwork)
-        guard pending > 0 else { return nil }
-        var buffer = allocator.buffer(capacity: pending)
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: pending) { target in
-            Int(max(0, BIO_read(sslToNetwork, target.baseAddress, Int32(pending))))
-        }
-        return buffer
+        bios.take(allocator: allocator)
     }
 
     enum HandshakeResult {

@@ -24,11 +24,17 @@ public struct OpenSSLError: Error, CustomStringConvertible, Sendable {
     }
 
     /// Drains the calling thread's OpenSSL error queue into an error value.
+    ///
+    /// Each entry keeps the extra data string OpenSSL attaches to some errors
+    /// (file names, OIDs, config values), because that is often the only part
+    /// that says *which* input was wrong.
     static func drain(_ operation: String) -> OpenSSLError {
         var entries: [String] = []
         var alert: TLSAlert?
         while true {
-            let code = ERR_get_error()
+            var data: UnsafePointer<CChar>? = nil
+            var flags: Int32 = 0
+            let code = ERR_get_error_all(nil, nil, nil, &data, &flags)
             if code == 0 { break }
             // libssl files a received alert as reason 1000 + alert number.
             if CPullGuardOpenSSL_ERR_is_alert_reason(code) == 1 {
@@ -36,7 +42,11 @@ public struct OpenSSLError: Error, CustomStringConvertible, Sendable {
             }
             var buffer = [CChar](repeating: 0, count: 256)
             ERR_error_string_n(code, &buffer, buffer.count)
-            entries.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            var entry = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if flags & ERR_TXT_STRING != 0, let data, data.pointee != 0 {
+                entry += " (\(String(cString: data)))"
+            }
+            entries.append(entry)
         }
         return OpenSSLError(operation: operation, queue: entries, receivedAlert: alert)
     }
@@ -47,15 +57,26 @@ public struct OpenSSLError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Runs `body` with a memory BIO over `bytes`, freeing the BIO afterwards.
-func withMemoryBIO<Result>(_ bytes: [UInt8], _ body: (OpaquePointer) throws -> Result) throws -> Result {
-    try bytes.withUnsafeBytes { raw in
-        guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else {
-            throw OpenSSLError.drain("allocating a memory BIO")
-        }
-        defer { BIO_free(bio) }
-        return try body(bio)
-    }
+/// Runs one OpenSSL call that signals success with a positive value (1, or a
+/// length as `X509_sign` returns), after clearing the error queue, and throws
+/// the drained queue otherwise.
+///
+/// Not for code that runs inside a handshake callback: clearing the queue
+/// there would erase what libssl is about to report.
+@discardableResult
+func openSSLCall(_ operation: String, _ body: () -> Int32) throws -> Int32 {
+    OpenSSLError.clearQueue()
+    let result = body()
+    guard result > 0 else { throw OpenSSLError.drain(operation) }
+    return result
+}
+
+/// Runs one OpenSSL call that returns an object, after clearing the error
+/// queue, and throws the drained queue when it returns NULL.
+func openSSLCall<T>(_ operation: String, _ body: () -> T?) throws -> T {
+    OpenSSLError.clearQueue()
+    guard let result = body() else { throw OpenSSLError.drain(operation) }
+    return result
 }
 
 /// Lower-case hex of bytes.

@@ -1,8 +1,10 @@
 internal import COpenSSL
 
-/// Owns one OpenSSL `EVP_PKEY` (a server's private key).
+/// Owns one OpenSSL `EVP_PKEY`, the only Swift owner of one: a server's or
+/// client's key loaded from PEM, or a key the certificate generator made
+/// (`PrivateKey+Generation.swift`).
 public final class PrivateKey: @unchecked Sendable {
-    // `@unchecked Sendable`: never mutated after loading; OpenSSL refcounts it atomically.
+    // `@unchecked Sendable`: never mutated after loading or generating; OpenSSL refcounts it atomically.
     let pointer: OpaquePointer
 
     init(taking pointer: OpaquePointer) {

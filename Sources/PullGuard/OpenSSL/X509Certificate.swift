@@ -1,10 +1,13 @@
 internal import COpenSSL
 
-/// Owns one OpenSSL `X509`. Certificates borrowed from OpenSSL (a peer's chain)
-/// are up-referenced so this owner's `deinit` can always free.
+/// Owns one OpenSSL `X509`, the only Swift owner of one: the TLS layer (chains,
+/// peers, trust anchors) and the certificate generator (`+Building`) share it.
+/// Certificates borrowed from OpenSSL (a peer's chain) are up-referenced so this
+/// owner's `deinit` can always free.
 public final class X509Certificate: @unchecked Sendable {
-    // `@unchecked Sendable`: an X509 is immutable once parsed and OpenSSL
-    // reference-counts it atomically; we never mutate it after construction.
+    // `@unchecked Sendable`: an X509 is immutable once parsed or signed and OpenSSL
+    // reference-counts it atomically; only the generator mutates one, while
+    // building it and before anyone else can see it.
     let pointer: OpaquePointer
 
     /// Takes ownership of an already-referenced pointer.

@@ -5,16 +5,11 @@ enum X509Name {
     /// RFC 2253 order and escaping, UTF-8 kept as UTF-8 (`XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB`),
     /// the same text nginx puts in `$ssl_client_s_dn`.
     static func rfc2253(_ name: OpaquePointer?) -> String {
-        guard let name, let bio = BIO_new(BIO_s_mem()) else { return "" }
-        defer { BIO_free(bio) }
+        guard let name else { return "" }
         let flags = CPullGuardOpenSSL_XN_FLAG_RFC2253() & ~CPullGuardOpenSSL_ASN1_STRFLGS_ESC_MSB()
-        guard X509_NAME_print_ex(bio, name, 0, flags) >= 0 else { return "" }
-        var data: UnsafeMutablePointer<CChar>?
-        let length = CPullGuardOpenSSL_BIO_get_mem_data(bio, &data)
-        guard length > 0, let data else { return "" }
-        return data.withMemoryRebound(to: UInt8.self, capacity: Int(length)) {
-            String(decoding: UnsafeBufferPointer(start: $0, count: Int(length)), as: UTF8.self)
-        }
+        var printed = false
+        let text = try? textWritten { bio in printed = X509_NAME_print_ex(bio, name, 0, flags) >= 0 }
+        return printed ? text ?? "" : ""
     }
 
     /// Every value of one attribute (e.g. `NID_commonName`), as UTF-8.
