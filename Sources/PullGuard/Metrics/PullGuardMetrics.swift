@@ -10,6 +10,7 @@ public final class PullGuardMetrics: Sendable {
         case handshakeResumed = "tls_handshakes_resumed_total"
         case handshakeFailed = "tls_handshakes_failed_total"
         case handshakeAbandoned = "tls_handshakes_abandoned_total"
+        case handshakeTimedOut = "tls_handshakes_timed_out_total"
         case refusedCertificate = "client_certificates_refused_total"
         case refusedNoCertificate = "client_certificates_missing_total"
         case upstreamErrors = "upstream_errors_total"

@@ -15,6 +15,10 @@ enum TLSProtocolPolicy {
     static let groups = "X25519:P-256"
     /// Bounded server-side session cache (entries per listener).
     static let sessionCacheSize = 20_480
+    /// A client must finish its handshake within this time, or the connection is closed
+    /// (nginx's `ssl_handshake_timeout` is 60 s; a proxy behind Cloudflare needs far less,
+    /// and every stalled handshake holds memory).
+    static let handshakeTimeoutSeconds: Int64 = 10
     /// Sessions expire after 5 minutes, so a revoked or de-trusted client cannot
     /// resume for long after a CRL or trust change.
     static let sessionLifetimeSeconds = 300

@@ -23,6 +23,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Writes issued before the handshake finished, released in order once it has.
     private var pendingWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
     private var clientAddress = "unknown"
+    private var handshakeTimeout: Scheduled<Void>?
 
     public init(contexts: ServerContextSet, logger: Logger, metrics: PullGuardMetrics) {
         self.contexts = contexts
@@ -34,6 +35,10 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
         clientAddress = context.channel.remoteAddress?.ipAddress ?? "unknown"
         do {
             connection = try OpenSSLConnection(contexts: contexts)
+            let target = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+            handshakeTimeout = context.eventLoop.scheduleTask(in: .seconds(TLSProtocolPolicy.handshakeTimeoutSeconds)) {
+                target.value.handler.handshakeTimedOut(context: target.value.context)
+            }
         } catch {
             logger.error("could not start TLS", metadata: ["client": "\(clientAddress)", "error": "\(error)"])
             context.close(promise: nil)
@@ -41,6 +46,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
+        handshakeTimeout?.cancel()
         connection = nil
         failPendingWrites(ChannelError.ioOnClosedChannel)
     }
@@ -88,6 +94,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .flushAndWait:
             flushCiphertext(context: context, connection: connection)
         case .announceEstablished:
+            handshakeTimeout?.cancel()
             flushCiphertext(context: context, connection: connection)
             let established = connection.establishedEvent()
             metrics.increment(established.resumed ? .handshakeResumed : .handshakeFull)
@@ -102,6 +109,13 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .ignore:
             break
         }
+    }
+
+    private func handshakeTimedOut(context: ChannelHandlerContext) {
+        guard state.state == .handshaking else { return }
+        metrics.increment(.handshakeTimedOut)
+        logger.info("TLS handshake timed out", metadata: ["client": "\(clientAddress)"])
+        context.close(promise: nil)
     }
 
     private func decryptAndDeliver(context: ChannelHandlerContext, connection: OpenSSLConnection) {
