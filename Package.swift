@@ -49,6 +49,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        /// In-memory handshake microbenchmark (server-side CPU per handshake); see docs/performance.md.
+        .executableTarget(
+            name: "pullguard-handshake-microbench",
+            dependencies: [
+                "PullGuard",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/HandshakeMicrobench"
+        ),
         /// Test PKI and helpers shared by the unit and integration tests.
         .target(
             name: "PullGuardTestSupport",

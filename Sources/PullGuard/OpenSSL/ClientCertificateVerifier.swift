@@ -1,4 +1,6 @@
 internal import COpenSSL
+import Foundation
+import NIOConcurrencyHelpers
 
 /// Runs one site's client-certificate check inside the handshake: OpenSSL builds and
 /// verifies the chain against the site's store, then `ClientAuthPolicy` decides on values.
@@ -12,12 +14,17 @@ final class ClientCertificateVerifier: Sendable {
     let siteName: String
     let store: X509TrustStore
     let policy: ClientAuthPolicy
+    /// Admitted chains of this trust-store generation (see `VerdictCache` for why this is safe).
+    private let cache = NIOLockedValueBox(VerdictCache())
 
     init(siteName: String, store: X509TrustStore, policy: ClientAuthPolicy) {
         self.siteName = siteName
         self.store = store
         self.policy = policy
     }
+
+    /// Number of chains currently cached, for tests and metrics.
+    var cachedVerdicts: Int { cache.withLockedValue { $0.count } }
 
     /// `require`: no certificate fails the handshake (certificate_required in TLS 1.3);
     /// `optional`: the client may send none and everything is reported upstream.
@@ -35,6 +42,11 @@ final class ClientCertificateVerifier: Sendable {
 
     /// Verifies the presented chain held by `storeContext`.
     func verify(storeContext: OpaquePointer) -> Decision {
+        let key = presentedChainKey(storeContext)
+        let now = Date()
+        if let key, let identity = cache.withLockedValue({ $0.lookup(key, now: now) }) {
+            return Decision(accept: true, outcome: .success(identity))
+        }
         configure(storeContext)
         let presentedLeaf = X509_STORE_CTX_get0_cert(storeContext).map { X509Certificate(borrowing: $0).facts }
         OpenSSLError.clearQueue()
@@ -57,7 +69,11 @@ final class ClientCertificateVerifier: Sendable {
         let source = store.sourceByAnchorFingerprint[anchorFingerprint] ?? "unknown"
         switch policy.evaluate(chain: chain) {
         case .admit:
-            return Decision(accept: true, outcome: .success(PeerIdentity(chain: chain, trustSource: source)))
+            let identity = PeerIdentity(chain: chain, trustSource: source)
+            if let key {
+                cache.withLockedValue { $0.store(key, identity: identity, notAfterLimit: store.earliestCRLNextUpdate) }
+            }
+            return Decision(accept: true, outcome: .success(identity))
         case .refuse(let refusal):
             X509_STORE_CTX_set_error(storeContext, refusal.opensslErrorCode)
             let failure = refusal.failure(chain: chain)
@@ -84,6 +100,26 @@ final class ClientCertificateVerifier: Sendable {
         if policy.partialChain { flags |= UInt(X509_V_FLAG_PARTIAL_CHAIN) }
         if store.hasCRLs { flags |= UInt(X509_V_FLAG_CRL_CHECK) | UInt(X509_V_FLAG_CRL_CHECK_ALL) }
         _ = X509_VERIFY_PARAM_set_flags(parameters, flags)
+    }
+
+    /// SHA-256 over the SHA-256 of each certificate the client presented (leaf, then its
+    /// intermediates in the order sent): identifies the exact presented chain.
+    private func presentedChainKey(_ storeContext: OpaquePointer) -> [UInt8]? {
+        guard let leaf = X509_STORE_CTX_get0_cert(storeContext) else { return nil }
+        var digests: [UInt8] = []
+        var presented = [leaf]
+        if let untrusted = X509_STORE_CTX_get0_untrusted(storeContext) {
+            for index in 0..<CPullGuardOpenSSL_sk_X509_num(untrusted) {
+                if let cert = CPullGuardOpenSSL_sk_X509_value(untrusted, index), cert != leaf { presented.append(cert) }
+            }
+        }
+        for cert in presented {
+            var digest = [UInt8](repeating: 0, count: 32)
+            var length: UInt32 = 0
+            guard X509_digest(cert, EVP_sha256(), &digest, &length) == 1, length == 32 else { return nil }
+            digests += digest
+        }
+        return SHA256Digest.hash(digests)
     }
 
     /// The chain OpenSSL verified: leaf first, trust anchor last.

@@ -1,4 +1,5 @@
 internal import COpenSSL
+import Foundation
 
 /// Owns one `X509_STORE`: a site's client-certificate trust anchors and CRLs.
 ///
@@ -37,9 +38,11 @@ public final class X509TrustStore: @unchecked Sendable {
                 anchors.append(certificate)
             }
         }
+        var nextUpdates: [Date] = []
         for crl in crls {
-            try Self.addCRLs(crl, to: store)
+            nextUpdates += try Self.addCRLs(crl, to: store)
         }
+        earliestCRLNextUpdate = nextUpdates.min()
         sourceByAnchorFingerprint = sources
         self.anchors = anchors
         hasCRLs = !crls.isEmpty
@@ -47,20 +50,25 @@ public final class X509TrustStore: @unchecked Sendable {
 
     /// True when CRLs were configured, so verification must check revocation for the whole chain.
     let hasCRLs: Bool
+    /// The earliest nextUpdate among the CRLs: no cached verdict may outlive it.
+    let earliestCRLNextUpdate: Date?
 
     deinit {
         X509_STORE_free(pointer)
     }
 
-    private static func addCRLs(_ source: PEMSource, to store: OpaquePointer) throws {
+    /// Adds every CRL in `source`; returns their nextUpdate times.
+    private static func addCRLs(_ source: PEMSource, to store: OpaquePointer) throws -> [Date] {
         OpenSSLError.clearQueue()
         var count = 0
+        var nextUpdates: [Date] = []
         try withMemoryBIO(source.pem) { bio in
             while let crl = PEM_read_bio_X509_CRL(bio, nil, nil, nil) {
                 defer { X509_CRL_free(crl) }
                 guard X509_STORE_add_crl(store, crl) == 1 else {
                     throw OpenSSLError.drain("adding a CRL from \(source.origin)")
                 }
+                if let next = X509_CRL_get0_nextUpdate(crl) { nextUpdates.append(X509Certificate.date(next)) }
                 count += 1
             }
         }
@@ -72,6 +80,7 @@ public final class X509TrustStore: @unchecked Sendable {
         if count == 0 {
             throw OpenSSLError(operation: "\(source.origin) holds no PEM CRL (expected -----BEGIN X509 CRL-----)", queue: [])
         }
+        return nextUpdates
     }
 }
 

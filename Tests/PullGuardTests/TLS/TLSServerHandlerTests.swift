@@ -211,4 +211,28 @@ import PullGuardTestSupport
             Issue.record("resumed connection lost its identity")
         }
     }
+
+    @Test func repeatedChainIsServedFromTheVerdictCache() throws {
+        let set = try contexts([site()])
+        let first = try InMemoryHandshake.run(contexts: set, client: client(pki.client))
+        #expect(set.defaultContext.verifier.cachedVerdicts == 1)
+        let second = try InMemoryHandshake.run(contexts: set, client: client(pki.client))
+        #expect(second.established?.resumed == false)
+        #expect(second.established?.verification == first.established?.verification)
+        #expect(set.defaultContext.verifier.cachedVerdicts == 1)
+    }
+
+    @Test func refusedChainsAreNeverCached() throws {
+        let set = try contexts([site(crl: true)])
+        _ = try InMemoryHandshake.run(contexts: set, client: client(pki.revokedClient))
+        #expect(set.defaultContext.verifier.cachedVerdicts == 0)
+        #expect(try InMemoryHandshake.run(contexts: set, client: client(pki.revokedClient)).clientAlert == "certificate_revoked")
+    }
+
+    @Test func sameLeafWithAnotherChainIsAnotherEntry() throws {
+        let set = try contexts([site()])
+        _ = try InMemoryHandshake.run(contexts: set, client: client(pki.clientViaIntermediate, intermediates: [pki.intermediate]))
+        _ = try InMemoryHandshake.run(contexts: set, client: client(pki.client))
+        #expect(set.defaultContext.verifier.cachedVerdicts == 2)
+    }
 }

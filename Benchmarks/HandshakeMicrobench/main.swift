@@ -1,0 +1,86 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOEmbedded
+import PullGuard
+
+// In-memory handshake microbenchmark: a real OpenSSL client against `TLSServerHandler`
+// in an `EmbeddedChannel`, timing only the server side with the thread CPU clock.
+// No sockets, so the figures isolate TLS + verification cost from the kernel and the
+// proxy. Usage: pullguard-handshake-microbench [full|resume] [count] [--tls 1.2|1.3]
+
+func threadCPUNanoseconds() -> UInt64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+}
+
+final class Sink: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    var established = false
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is TLSConnectionEstablished { established = true }
+    }
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+}
+
+let arguments = CommandLine.arguments.dropFirst()
+let mode = arguments.first ?? "full"
+let count = arguments.dropFirst().first.flatMap { Int($0) } ?? 2000
+let version: TLSClientSettings.Version = arguments.contains("1.2") ? .tls12 : .tls13
+
+let root = try CertificateIssuer.issue(CertificateProfile(commonName: "Bench Root", isCA: true), signedBy: nil)
+let server = try CertificateIssuer.issue(CertificateProfile(commonName: "localhost", extendedKeyUsage: [.serverAuth], dnsNames: ["localhost"]), signedBy: root)
+let client = try CertificateIssuer.issue(CertificateProfile(commonName: "bench-client", extendedKeyUsage: [.clientAuth]), signedBy: root)
+func pem(_ label: String, _ text: String) -> PEMSource { PEMSource(origin: label, pem: Array(text.utf8)) }
+let site = TLSSiteSettings(
+    name: "bench", serverNames: ["localhost"],
+    identities: [ServerIdentitySource(certificateChain: pem("server.pem", server.certificatePEM), privateKey: pem("server.key", server.privateKeyPEM))],
+    trustSources: [TrustSource(name: "root.pem", bundle: pem("root.pem", root.certificatePEM))])
+let contexts = try ServerContextSet(settings: TLSListenerSettings(sites: [site], defaultSiteName: "bench"))
+let clientContext = try OpenSSLClientContext(settings: TLSClientSettings(
+    identity: ServerIdentitySource(certificateChain: pem("client.pem", client.certificatePEM), privateKey: pem("client.key", client.privateKeyPEM)),
+    verifyServer: false, version: version))
+var logger = Logger(label: "bench")
+logger.logLevel = .critical
+let metrics = PullGuardMetrics()
+
+var serverNanoseconds: UInt64 = 0
+var resumedCount = 0
+var session: OpenSSLClientSession?
+let request = Array("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
+
+for index in 0..<(count + 50) {
+    let measuring = index >= 50  // warm-up
+    let channel = EmbeddedChannel()
+    let sink = Sink()
+    try channel.pipeline.syncOperations.addHandler(TLSServerHandler(contexts: contexts, logger: logger, metrics: metrics))
+    try channel.pipeline.syncOperations.addHandler(sink)
+    let start = threadCPUNanoseconds()
+    channel.pipeline.fireChannelActive()
+    var spent = threadCPUNanoseconds() - start
+    let connection = try OpenSSLClientConnection(context: clientContext, serverName: "localhost", session: mode == "resume" ? session : nil)
+    var done = false
+    for _ in 0..<10 where !done {
+        if case .complete = connection.handshake(), !done {
+            _ = connection.write(plaintext: request)
+            done = true
+        }
+        if let out = connection.takeCiphertext() {
+            let before = threadCPUNanoseconds()
+            try channel.writeInbound(out)
+            spent += threadCPUNanoseconds() - before
+        }
+        while let back = try channel.readOutbound(as: ByteBuffer.self) { connection.receive(ciphertext: back) }
+        _ = connection.read()
+    }
+    guard sink.established else { fatalError("handshake \(index) did not complete") }
+    if connection.resumed { resumedCount += measuring ? 1 : 0 }
+    session = connection.session() ?? session
+    let before = threadCPUNanoseconds()
+    _ = try channel.finish()
+    spent += threadCPUNanoseconds() - before
+    if measuring { serverNanoseconds += spent }
+}
+let perHandshake = Double(serverNanoseconds) / Double(count) / 1000
+print(String(format: "mode=%@ tls=%@ handshakes=%d resumed=%d server_cpu_us_per_handshake=%.1f", mode, version.rawValue, count, resumedCount, perHandshake))
