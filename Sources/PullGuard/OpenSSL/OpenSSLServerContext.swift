@@ -53,7 +53,9 @@ public final class OpenSSLServerContext: @unchecked Sendable {
             | CPullGuardOpenSSL_SSL_OP_CIPHER_SERVER_PREFERENCE() | CPullGuardOpenSSL_SSL_OP_NO_TICKET()
         SSL_CTX_set_options(pointer, UInt64(options))
         // The chain is attached explicitly at load; rebuilding it per handshake costs ~13%.
-        _ = CPullGuardOpenSSL_SSL_CTX_set_mode(pointer, Int(SSL_MODE_NO_AUTO_CHAIN))
+        // Idle connections give their 16 KiB+ read and write buffers back (docs/performance.md:
+        // most of the per-connection memory, for ~1.5% more CPU per handshake).
+        _ = CPullGuardOpenSSL_SSL_CTX_set_mode(pointer, Int(SSL_MODE_NO_AUTO_CHAIN | SSL_MODE_RELEASE_BUFFERS))
         // Stateful resumption from a bounded in-memory cache: with SSL_OP_NO_TICKET, TLS 1.3
         // tickets are session IDs, far cheaper than stateless tickets that re-encrypt the
         // client certificate each time. One ticket per handshake instead of OpenSSL's two.
