@@ -15,11 +15,13 @@ import NIOHTTP1
 public final class HTTPProxy: Sendable {
     let settings: ProxySettings
     let logger: Logger
+    let metrics: PullGuardMetrics
     private let pools = PoolRegistry()
 
-    public init(settings: ProxySettings, logger: Logger) {
+    public init(settings: ProxySettings, logger: Logger, metrics: PullGuardMetrics = PullGuardMetrics()) {
         self.settings = settings
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Adds the HTTP/1.1 server codec and the proxy handler after the TLS handler. Called on the channel's event loop.
@@ -34,7 +36,7 @@ public final class HTTPProxy: Sendable {
             position: .last, withPipeliningAssistance: true, withServerUpgrade: nil, withErrorHandling: true)
         let handler = HTTPProxyHandler(
             settings: settings, pool: pool(for: channel.eventLoop),
-            clientIP: channel.remoteAddress?.ipAddress, logger: logger)
+            clientIP: channel.remoteAddress?.ipAddress, logger: logger, metrics: metrics)
         try pipeline.addHandler(handler)
     }
 

@@ -67,7 +67,9 @@ extension HTTPProxyHandler {
         let message = failure.message(upstream: upstreamAddress)
         switch failure {
         case .misdirected, .badHost: break  // logged where decided
-        default: logger.error("\(message.dropLast())")
+        default:
+            metrics.increment(.upstreamErrors)
+            logger.error("\(message.dropLast())")
         }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")

@@ -18,6 +18,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     let pool: UpstreamPool
     let clientIP: String?
     var logger: Logger
+    let metrics: PullGuardMetrics
 
     var machine = ProxyConnectionStateMachine()
     var context: ChannelHandlerContext?
@@ -42,7 +43,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     var idleTimer: Scheduled<Void>?
     var responseTimer: Scheduled<Void>?
 
-    init(settings: ProxySettings, pool: UpstreamPool, clientIP: String?, logger: Logger) {
+    init(settings: ProxySettings, pool: UpstreamPool, clientIP: String?, logger: Logger, metrics: PullGuardMetrics) {
+        self.metrics = metrics
         self.settings = settings
         self.pool = pool
         self.clientIP = clientIP

@@ -35,7 +35,7 @@ public final class PullGuardServer: Sendable {
         }
         let contexts = NIOLockedValueBox(contextSet)
         let metrics = PullGuardMetrics()
-        let proxy = HTTPProxy(settings: settings.proxy, logger: logger)
+        let proxy = HTTPProxy(settings: settings.proxy, logger: logger, metrics: metrics)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, settings.workers))
         var channels: [Channel] = []
         var bound: [ListenAddress] = []

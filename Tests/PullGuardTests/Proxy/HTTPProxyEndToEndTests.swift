@@ -76,6 +76,7 @@ import Testing
         let line = "502 Bad Gateway: upstream http://127.0.0.1:\(port) refused the connection\n"
         // Both answered on the same client connection: the proxy keeps serving.
         #expect(output == line + "\n502 1\n" + line + "\n502 0\n")
+        #expect(harness.metrics.snapshot()[.upstreamErrors] == 2)
     }
 
     @Test func slowUpstreamIsGatewayTimeout() async throws {

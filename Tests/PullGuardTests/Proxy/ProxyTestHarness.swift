@@ -27,7 +27,11 @@ final class ProxyTestHarness: Sendable {
     var port: Int { server.localAddress?.port ?? 0 }
     var base: String { "http://127.0.0.1:\(port)" }
 
-    private init(group: MultiThreadedEventLoopGroup, upstream: BuiltInUpstream, server: Channel) {
+    /// The counters the proxy under test increments.
+    let metrics: PullGuardMetrics
+
+    private init(group: MultiThreadedEventLoopGroup, upstream: BuiltInUpstream, server: Channel, metrics: PullGuardMetrics) {
+        self.metrics = metrics
         self.group = group
         self.upstream = upstream
         self.server = server
@@ -45,7 +49,8 @@ final class ProxyTestHarness: Sendable {
                 ProxySiteSettings(name: "b", serverNames: ["b.example"], upstream: real),
             ],
             timeouts: timeouts)
-        let proxy = HTTPProxy(settings: settings, logger: Logger(label: "pullguard.test.proxy"))
+        let metrics = PullGuardMetrics()
+        let proxy = HTTPProxy(settings: settings, logger: Logger(label: "pullguard.test.proxy"), metrics: metrics)
         let event = TLSConnectionEstablished(siteName: "a", serverName: "a.example", alpn: "http/1.1",
                                              protocolVersion: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256",
                                              resumed: false, verification: verification)
@@ -59,7 +64,7 @@ final class ProxyTestHarness: Sendable {
             }
             .bind(host: "127.0.0.1", port: 0)
             .get()
-        return ProxyTestHarness(group: group, upstream: upstream, server: server)
+        return ProxyTestHarness(group: group, upstream: upstream, server: server, metrics: metrics)
     }
 
     func shutdown() async throws {
