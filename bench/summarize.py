@@ -87,6 +87,9 @@ def main():
                 "errors": errors,
                 "busy": median([r["target_cpu_s"] / r["duration_s"] for r in rs
                                 if r.get("target_cpu_s") is not None and r.get("duration_s")]),
+                # Cross-check from the script's own /proc reads (all processes, warm-up included).
+                "busy_proc": median([r["_proc_cpu_s_all_processes"] / r["_proc_wall_s"] for r in rs
+                                     if r.get("_proc_wall_s")]),
             }
 
     lines = ["| server | scenario | connections/s | requests/s | p99 (ms) | server CPU µs | × PullGuard CPU | notes |",
@@ -129,6 +132,9 @@ def main():
         verdict = "yes: the bench is not the bottleneck" if busy >= 0.95 else \
             "NO: the bench did not saturate nginx; the connection rates are bench-bound, CPU per connection still holds"
         bottleneck = f"nginx worker busy {busy * 100:.0f}% of a core in the full scenario (worker CPU s / wall s) — {verdict}"
+        busy_proc = summary[("nginx", "full")].get("busy_proc")
+        if busy_proc is not None:
+            bottleneck += f" (script's /proc cross-check, master + worker over the whole bench run: {busy_proc * 100:.0f}%)"
 
     def cpu(server, scenario):
         return summary.get((server, scenario), {}).get("cpu")
@@ -151,7 +157,7 @@ def main():
               pg_res, ng_res, lambda v, n: v <= 0.5 * n),
         check(f"keep-alive: CPU per request ≤ nginx ({fmt(pg_ka, 1)} vs {fmt(ng_ka, 1)} µs)",
               pg_ka, ng_ka, lambda v, n: v <= n),
-        check(f"memory: ≤ {MEMORY_TARGET_KIB} KiB per idle connection ({fmt(pg_mem, 1)} KiB)",
+        check(f"memory: ≤ {MEMORY_TARGET_KIB} KiB per idle connection (PullGuard: {fmt(pg_mem, 1)} KiB)",
               pg_mem, MEMORY_TARGET_KIB, lambda v, t: v <= t),
     ]
 

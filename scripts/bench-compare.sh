@@ -492,13 +492,14 @@ stop_server() {
 # Measurements
 # ---------------------------------------------------------------------------
 bench_args() { # name scenario -> prints the argument list, one per line
-    local name=$1 scenario=$2 per_conn=1
-    [ "$scenario" = keepalive ] && per_conn=100
+    local name=$1 scenario=$2
     printf '%s\n' --url "https://127.0.0.1:${port_of[$name]}/" --sni localhost \
         --cert "$certs/client.pem" --key "$certs/client.key" --cacert "$certs/root.pem" \
         --concurrency "$concurrency" --duration "$duration" --threads 1 --tls "$tls_version" --groups "$groups" \
-        --mode "$scenario" --requests-per-connection "$per_conn" --http 1.1 --json \
-        --target-pid "$target_pid" --warmup "$warmup"
+        --mode "$scenario" --http 1.1 --json --target-pid "$target_pid" --warmup "$warmup"
+    # full and resume: one request per connection (the modes' definition); keepalive: 100.
+    [ "$scenario" = keepalive ] && printf '%s\n' --requests-per-connection 100
+    return 0
 }
 
 measure() { # name scenario round
@@ -627,7 +628,7 @@ git -C "$repo_root" diff --quiet HEAD -- Sources Package.swift || commit="$commi
 python3 - "$machine_json" \
     "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(uname -a)" "$(nproc)" \
     "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
-    "$(nginx -v 2>&1 | sed 's/^nginx version: //')" "$(haproxy -v 2>/dev/null | head -n1)" \
+    "$(nginx -v 2>&1 | sed 's/^nginx version: //')" "$(haproxy -v 2>/dev/null | head -n1 | sed 's/ - https.*//')" \
     "$(caddy version 2>/dev/null | head -n1)" "$(openssl version)" "$(swift --version 2>/dev/null | head -n1)" \
     "$commit" \
     "duration ${duration} s + warm-up ${warmup} s per measurement, ${rounds} interleaved rounds (median), concurrency ${concurrency}, TLS ${tls_version}, groups ${groups}; load: pullguard-bench --threads 1 on core 1; each server: one worker on core 0; upstream: nginx on core 1" \
