@@ -45,7 +45,8 @@ Modes (default: full measurement):
                           and refusal without / with an untrusted one, stop it; no load
   --dry-run               the whole orchestration (rounds, servers, scenarios, memory
                           opener) with a curl loop instead of pullguard-bench; prints
-                          the bench command lines it would run; writes no numbers
+                          the bench command lines it would run; writes nothing
+                          (memory opener at 200 connections unless --idle-connections)
 
 Options:
   --duration S            seconds per measurement (default 10)
@@ -76,6 +77,7 @@ concurrency=32
 tls_version=1.3
 groups=X25519
 idle_connections=10000
+idle_set=0
 servers_csv=pullguard,nginx,haproxy,caddy
 scenarios_csv=full,resume,keepalive
 output="$repo_root/BENCHMARKS.md"
@@ -93,7 +95,7 @@ while [ $# -gt 0 ]; do
         --concurrency) concurrency=$2; shift ;;
         --tls) tls_version=$2; shift ;;
         --groups) groups=$2; shift ;;
-        --idle-connections) idle_connections=$2; shift ;;
+        --idle-connections) idle_connections=$2; idle_set=1; shift ;;
         --servers) servers_csv=$2; shift ;;
         --scenarios) scenarios_csv=$2; shift ;;
         --output) output=$2; shift ;;
@@ -106,6 +108,8 @@ while [ $# -gt 0 ]; do
     shift
 done
 
+# A dry run proves the memory opener at a small N unless told otherwise (its figures are printed, not written).
+[ "$mode" = dry ] && [ "$idle_set" = 0 ] && idle_connections=200
 for number in "$duration" "$warmup" "$rounds" "$concurrency" "$idle_connections"; do
     [[ "$number" =~ ^[0-9]+$ ]] || { echo "bench-compare: not a whole number: $number" >&2; exit 2; }
 done
@@ -554,7 +558,6 @@ measure_memory() { # name
     local name=$1 out="$workdir/results/memory.$1.json" pidargs=() pid rc=0
     for pid in "${server_all_pids[@]}"; do pidargs+=(--pid "$pid"); done
     local n=$idle_connections
-    [ "$mode" = dry ] && [ "$n" -gt 200 ] && n=200
     log "  memory: opening $n idle mTLS connections to $name"
     timeout --kill-after=5 $((n / 20 + 120)) taskset -c 1 python3 "$bench_dir/idle_conns.py" \
         --port "${port_of[$name]}" --cafile "$certs/root.pem" --cert "$certs/client.pem" --key "$certs/client.key" \
