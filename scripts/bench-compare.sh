@@ -61,6 +61,7 @@ Options:
   --output FILE           results file (default BENCHMARKS.md at the repository root)
   --no-install            do not run apt-get (fail if something is missing)
   --no-build              use the existing release binaries
+  --bench-bin PATH        use this pullguard-bench binary instead of building it
   --keep-workdir          keep the temp dir (configs, logs, raw JSON) for inspection
   -h, --help              this text
 EOF
@@ -84,6 +85,7 @@ output="$repo_root/BENCHMARKS.md"
 do_install=1
 do_build=1
 keep_workdir=0
+bench_override=""
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -101,6 +103,7 @@ while [ $# -gt 0 ]; do
         --output) output=$2; shift ;;
         --no-install) do_install=0 ;;
         --no-build) do_build=0 ;;
+        --bench-bin) bench_override=$2; shift ;;
         --keep-workdir) keep_workdir=1 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "bench-compare: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -276,7 +279,7 @@ need_bench=0
 if [ "$do_build" = 1 ]; then
     log "building pullguard (release)"
     swift build -c release --product pullguard >&2
-    if [ "$need_bench" = 1 ]; then
+    if [ "$need_bench" = 1 ] && [ -z "$bench_override" ]; then
         grep -q '"pullguard-bench"' Package.swift \
             || die "product pullguard-bench is not in Package.swift on this branch yet (use --dry-run or --check-only)"
         log "building pullguard-bench (release)"
@@ -285,7 +288,7 @@ if [ "$do_build" = 1 ]; then
 fi
 bin_dir=$(swift build -c release --show-bin-path)
 pullguard_bin="$bin_dir/pullguard"
-bench_bin="$bin_dir/pullguard-bench"
+bench_bin=${bench_override:-"$bin_dir/pullguard-bench"}
 [ -x "$pullguard_bin" ] || die "$pullguard_bin missing (build with: swift build -c release --product pullguard)"
 if [ "$need_bench" = 1 ]; then [ -x "$bench_bin" ] || die "$bench_bin missing"; fi
 
@@ -442,6 +445,7 @@ start_server() { # name
     fi
     target_pid=$server_pid
     server_all_pids=("$server_pid")
+    [ "$(taskset -pc "$server_pid" | sed 's/.*: *//')" = 0 ] || die "$name is not pinned to core 0"
     if [ "$name" = nginx ]; then
         local workers
         workers=$(ps -o pid= --ppid "$server_pid" | tr -d ' ')
@@ -603,10 +607,13 @@ for round in $(seq 1 "$rounds"); do
     log "round $round of $rounds"
     for name in "${servers[@]}"; do
         start_server "$name"
-        check_server "$name" || die "$name failed its check; not measuring it"
-        for scenario in "${scenarios[@]}"; do
-            measure "$name" "$scenario" "$round"
-        done
+        if check_server "$name"; then
+            for scenario in "${scenarios[@]}"; do
+                measure "$name" "$scenario" "$round"
+            done
+        else
+            log "  $name failed its check: not measured in round $round"
+        fi
         stop_server
     done
 done
