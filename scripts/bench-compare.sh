@@ -62,6 +62,8 @@ Options:
   --no-install            do not run apt-get (fail if something is missing)
   --no-build              use the existing release binaries
   --bench-bin PATH        use this pullguard-bench binary instead of building it
+  --insecure-load         pullguard-bench does not verify the server (--insecure): less
+                          load-generator CPU, same server work (curl checks still verify)
   --keep-workdir          keep the temp dir (configs, logs, raw JSON) for inspection
   -h, --help              this text
 EOF
@@ -86,6 +88,7 @@ do_install=1
 do_build=1
 keep_workdir=0
 bench_override=""
+insecure_load=0
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -104,6 +107,7 @@ while [ $# -gt 0 ]; do
         --no-install) do_install=0 ;;
         --no-build) do_build=0 ;;
         --bench-bin) bench_override=$2; shift ;;
+        --insecure-load) insecure_load=1 ;;
         --keep-workdir) keep_workdir=1 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "bench-compare: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -502,7 +506,8 @@ stop_server() {
 bench_args() { # name scenario -> prints the argument list, one per line
     local name=$1 scenario=$2
     printf '%s\n' --url "https://127.0.0.1:${port_of[$name]}/" --sni localhost \
-        --cert "$certs/client.pem" --key "$certs/client.key" --cacert "$certs/root.pem" \
+        --cert "$certs/client.pem" --key "$certs/client.key" \
+        $([ "$insecure_load" = 1 ] && echo --insecure || printf '%s\n' --cacert "$certs/root.pem") \
         --concurrency "$concurrency" --duration "$duration" --threads 1 --tls "$tls_version" --groups "$groups" \
         --mode "$scenario" --http 1.1 --json --target-pid "$target_pid" --warmup "$warmup"
     # full and resume: one request per connection (the modes' definition); keepalive: 100.
@@ -641,7 +646,7 @@ python3 - "$machine_json" \
     "$(nginx -v 2>&1 | sed 's/^nginx version: //')" "$(haproxy -v 2>/dev/null | head -n1 | sed 's/ - https.*//')" \
     "$(caddy version 2>/dev/null | head -n1)" "$(openssl version)" "$(swift --version 2>/dev/null | head -n1)" \
     "$commit" \
-    "duration ${duration} s + warm-up ${warmup} s per measurement, ${rounds} interleaved rounds (median), concurrency ${concurrency}, TLS ${tls_version}, groups ${groups}; load: pullguard-bench --threads 1 on core 1; each server: one worker on core 0; upstream: nginx on core 1" \
+    "duration ${duration} s + warm-up ${warmup} s per measurement, ${rounds} interleaved rounds (median), concurrency ${concurrency}$([ "$insecure_load" = 1 ] && echo ', load without server verification (--insecure)'), TLS ${tls_version}, groups ${groups}; load: pullguard-bench --threads 1 on core 1; each server: one worker on core 0; upstream: nginx on core 1" \
     "$idle_connections" <<'EOF'
 import json, sys
 keys = ["date", "uname", "nproc", "cpu", "nginx", "haproxy", "caddy", "openssl", "swift", "commit", "settings", "idle_connections"]
