@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""Turns the raw results of scripts/bench-compare.sh into one table and a BENCHMARKS.md section.
+
+Inputs (in --results):
+  SERVER.SCENARIO.ROUND.json  pullguard-bench --json output, plus the script's own
+                              /proc figures (_proc_cpu_s_all_processes, _proc_wall_s)
+  memory.SERVER.json          bench/idle_conns.py output
+and --machine, a JSON object describing the machine and versions.
+
+Per server and scenario it takes the median over rounds. The CPU figure is the
+server's CPU µs per connection (per request for keepalive) as measured by
+pullguard-bench on --target-pid; the ratio is to PullGuard's figure from the same
+run. Only measured numbers are written: a missing measurement says so.
+
+The section replaces the text between the bench-compare markers in --output (or
+is appended; the file is created if needed). The table also goes to stdout.
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import statistics
+
+BEGIN = "<!-- bench-compare:begin -->"
+END = "<!-- bench-compare:end -->"
+NAMES = {"pullguard": "PullGuard", "nginx": "nginx", "haproxy": "HAProxy", "caddy": "Caddy"}
+MEMORY_TARGET_KIB = 48
+
+
+def median(values):
+    values = [v for v in values if isinstance(v, (int, float))]
+    return statistics.median(values) if values else None
+
+
+def fmt(value, digits=0):
+    if value is None:
+        return "not measured"
+    return f"{value:,.{digits}f}"
+
+
+def cpu_figure(run, scenario):
+    key = "target_cpu_us_per_request" if scenario == "keepalive" else "target_cpu_us_per_connection"
+    return run.get(key)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results", required=True)
+    parser.add_argument("--machine", required=True)
+    parser.add_argument("--servers", default="pullguard,nginx,haproxy,caddy")
+    parser.add_argument("--scenarios", default="full,resume,keepalive")
+    parser.add_argument("--output", required=True)
+    args = parser.parse_args()
+
+    machine = json.load(open(args.machine))
+    servers = args.servers.split(",")
+    scenarios = args.scenarios.split(",")
+
+    runs = {}
+    for path in glob.glob(os.path.join(args.results, "*.json")):
+        match = re.fullmatch(r"(\w+)\.(\w+)\.(\d+)\.json", os.path.basename(path))
+        if match:
+            runs.setdefault((match[1], match[2]), []).append(json.load(open(path)))
+    memory = {}
+    for path in glob.glob(os.path.join(args.results, "memory.*.json")):
+        data = json.load(open(path))
+        if not data.get("_dry_run"):
+            memory[data["_server"]] = data
+
+    summary = {}
+    for server in servers:
+        for scenario in scenarios:
+            rs = runs.get((server, scenario), [])
+            errors = {}
+            for r in rs:
+                for kind, count in (r.get("errors") or {}).items():
+                    errors[kind] = errors.get(kind, 0) + count
+            summary[(server, scenario)] = {
+                "rounds": len(rs),
+                "cps": median([r.get("connections_per_s") for r in rs]),
+                "rps": median([r.get("requests_per_s") for r in rs]),
+                "p99": median([(r.get("latency_ms") or {}).get("p99") for r in rs]),
+                "cpu": median([cpu_figure(r, scenario) for r in rs]),
+                "resumed": median([r.get("resumed_share") for r in rs]),
+                "failed": sum(r.get("connections_failed") or 0 for r in rs),
+                "errors": errors,
+                "busy": median([r["target_cpu_s"] / r["duration_s"] for r in rs
+                                if r.get("target_cpu_s") is not None and r.get("duration_s")]),
+                # Cross-check from the script's own /proc reads (all processes, warm-up included).
+                "busy_proc": median([r["_proc_cpu_s_all_processes"] / r["_proc_wall_s"] for r in rs
+                                     if r.get("_proc_wall_s")]),
+            }
+
+    lines = ["| server | scenario | connections/s | requests/s | p99 (ms) | server CPU µs | × PullGuard CPU | notes |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for scenario in scenarios:
+        base = summary.get(("pullguard", scenario), {}).get("cpu")
+        unit = "per request" if scenario == "keepalive" else "per connection"
+        for server in servers:
+            s = summary[(server, scenario)]
+            ratio = f"{s['cpu'] / base:.2f}×" if s["cpu"] is not None and base else "not measured"
+            notes = [f"CPU {unit}", f"{s['rounds']} rounds"]
+            if scenario == "resume" and s["resumed"] is not None:
+                notes.append(f"resumed {s['resumed'] * 100:.0f}%")
+            if s["failed"]:
+                notes.append(f"{s['failed']} failed connections")
+            if s["errors"]:
+                notes.append("errors " + ", ".join(f"{k}: {v}" for k, v in sorted(s["errors"].items())))
+            if server == "caddy":
+                notes.append("Go TLS, tickets")
+            lines.append(f"| {NAMES[server]} | {scenario} | {fmt(s['cps'])} | {fmt(s['rps'])} | {fmt(s['p99'], 2)} "
+                         f"| {fmt(s['cpu'], 1)} | {ratio} | {'; '.join(notes)} |")
+    lines.append("| all | HTTP/2 | n/a until the HTTP/2 milestone | | | | | |")
+    table = "\n".join(lines)
+
+    memory_lines = ["| server | idle connections held | RSS before (KiB) | RSS after (KiB) | KiB per idle connection |",
+                    "| --- | ---: | ---: | ---: | ---: |"]
+    for server in ("pullguard", "nginx"):
+        m = memory.get(server)
+        if m:
+            memory_lines.append(f"| {NAMES[server]} | {m['connections_open']:,} of {m['connections_requested']:,} "
+                                f"| {m['rss_before_kib']:,} | {m['rss_after_kib']:,} | {fmt(m['kib_per_connection'], 1)} |")
+        elif server in servers and int(machine.get("idle_connections", 0)) > 0:
+            memory_lines.append(f"| {NAMES[server]} | not measured | | | |")
+    memory_table = "\n".join(memory_lines)
+
+    busy = summary.get(("nginx", "full"), {}).get("busy")
+    if busy is None:
+        bottleneck = "not measured (nginx full scenario missing)"
+    else:
+        verdict = "yes: the bench is not the bottleneck" if busy >= 0.95 else \
+            "NO: the bench did not saturate nginx; the connection rates are bench-bound, CPU per connection still holds"
+        bottleneck = f"nginx worker busy {busy * 100:.0f}% of a core in the full scenario (worker CPU s / wall s) — {verdict}"
+        busy_proc = summary[("nginx", "full")].get("busy_proc")
+        if busy_proc is not None:
+            bottleneck += f" (script's /proc cross-check, master + worker over the whole bench run: {busy_proc * 100:.0f}%)"
+
+    def cpu(server, scenario):
+        return summary.get((server, scenario), {}).get("cpu")
+
+    def check(label, value, limit, ok):
+        if value is None or limit is None:
+            return f"- [ ] {label} — not measured"
+        return f"- [{'x' if ok(value, limit) else ' '}] {label} — {'met' if ok(value, limit) else 'not met'}"
+
+    pg_full, ng_full, cd_full = cpu("pullguard", "full"), cpu("nginx", "full"), cpu("caddy", "full")
+    pg_res, ng_res = cpu("pullguard", "resume"), cpu("nginx", "resume")
+    pg_ka, ng_ka = cpu("pullguard", "keepalive"), cpu("nginx", "keepalive")
+    pg_mem = (memory.get("pullguard") or {}).get("kib_per_connection")
+    checklist = [
+        check(f"full handshake: CPU per connection ≤ 0.6× nginx ({fmt(pg_full, 1)} vs {fmt(ng_full * 0.6 if ng_full else None, 1)} µs)",
+              pg_full, ng_full, lambda v, n: v <= 0.6 * n),
+        check(f"full handshake: CPU per connection < Caddy ({fmt(pg_full, 1)} vs {fmt(cd_full, 1)} µs)",
+              pg_full, cd_full, lambda v, c: v < c),
+        check(f"resumed handshake: CPU per connection ≤ 0.5× nginx ({fmt(pg_res, 1)} vs {fmt(ng_res * 0.5 if ng_res else None, 1)} µs)",
+              pg_res, ng_res, lambda v, n: v <= 0.5 * n),
+        check(f"keep-alive: CPU per request ≤ nginx ({fmt(pg_ka, 1)} vs {fmt(ng_ka, 1)} µs)",
+              pg_ka, ng_ka, lambda v, n: v <= n),
+        check(f"memory: ≤ {MEMORY_TARGET_KIB} KiB per idle connection (PullGuard: {fmt(pg_mem, 1)} KiB)",
+              pg_mem, MEMORY_TARGET_KIB, lambda v, t: v <= t),
+    ]
+
+    section = "\n".join([
+        BEGIN,
+        f"## Comparison with nginx, HAProxy and Caddy — {machine['date']}",
+        "",
+        "Produced by `scripts/bench-compare.sh` (set-up: `bench/README.md`); every number below was measured in this one run.",
+        "",
+        f"- Machine: `{machine['uname']}`",
+        f"- Cores: {machine['nproc']}; CPU: {machine['cpu']}",
+        f"- nginx {machine['nginx']}; {machine['haproxy']}; Caddy {machine['caddy']}; {machine['openssl']}; {machine['swift']}",
+        f"- PullGuard commit: `{machine['commit']}`",
+        f"- Settings: {machine['settings']}",
+        "",
+        table,
+        "",
+        f"Memory, {int(machine.get('idle_connections', 0)):,} idle established mTLS connections (handshake + one keep-alive request each), RSS summed over the server's processes:",
+        "",
+        memory_table,
+        "",
+        f"Bench check: {bottleneck}.",
+        "",
+        "Targets:",
+        "",
+        *checklist,
+        END,
+    ])
+
+    print(table)
+    print()
+    print(memory_table)
+    print()
+    print(f"Bench check: {bottleneck}.")
+    print("\n".join(checklist))
+
+    text = open(args.output).read() if os.path.exists(args.output) else "# Benchmarks\n"
+    if BEGIN in text and END in text:
+        text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    with open(args.output, "w") as out:
+        out.write(text)
+
+
+if __name__ == "__main__":
+    main()
