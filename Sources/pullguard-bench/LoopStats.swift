@@ -17,8 +17,6 @@ struct LoopStats: Sendable {
     }()
     var errors: [BenchErrorClass: Int] = [:]
 
-    var errorCount: Int { connectionsFailed }
-
     mutating func recordLatency(nanoseconds: Int64) {
         _ = latencyMicros.record(UInt64(max(1, nanoseconds / 1000)))
     }
