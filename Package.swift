@@ -7,12 +7,14 @@ let package = Package(
     products: [
         .executable(name: "pullguard", targets: ["pullguard"]),
         .library(name: "PullGuard", targets: ["PullGuard"]),
+        .executable(name: "pullguard-bench", targets: ["pullguard-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         /// The system OpenSSL 3 (libssl-dev): a module map and one shim header.
@@ -59,6 +61,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/HandshakeMicrobench"
+        ),
+        /// The mTLS load generator: drives the client role of the OpenSSL wrapper.
+        .executableTarget(
+            name: "pullguard-bench",
+            dependencies: [
+                "PullGuard",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
         ),
         /// Test PKI and helpers shared by the unit and integration tests.
         .target(

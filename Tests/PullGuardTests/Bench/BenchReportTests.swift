@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+@testable import PullGuard
+
+/// The report's contract: the JSON object's keys and types, derived rates and
+/// CPU figures, error class names, and the exit code.
+@Suite struct BenchReportTests {
+    func report(ok: Int = 40, failed: Int = 0, requests: Int = 40, resumed: Int = 0, errors: [String: Int] = [:],
+                targetCPU: Double? = nil) -> BenchReport {
+        BenchReport(mode: .full, tls: "1.3", concurrency: 4, threads: 1, durationSeconds: 2, connectionsOK: ok,
+                    connectionsFailed: failed, requestsOK: requests, connectionsResumed: resumed,
+                    latencyMs: .init(p50: 1.5, p90: 2.25, p99: 3, max: 4.125), errors: errors,
+                    targetCPUSeconds: targetCPU, benchCPUSeconds: 0.05)
+    }
+
+    func object(_ json: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+    }
+
+    func number(_ json: [String: Any], _ key: String) -> Double? {
+        (json[key] as? NSNumber)?.doubleValue
+    }
+
+    static let keys: Set<String> = [
+        "mode", "tls", "concurrency", "threads", "duration_s", "connections_ok", "connections_failed", "requests_ok",
+        "connections_per_s", "requests_per_s", "resumed_share", "latency_ms", "errors",
+        "target_cpu_us_per_connection", "target_cpu_us_per_request", "target_cpu_s",
+    ]
+
+    @Test func jsonHasExactlyTheContractKeys() throws {
+        let json = try object(report(resumed: 36, targetCPU: 0.08).json())
+        #expect(Set(json.keys) == Self.keys)
+        #expect(json["mode"] as? String == "full")
+        #expect(json["tls"] as? String == "1.3")
+        #expect(json["connections_ok"] as? Int == 40)
+        #expect(number(json, "connections_per_s") == 20)
+        #expect(number(json, "resumed_share") == 0.9)
+        let latency = try #require(json["latency_ms"] as? [String: Any])
+        #expect(number(latency, "p50") == 1.5)
+        #expect(number(latency, "p90") == 2.25)
+        #expect(number(latency, "p99") == 3)
+        #expect(number(latency, "max") == 4.125)
+        #expect((json["errors"] as? [String: Int])?.isEmpty == true)
+        #expect(number(json, "target_cpu_us_per_connection") == 2000)
+        #expect(number(json, "target_cpu_us_per_request") == 2000)
+        #expect(number(json, "target_cpu_s") == 0.08)
+    }
+
+    @Test func withoutTargetPIDTheCPUFiguresAreNull() throws {
+        let json = try object(report().json())
+        #expect(Set(json.keys) == Self.keys)
+        #expect(json["target_cpu_us_per_connection"] is NSNull)
+        #expect(json["target_cpu_us_per_request"] is NSNull)
+        #expect(json["target_cpu_s"] is NSNull)
+    }
+
+    @Test func errorsAreCountedByClass() throws {
+        let json = try object(report(ok: 0, failed: 3, requests: 0, errors: ["tls_alert:certificate_required": 3]).json())
+        #expect(json["errors"] as? [String: Int] == ["tls_alert:certificate_required": 3])
+        #expect(number(json, "resumed_share") == 0)
+    }
+
+    @Test func exitCode() {
+        #expect(report().exitCode == 0)
+        #expect(report(failed: 1, errors: ["timeout": 1]).exitCode == 1)
+        #expect(report(ok: 0, requests: 0).exitCode == 1)
+    }
+
+    @Test func tableNamesEveryFigure() {
+        let table = report(failed: 2, errors: ["connect": 2], targetCPU: 0.08).table()
+        for needle in ["connections/s", "20.0", "requests/s", "40 (2 failed)", "resumed share",
+                       "p50 1.50 ms", "p99 3.00 ms", "errors connect", "2000 µs"] {
+            #expect(table.contains(needle), "missing \(needle) in\n\(table)")
+        }
+    }
+
+    @Test func jsonEscapesStrings() {
+        #expect(BenchReport.quoted("a\"b\\c\n\u{1}") == "\"a\\\"b\\\\c\\n\\u0001\"")
+        #expect(BenchReport.number(1.23456) == "1.235")
+        #expect(BenchReport.number(.nan) == "0")
+        #expect(BenchReport.fixed(2.005, 1) == "2.0")
+        #expect(BenchReport.fixed(-1.25, 1) == "-1.3")
+    }
+
+    @Test func errorClassNames() {
+        #expect(BenchErrorClass.connect.name == "connect")
+        #expect(BenchErrorClass.timeout.name == "timeout")
+        #expect(BenchErrorClass.httpStatus(421).name == "http_status:421")
+        #expect(BenchErrorClass.tls(.alertReceived("unknown_ca")).name == "tls_alert:unknown_ca")
+        #expect(BenchErrorClass.tls(.closedDuringHandshake).name == "tls:closed_during_handshake")
+        let error = OpenSSLError(operation: "client TLS", queue: ["error:0A000086:SSL routines::certificate verify failed (x)"])
+        #expect(TLSClientError(error, alert: nil) == .failed(reason: "certificate_verify_failed"))
+        #expect(BenchErrorClass.tls(TLSClientError(error, alert: "bad_certificate")).name == "tls_alert:bad_certificate")
+    }
+}
