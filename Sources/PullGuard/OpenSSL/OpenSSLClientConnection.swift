@@ -84,20 +84,42 @@ public final class OpenSSLClientConnection {
     /// Reads the plaintext available now. In TLS 1.3 this is also where a client learns
     /// that the server refused its certificate: the alert arrives after the client's Finished.
     public func read() -> ReadResult {
-        var collected: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16_384)
+        var buffer = ByteBufferAllocator().buffer(capacity: 0)
+        switch read(into: &buffer) {
+        case .data: return .data(buffer.readBytes(length: buffer.readableBytes) ?? [])
+        case .needsMoreData: return .needsMoreData
+        case .closed: return .closed
+        case .failed(let error, let alert): return .failed(error, alert: alert)
+        }
+    }
+
+    /// Outcome of `read(into:)`: the plaintext, if any, is already in the buffer.
+    public enum BufferReadResult: Sendable {
+        case data
+        case needsMoreData
+        case closed
+        case failed(OpenSSLError, alert: String?)
+    }
+
+    /// Decrypts everything available straight into `buffer` (no intermediate array), as
+    /// the load generator's handler does on every read.
+    public func read(into buffer: inout ByteBuffer) -> BufferReadResult {
+        var produced = false
         while true {
             OpenSSLError.clearQueue()
-            let count = chunk.withUnsafeMutableBytes { SSL_read(pointer, $0.baseAddress, Int32($0.count)) }
+            var count: Int32 = 0
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 16_384) { target in
+                count = SSL_read(pointer, target.baseAddress, Int32(target.count))
+                return count > 0 ? Int(count) : 0
+            }
             if count > 0 {
-                collected.append(contentsOf: chunk[0..<Int(count)])
+                produced = true
                 continue
             }
             let error = SSL_get_error(pointer, count)
-            if !collected.isEmpty, error == SSL_ERROR_WANT_READ { return .data(collected) }
             switch error {
-            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return .needsMoreData
-            case SSL_ERROR_ZERO_RETURN: return collected.isEmpty ? .closed : .data(collected)
+            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return produced ? .data : .needsMoreData
+            case SSL_ERROR_ZERO_RETURN: return produced ? .data : .closed
             default:
                 let drained = OpenSSLError.drain("client read")
                 return .failed(drained, alert: drained.receivedAlert?.name)

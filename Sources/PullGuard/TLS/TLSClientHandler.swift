@@ -156,9 +156,10 @@ public final class TLSClientHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func decryptAndDeliver(context: ChannelHandlerContext) {
         let step: TLSClientStateMachine.ReadStep
         var failure: TLSClientError?
-        switch connection.read() {
-        case .data(let bytes):
-            context.fireChannelRead(wrapInboundOut(context.channel.allocator.buffer(bytes: bytes)))
+        var plaintext = context.channel.allocator.buffer(capacity: 0)
+        switch connection.read(into: &plaintext) {
+        case .data:
+            context.fireChannelRead(wrapInboundOut(plaintext))
             step = .data
         case .needsMoreData:
             step = .data
