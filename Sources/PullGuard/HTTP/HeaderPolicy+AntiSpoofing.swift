@@ -21,15 +21,17 @@ extension HeaderPolicy {
     /// trust vouch for them.
     public static func removeSpoofable(from headers: inout HTTPHeaders, names: IdentityHeaderNames,
                                        verification: VerificationOutcome) {
+        removeNames(spoofableNames(names, verification: verification), from: &headers)
+    }
+
+    /// The normalized names a client on a connection with this verdict may not send.
+    static func spoofableNames(_ names: IdentityHeaderNames, verification: VerificationOutcome) -> Set<String> {
         var doomed = reservedIdentityNames(names)
         if case .success(let identity) = verification, identity.isCloudflare {
-            // kept
+            // kept: the client is Cloudflare's edge, which sets them
         } else {
             doomed.formUnion(edgeClientIPNames)
         }
-        let present = Set(headers.map(\.name).filter { doomed.contains(normalizedName($0)) })
-        for name in present {
-            headers.remove(name: name)
-        }
+        return doomed
     }
 }

@@ -13,16 +13,26 @@ import NIOHTTP1
 /// - `+Identity`: the verification verdict as headers, RFC 9440 included.
 public enum HeaderPolicy {
     /// What the request rewrite needs to know about the connection it came on.
+    ///
+    /// Built once per connection (the verdict cannot change within one), so the
+    /// identity header values and the set of names a client may not send are
+    /// computed once, not on every keep-alive request.
     public struct RequestContext: Sendable {
         /// The client's IP address (no port), appended to `X-Forwarded-For`.
-        public var clientIP: String?
-        public var verification: VerificationOutcome
-        public var names: IdentityHeaderNames
+        public let clientIP: String?
+        public let verification: VerificationOutcome
+        public let names: IdentityHeaderNames
+        /// The headers PullGuard adds for this connection's verdict.
+        let identityHeaders: [(String, String)]
+        /// Normalized names dropped from every incoming request on this connection.
+        let spoofableNames: Set<String>
 
         public init(clientIP: String?, verification: VerificationOutcome, names: IdentityHeaderNames) {
             self.clientIP = clientIP
             self.verification = verification
             self.names = names
+            identityHeaders = HeaderPolicy.identityHeaders(for: verification, names: names)
+            spoofableNames = HeaderPolicy.spoofableNames(names, verification: verification)
         }
     }
 
@@ -40,9 +50,9 @@ public enum HeaderPolicy {
         // framing is re-stated explicitly and the encoder chunks again.
         let wasChunked = !incoming.contains(name: "content-length") && incoming.contains(name: "transfer-encoding")
         removeHopByHop(from: &headers)
-        removeSpoofable(from: &headers, names: context.names, verification: context.verification)
+        removeNames(context.spoofableNames, from: &headers)
         addForwarding(to: &headers, clientIP: context.clientIP, originalHost: incoming.first(name: "host"))
-        for (name, value) in identityHeaders(for: context.verification, names: context.names) {
+        for (name, value) in context.identityHeaders {
             headers.add(name: name, value: value)
         }
         if wasChunked {
@@ -68,6 +78,22 @@ public enum HeaderPolicy {
     /// map `X_Client_Verify` and `X-Client-Verify` to the same variable, so both
     /// spellings have to count as the same name for anti-spoofing.
     static func normalizedName(_ name: String) -> String {
-        String(name.lowercased().map { $0 == "_" ? "-" : $0 })
+        var bytes = Array(name.utf8)
+        for index in bytes.indices {
+            switch bytes[index] {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): bytes[index] += 32
+            case UInt8(ascii: "_"): bytes[index] = UInt8(ascii: "-")
+            default: break
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Removes every header whose normalized name is in `names`.
+    static func removeNames(_ names: Set<String>, from headers: inout HTTPHeaders) {
+        let present = Set(headers.map(\.name).filter { names.contains(normalizedName($0)) })
+        for name in present {
+            headers.remove(name: name)
+        }
     }
 }

@@ -25,6 +25,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// Set by `TLSConnectionEstablished`.
     var tls: TLSConnectionEstablished?
     var site: ProxySiteSettings?
+    /// Header rewrite inputs for this connection, built once from its verdict.
+    var requestContext: HeaderPolicy.RequestContext?
 
     /// The request in flight, already rewritten for the upstream.
     var upstreamHead: HTTPRequestHead?
@@ -63,6 +65,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         if let established = event as? TLSConnectionEstablished {
             tls = established
             site = settings.sites.first { $0.name == established.siteName }
+            requestContext = HeaderPolicy.RequestContext(
+                clientIP: clientIP, verification: established.verification, names: settings.headers)
             logger[metadataKey: "site"] = "\(established.siteName)"
             if let site { logger[metadataKey: "upstream"] = "\(site.upstream)" }
             perform(machine.handshakeCompleted())
@@ -139,7 +143,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     }
 
     private func startExchange(_ head: HTTPRequestHead) {
-        guard let tls, let site else {
+        guard let tls, let site, let requestContext else {
             // The TLS layer selected a site the proxy does not know: fail closed.
             logger.error("no proxy settings for the TLS-selected site; closing")
             perform(.closeDownstream)
@@ -161,9 +165,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         }
         var forwarded = head
         forwarded.version = .http1_1
-        forwarded.headers = HeaderPolicy.upstreamRequestHeaders(
-            from: head.headers,
-            context: .init(clientIP: clientIP, verification: tls.verification, names: settings.headers))
+        forwarded.headers = HeaderPolicy.upstreamRequestHeaders(from: head.headers, context: requestContext)
         upstreamHead = forwarded
         buffered.removeAll()
         upstreamKeepAlive = false

@@ -64,6 +64,23 @@ import Testing
         #expect(!headers.contains { $0.0 == "Client-Cert" || $0.0 == "Client-Cert-Chain" })
     }
 
+    /// The hand-computed date agrees with Foundation's formatter across leap years,
+    /// century rules and dates before 1970.
+    @Test func imfFixdateMatchesFoundation() {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        var seconds: Int64 = -2_208_988_800  // 1900-01-01
+        while seconds < 4_102_444_800 {  // 2100-01-01
+            let date = Date(timeIntervalSince1970: TimeInterval(seconds))
+            #expect(HeaderPolicy.imfFixdate(date) == formatter.string(from: date))
+            seconds += 86_400 * 37 + 3_607
+        }
+        let leapDay = Date(timeIntervalSince1970: 951_782_400)  // 2000-02-29
+        #expect(HeaderPolicy.imfFixdate(leapDay) == "Tue, 29 Feb 2000 00:00:00 GMT")
+    }
+
     @Test func imfFixdatePadsDays() {
         // 2030-01-05T03:04:05Z
         #expect(HeaderPolicy.imfFixdate(Date(timeIntervalSince1970: 1_893_812_645)) == "Sat, 05 Jan 2030 03:04:05 GMT")
