@@ -125,8 +125,20 @@ def main():
             memory_lines.append(f"| {NAMES[server]} | not measured | | | |")
     memory_table = "\n".join(memory_lines)
 
+    capacity_path = os.path.join(args.results, "bench-capacity.json")
     busy = summary.get(("nginx", "full"), {}).get("busy")
-    if busy is None:
+    if os.path.exists(capacity_path):
+        # The dedicated check: nginx answering by itself, nothing but the bench on core 1.
+        cap = json.load(open(capacity_path))
+        cap_busy = cap["target_cpu_s"] / cap["duration_s"]
+        verdict = "yes: the bench is not the bottleneck" if cap_busy >= 0.95 else \
+            "NO: one bench thread did not saturate nginx"
+        bottleneck = (f"one bench thread drove one nginx worker answering by itself to {cap_busy * 100:.1f}% of a core "
+                      f"({fmt(cap['connections_per_s'])} full mTLS connections/s, concurrency {cap['concurrency']}) — {verdict}")
+        if busy is not None:
+            bottleneck += (f"; in the comparison's full scenario, with the upstream sharing core 1 with the bench, "
+                           f"nginx's worker was busy {busy * 100:.0f}%")
+    elif busy is None:
         bottleneck = "not measured (nginx full scenario missing)"
     else:
         verdict = "yes: the bench is not the bottleneck" if busy >= 0.95 else \

@@ -53,6 +53,7 @@ Options:
   --warmup S              warm-up seconds per measurement (default 2)
   --rounds R              interleaved rounds; the median is reported (default 3)
   --concurrency N         connections in flight (default 32)
+  --capacity-concurrency N  connections in flight for the bench-capacity check (default 64)
   --tls 1.2|1.3           TLS version for the load (default 1.3)
   --groups LIST           ECDHE groups for the load (default X25519)
   --idle-connections N    connections for the memory figure (default 10000; 0 skips)
@@ -77,6 +78,7 @@ duration=10
 warmup=2
 rounds=3
 concurrency=32
+capacity_concurrency=64
 tls_version=1.3
 groups=X25519
 idle_connections=10000
@@ -98,6 +100,7 @@ while [ $# -gt 0 ]; do
         --warmup) warmup=$2; shift ;;
         --rounds) rounds=$2; shift ;;
         --concurrency) concurrency=$2; shift ;;
+        --capacity-concurrency) capacity_concurrency=$2; shift ;;
         --tls) tls_version=$2; shift ;;
         --groups) groups=$2; shift ;;
         --idle-connections) idle_connections=$2; idle_set=1; shift ;;
@@ -563,6 +566,43 @@ print(f"bench-compare:   {d['_server']} {d['_scenario']} round {d['_round']}: "
 EOF
 }
 
+# The bench's own capacity (the brief: one bench thread must drive one nginx worker to
+# >= 95% of a core). Measured apart from the comparison: nginx answers by itself (no
+# upstream hop), so only the bench runs on core 1 and only nginx's worker on core 0.
+measure_bench_capacity() {
+    local dir="$workdir/nginx-direct" port pid worker i rc=0 out="$workdir/results/bench-capacity.json"
+    port=$(free_ports 1)
+    mkdir -p "$dir/tmp"
+    render nginx.conf.template "$dir" "$port" | sed 's#proxy_pass http://backend;#return 200 "ok\\n";#' >"$dir/nginx.conf"
+    nginx -t -q -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" || die "nginx (direct) config invalid"
+    taskset -c 0 nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout.log" 2>&1 &
+    pid=$!
+    started_pids+=("$pid")
+    for i in $(seq 1 50); do
+        [ "$(curl_mtls "$port" --cert "$certs/client.pem" --key "$certs/client.key" | cut -d' ' -f1)" = 200 ] && break
+        sleep 0.1
+    done
+    worker=$(ps -o pid= --ppid "$pid" | tr -d ' ')
+    log "bench capacity: one bench thread (core 1, concurrency $capacity_concurrency) against nginx answering directly (worker $worker, core 0)"
+    timeout --kill-after=5 $((warmup + duration + 60)) taskset -c 1 "$bench_bin" --url "https://127.0.0.1:$port/" --sni localhost \
+        --cert "$certs/client.pem" --key "$certs/client.key" \
+        $([ "$insecure_load" = 1 ] && echo --insecure || printf '%s\n' --cacert "$certs/root.pem") \
+        --concurrency "$capacity_concurrency" --duration "$duration" --threads 1 --tls "$tls_version" --groups "$groups" \
+        --mode full --json --target-pid "$worker" --warmup "$warmup" >"$out" 2>"$out.stderr" || rc=$?
+    stop_pid "$pid"
+    if ! python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$out" 2>/dev/null; then
+        log "  bench capacity: pullguard-bench failed (exit $rc)"
+        rm -f "$out"
+        return 0
+    fi
+    python3 - "$out" <<'PY' >&2
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(f"bench-compare:   bench capacity: {d['connections_per_s']} conn/s, nginx worker busy "
+      f"{d['target_cpu_s'] / d['duration_s'] * 100:.1f}% of a core, {d['target_cpu_us_per_connection']} us/conn")
+PY
+}
+
 measure_memory() { # name
     local name=$1 out="$workdir/results/memory.$1.json" pidargs=() pid rc=0
     for pid in "${server_all_pids[@]}"; do pidargs+=(--pid "$pid"); done
@@ -622,6 +662,8 @@ for round in $(seq 1 "$rounds"); do
         stop_server
     done
 done
+
+[ "$mode" = dry ] || [[ " ${servers[*]} " != *" nginx "* ]] || measure_bench_capacity
 
 if [ "$idle_connections" -gt 0 ]; then
     for name in "${memory_servers[@]}"; do
