@@ -22,6 +22,14 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var state = TLSServerStateMachine()
     /// Writes issued before the handshake finished, released in order once it has.
     private var pendingWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
+    /// Plaintext written since the last flush. It is encrypted at flush as one TLS record:
+    /// an HTTP response's head, body and end become one `SSL_write` and one AEAD record
+    /// instead of three.
+    private var unflushed: ByteBuffer?
+    /// Completes every write folded into `unflushed` (later promises are cascaded from it).
+    private var unflushedPromise: EventLoopPromise<Void>?
+    /// Writes at least this large are encrypted as they come, without copying.
+    private static let coalescingLimit = 16_384
     private var clientAddress = "unknown"
     private var handshakeTimeout: Scheduled<Void>?
 
@@ -157,10 +165,15 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
                 promise?.fail(ChannelError.ioOnClosedChannel)
                 return
             }
-            encrypt(plaintext, promise: promise, context: context, connection: connection)
+            coalesce(plaintext, promise: promise, context: context, connection: connection)
         case .fail:
             promise?.fail(ChannelError.ioOnClosedChannel)
         }
+    }
+
+    public func flush(context: ChannelHandlerContext) {
+        if let connection { encryptUnflushed(context: context, connection: connection) }
+        context.flush()
     }
 
     public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
@@ -170,6 +183,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         switch state.closeRequested() {
         case .sendCloseNotifyThenClose:
+            encryptUnflushed(context: context, connection: connection)
             connection.shutdown()
             if let records = connection.takeCiphertext(allocator: context.channel.allocator) {
                 context.writeAndFlush(wrapOutboundOut(records)).assumeIsolated().whenComplete { _ in
@@ -198,13 +212,47 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
+    /// Adds a write to the plaintext waiting for the next flush.
+    private func coalesce(_ plaintext: ByteBuffer, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext,
+                          connection: OpenSSLConnection) {
+        if plaintext.readableBytes >= Self.coalescingLimit {
+            encryptUnflushed(context: context, connection: connection)
+            encrypt(plaintext, promise: promise, context: context, connection: connection)
+            return
+        }
+        if unflushed == nil {
+            unflushed = plaintext
+        } else {
+            unflushed!.writeImmutableBuffer(plaintext)
+        }
+        if let promise {
+            if let existing = unflushedPromise {
+                existing.futureResult.cascade(to: promise)
+            } else {
+                unflushedPromise = promise
+            }
+        }
+        if unflushed!.readableBytes >= Self.coalescingLimit {
+            encryptUnflushed(context: context, connection: connection)
+        }
+    }
+
+    private func encryptUnflushed(context: ChannelHandlerContext, connection: OpenSSLConnection) {
+        guard let plaintext = unflushed else { return }
+        let promise = unflushedPromise
+        unflushed = nil
+        unflushedPromise = nil
+        encrypt(plaintext, promise: promise, context: context, connection: connection)
+    }
+
     private func releasePendingWrites(context: ChannelHandlerContext, connection: OpenSSLConnection) {
         guard !pendingWrites.isEmpty else { return }
         let writes = pendingWrites
         pendingWrites = []
         for (plaintext, promise) in writes {
-            encrypt(plaintext, promise: promise, context: context, connection: connection)
+            coalesce(plaintext, promise: promise, context: context, connection: connection)
         }
+        encryptUnflushed(context: context, connection: connection)
         context.flush()
     }
 
@@ -212,6 +260,10 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
         let writes = pendingWrites
         pendingWrites = []
         for (_, promise) in writes { promise?.fail(error) }
+        let promise = unflushedPromise
+        unflushed = nil
+        unflushedPromise = nil
+        promise?.fail(error)
     }
 
     private func flushCiphertext(context: ChannelHandlerContext, connection: OpenSSLConnection, thenClose: Bool = false) {
