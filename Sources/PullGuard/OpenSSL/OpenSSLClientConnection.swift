@@ -88,6 +88,7 @@ public final class OpenSSLClientConnection {
         switch read(into: &buffer) {
         case .data: return .data(buffer.readBytes(length: buffer.readableBytes) ?? [])
         case .needsMoreData: return .needsMoreData
+        case .closed where buffer.readableBytes > 0: return .data(buffer.readBytes(length: buffer.readableBytes) ?? [])
         case .closed: return .closed
         case .failed(let error, let alert): return .failed(error, alert: alert)
         }
@@ -104,26 +105,11 @@ public final class OpenSSLClientConnection {
     /// Decrypts everything available straight into `buffer` (no intermediate array), as
     /// the load generator's handler does on every read.
     public func read(into buffer: inout ByteBuffer) -> BufferReadResult {
-        var produced = false
-        while true {
-            OpenSSLError.clearQueue()
-            var count: Int32 = 0
-            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 16_384) { target in
-                count = SSL_read(pointer, target.baseAddress, Int32(target.count))
-                return count > 0 ? Int(count) : 0
-            }
-            if count > 0 {
-                produced = true
-                continue
-            }
-            let error = SSL_get_error(pointer, count)
-            switch error {
-            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return produced ? .data : .needsMoreData
-            case SSL_ERROR_ZERO_RETURN: return produced ? .data : .closed
-            default:
-                let drained = OpenSSLError.drain("client read")
-                return .failed(drained, alert: drained.receivedAlert?.name)
-            }
+        switch SSLApplicationRead.readAvailable(pointer, into: &buffer, operation: "client read") {
+        case .data: return .data
+        case .needsMoreData: return .needsMoreData
+        case .closed: return .closed
+        case .failed(let error): return .failed(error, alert: error.receivedAlert?.name)
         }
     }
 

@@ -124,26 +124,11 @@ final class OpenSSLConnection {
 
     /// Decrypts as much application data as is available into `buffer`.
     func read(into buffer: inout ByteBuffer) -> ReadResult {
-        var produced = false
-        while true {
-            OpenSSLError.clearQueue()
-            var count: Int32 = 0
-            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 16_384) { target in
-                count = SSL_read(pointer, target.baseAddress, Int32(target.count))
-                return count > 0 ? Int(count) : 0
-            }
-            if count > 0 {
-                produced = true
-                continue
-            }
-            switch SSL_get_error(pointer, count) {
-            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
-                return produced ? .data : .needsMoreData
-            case SSL_ERROR_ZERO_RETURN:
-                return .closed
-            default:
-                return .failed(OpenSSLError.drain("reading TLS application data"))
-            }
+        switch SSLApplicationRead.readAvailable(pointer, into: &buffer, operation: "reading TLS application data") {
+        case .data: return .data
+        case .needsMoreData: return .needsMoreData
+        case .closed: return .closed
+        case .failed(let error): return .failed(error)
         }
     }
 

@@ -157,9 +157,13 @@ public final class TLSClientHandler: ChannelDuplexHandler, RemovableChannelHandl
         let step: TLSClientStateMachine.ReadStep
         var failure: TLSClientError?
         var plaintext = context.channel.allocator.buffer(capacity: 0)
-        switch connection.read(into: &plaintext) {
-        case .data:
+        let outcome = connection.read(into: &plaintext)
+        // Plaintext read before a close_notify is delivered before the close is handled.
+        if plaintext.readableBytes > 0 {
             context.fireChannelRead(wrapInboundOut(plaintext))
+        }
+        switch outcome {
+        case .data:
             step = .data
         case .needsMoreData:
             step = .data
