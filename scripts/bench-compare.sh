@@ -281,6 +281,10 @@ fi
 # 2. Build
 # ---------------------------------------------------------------------------
 cd "$repo_root"
+# The commit the measured binaries are built from, recorded now: the tree may move on
+# during a ten-minute run.
+built_commit="$(git -C "$repo_root" rev-parse HEAD)"
+git -C "$repo_root" diff --quiet HEAD -- Sources Package.swift || built_commit="$built_commit (with uncommitted changes)"
 need_bench=0
 [ "$mode" = measure ] && need_bench=1
 if [ "$do_build" = 1 ]; then
@@ -680,8 +684,7 @@ log "measurements done in $(($(date +%s) - run_start)) s"
 # 7. Report
 # ---------------------------------------------------------------------------
 machine_json="$workdir/machine.json"
-commit="$(git -C "$repo_root" rev-parse HEAD)"
-git -C "$repo_root" diff --quiet HEAD -- Sources Package.swift || commit="$commit (with uncommitted changes)"
+commit="$built_commit"
 python3 - "$machine_json" \
     "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(uname -a)" "$(nproc)" \
     "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
