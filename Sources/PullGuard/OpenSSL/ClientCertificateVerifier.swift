@@ -26,6 +26,12 @@ final class ClientCertificateVerifier: Sendable {
     /// Number of chains currently cached, for tests and metrics.
     var cachedVerdicts: Int { cache.withLockedValue { $0.count } }
 
+    /// Empties the verdict cache (what happens anyway when it reaches capacity); lets tests
+    /// exercise the paths that run when a chain is no longer cached.
+    func removeAllCachedVerdicts() {
+        cache.withLockedValue { $0 = VerdictCache(capacity: $0.capacity) }
+    }
+
     /// `require`: no certificate fails the handshake (certificate_required in TLS 1.3);
     /// `optional`: the client may send none and everything is reported upstream.
     var opensslVerifyMode: Int32 {
@@ -102,17 +108,24 @@ final class ClientCertificateVerifier: Sendable {
         _ = X509_VERIFY_PARAM_set_flags(parameters, flags)
     }
 
-    /// SHA-256 over the SHA-256 of each certificate the client presented (leaf, then its
-    /// intermediates in the order sent): identifies the exact presented chain.
+    /// The key of the chain held by `storeContext`: the leaf, then the other certificates
+    /// the client sent, in order.
     private func presentedChainKey(_ storeContext: OpaquePointer) -> [UInt8]? {
         guard let leaf = X509_STORE_CTX_get0_cert(storeContext) else { return nil }
-        var digests: [UInt8] = []
+        return Self.chainKey(leaf: leaf, sent: X509_STORE_CTX_get0_untrusted(storeContext))
+    }
+
+    /// SHA-256 over the SHA-256 of each certificate the client presented (leaf, then its
+    /// intermediates in the order sent): identifies the exact presented chain.
+    /// - Parameter sent: the certificates the client sent; the leaf may or may not be in it.
+    static func chainKey(leaf: OpaquePointer, sent: OpaquePointer?) -> [UInt8]? {
         var presented = [leaf]
-        if let untrusted = X509_STORE_CTX_get0_untrusted(storeContext) {
-            for index in 0..<CPullGuardOpenSSL_sk_X509_num(untrusted) {
-                if let cert = CPullGuardOpenSSL_sk_X509_value(untrusted, index), cert != leaf { presented.append(cert) }
+        if let sent {
+            for index in 0..<CPullGuardOpenSSL_sk_X509_num(sent) {
+                if let cert = CPullGuardOpenSSL_sk_X509_value(sent, index), cert != leaf { presented.append(cert) }
             }
         }
+        var digests: [UInt8] = []
         for cert in presented {
             var digest = [UInt8](repeating: 0, count: 32)
             var length: UInt32 = 0
@@ -120,6 +133,15 @@ final class ClientCertificateVerifier: Sendable {
             digests += digest
         }
         return SHA256Digest.hash(digests)
+    }
+
+    /// The identity cached for a chain this verifier admitted, if still inside its window:
+    /// a resumed connection presenting the same chain gets the same identity (anchor
+    /// included) without extracting the certificate facts again.
+    func cachedIdentity(leaf: OpaquePointer, sent: OpaquePointer?) -> PeerIdentity? {
+        guard let key = Self.chainKey(leaf: leaf, sent: sent) else { return nil }
+        let now = Date()
+        return cache.withLockedValue { $0.lookup(key, now: now) }
     }
 
     /// The chain OpenSSL verified: leaf first, trust anchor last.

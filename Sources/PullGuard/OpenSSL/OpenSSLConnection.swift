@@ -192,13 +192,19 @@ final class OpenSSLConnection {
     /// sessions live at most five minutes. Re-derive the identity from the session.
     private func resumedVerification() -> VerificationOutcome {
         guard let peer = SSL_get0_peer_certificate(pointer) else { return .none }
-        let leaf = X509Certificate(borrowing: peer).facts
         guard SSL_get_verify_result(pointer) == Int(X509_V_OK) else {
             let code = Int32(SSL_get_verify_result(pointer))
+            let leaf = X509Certificate(borrowing: peer).facts
             return .failed(VerificationFailure(
                 kind: .chain(code: code), reason: String(cString: X509_verify_cert_error_string(Int(code))),
                 errorName: VerifyErrorNames.name(of: code), depth: 0, certificate: leaf, presentedLeaf: leaf))
         }
+        // Same site, same chain bytes, still inside the chain's validity window: the identity
+        // this site's verifier admitted when the session was made.
+        if let identity = site.verifier.cachedIdentity(leaf: peer, sent: SSL_get_peer_cert_chain(pointer)) {
+            return .success(identity)
+        }
+        let leaf = X509Certificate(borrowing: peer).facts
         // On a server, the peer chain OpenSSL keeps excludes the client's own certificate.
         var chain = [leaf]
         if let stack = SSL_get_peer_cert_chain(pointer) {
