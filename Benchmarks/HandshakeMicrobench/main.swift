@@ -123,4 +123,4 @@ for index in 0..<(count + 50) {
     if measuring { serverNanoseconds += spent }
 }
 let perHandshake = Double(serverNanoseconds) / Double(count) / 1000
-print(String(format: "mode=%@ tls=%@ handshakes=%d resumed=%d server_cpu_us_per_handshake=%.1f", mode, version.rawValue, count, resumedCount, perHandshake))
+print(String(format: "mode=%@ tls=%@ ec_keys=%@ handshakes=%d resumed=%d server_cpu_us_per_handshake=%.1f", mode, version.rawValue, BuiltInECKeyEngine.isRegistered ? "engine" : "provider", count, resumedCount, perHandshake))

@@ -20,6 +20,7 @@
 #include <openssl/rsa.h>
 #include <openssl/objects.h>
 #include <openssl/opensslv.h>
+#include <openssl/engine.h>
 
 static inline long CPullGuardOpenSSL_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) {
     return SSL_CTX_set_mode(ctx, mode);
@@ -187,6 +188,35 @@ static inline int CPullGuardOpenSSL_ERR_is_alert_reason(unsigned long code) {
 }
 static inline int CPullGuardOpenSSL_ERR_alert_code(unsigned long code) {
     return ERR_GET_REASON(code) - SSL_AD_REASON_OFFSET;
+}
+
+// Deprecated in OpenSSL 3.0 but supported through 3.x: the ENGINE calls with which
+// PullGuard registers OpenSSL's built-in EC key methods (BuiltInECKeyEngine.swift),
+// and the EC_KEY conversion that keeps every EC key on that same path. Wrapped here
+// so the deprecation is acknowledged once, in this header, not at each call.
+static inline ENGINE *CPullGuardOpenSSL_ENGINE_new(void) { return ENGINE_new(); }
+static inline int CPullGuardOpenSSL_ENGINE_free(ENGINE *e) { return ENGINE_free(e); }
+static inline int CPullGuardOpenSSL_ENGINE_set_id(ENGINE *e, const char *id) { return ENGINE_set_id(e, id); }
+static inline int CPullGuardOpenSSL_ENGINE_set_name(ENGINE *e, const char *name) { return ENGINE_set_name(e, name); }
+static inline int CPullGuardOpenSSL_ENGINE_set_pkey_meths(ENGINE *e, ENGINE_PKEY_METHS_PTR f) {
+    return ENGINE_set_pkey_meths(e, f);
+}
+static inline int CPullGuardOpenSSL_ENGINE_add(ENGINE *e) { return ENGINE_add(e); }
+static inline int CPullGuardOpenSSL_ENGINE_register_pkey_meths(ENGINE *e) { return ENGINE_register_pkey_meths(e); }
+static inline const EVP_PKEY_METHOD *CPullGuardOpenSSL_EVP_PKEY_meth_find(int type) { return EVP_PKEY_meth_find(type); }
+/// 1 when `key` is in OpenSSL's legacy form (an EC_KEY, RSA...), 0 when provider-held.
+static inline int CPullGuardOpenSSL_EVP_PKEY_is_legacy(const EVP_PKEY *key) { return EVP_PKEY_get0(key) != NULL; }
+/// A new EVP_PKEY holding an EC_KEY copy of `key` (OpenSSL's legacy form), or NULL.
+static inline EVP_PKEY *CPullGuardOpenSSL_EVP_PKEY_legacy_EC_copy(EVP_PKEY *key) {
+    EC_KEY *ec = EVP_PKEY_get1_EC_KEY(key);
+    if (ec == NULL) return NULL;
+    EVP_PKEY *copy = EVP_PKEY_new();
+    if (copy == NULL || EVP_PKEY_assign_EC_KEY(copy, ec) != 1) {
+        EC_KEY_free(ec);
+        EVP_PKEY_free(copy);
+        return NULL;
+    }
+    return copy;
 }
 
 #endif

@@ -5,10 +5,13 @@ extension PrivateKey {
     /// Generates a fresh key. RSA sizes down to 1024 bits are accepted because the
     /// tests need weak keys to prove the weak-key policy rejects them.
     static func generate(_ algorithm: KeyAlgorithm) throws -> PrivateKey {
+        BuiltInECKeyEngine.prepare()
         switch algorithm {
         case .ecdsaP256:
+            // The curve's short name: OpenSSL's legacy EC path, which every EC key
+            // takes once `BuiltInECKeyEngine` is registered, does not know "P-256".
             let key = try openSSLCall("generating an EC P-256 key") {
-                "P-256".withCString { CPullGuardOpenSSL_EVP_EC_gen($0) }
+                "prime256v1".withCString { CPullGuardOpenSSL_EVP_EC_gen($0) }
             }
             return PrivateKey(taking: key)
         case .rsa(let bits):

@@ -24,7 +24,18 @@ public final class PrivateKey: @unchecked Sendable {
             guard let key = PEM_read_bio_PrivateKey(bio, nil, { _, _, _, _ in 0 }, nil) else {
                 throw OpenSSLError.drain("reading private key \(origin) (expected an unencrypted PEM private key)")
             }
-            return PrivateKey(taking: key)
+            return try PrivateKey(taking: key).onECKeyPath(origin: origin)
         }
+    }
+
+    /// OpenSSL 3.0 reads PEM keys into its provider form. With `BuiltInECKeyEngine`
+    /// registered every EC operation runs on the legacy (`EC_KEY`) path, which cannot
+    /// sign certificates with a provider-form key, so EC keys are converted once here.
+    private func onECKeyPath(origin: String) throws -> PrivateKey {
+        guard BuiltInECKeyEngine.isRegistered, EVP_PKEY_get_base_id(pointer) == EVP_PKEY_EC else { return self }
+        guard let converted = CPullGuardOpenSSL_EVP_PKEY_legacy_EC_copy(pointer) else {
+            throw OpenSSLError.drain("converting EC private key \(origin) to OpenSSL's EC_KEY form")
+        }
+        return PrivateKey(taking: converted)
     }
 }

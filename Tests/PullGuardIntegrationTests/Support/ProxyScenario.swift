@@ -25,10 +25,11 @@ struct ProxyScenario {
     }
 
     /// Starts the upstream, then pullguard with `arguments(upstreamPort)`; runs `body`; stops both.
-    static func with(_ arguments: (Int) throws -> [String], _ body: (ProxyScenario) async throws -> Void) async throws {
+    static func with(_ arguments: (Int) throws -> [String], environment: [String: String] = [:],
+                     _ body: (ProxyScenario) async throws -> Void) async throws {
         let upstream = try await BuiltInUpstream.start(host: "127.0.0.1", port: 0, group: MultiThreadedEventLoopGroup.singleton)
         do {
-            let proxy = try PullGuardProcess.start(try arguments(upstream.port))
+            let proxy = try PullGuardProcess.start(try arguments(upstream.port), environment: environment)
             defer { proxy.stop() }
             try await body(ProxyScenario(upstream: upstream, proxy: proxy))
         } catch {
@@ -39,8 +40,10 @@ struct ProxyScenario {
     }
 
     /// Single site from flags, plus `extra` flags.
-    static func withSite(_ extra: [String] = [], _ body: (ProxyScenario) async throws -> Void) async throws {
-        try await with({ siteFlags(upstreamPort: $0, extra: extra) }, body)
+    /// `environment` is added to the proxy's own.
+    static func withSite(_ extra: [String] = [], environment: [String: String] = [:],
+                         _ body: (ProxyScenario) async throws -> Void) async throws {
+        try await with({ siteFlags(upstreamPort: $0, extra: extra) }, environment: environment, body)
     }
 
     /// From a YAML config; `{UPSTREAM}` and `{PKI}` in the text are replaced.

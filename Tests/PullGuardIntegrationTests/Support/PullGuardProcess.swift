@@ -29,10 +29,14 @@ final class PullGuardProcess {
     }
 
     /// Runs `pullguard <arguments>` and waits up to 30 s for its listening line.
-    static func start(_ arguments: [String]) throws -> PullGuardProcess {
+    /// `environment` is added to this process's own.
+    static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> PullGuardProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let err = Pipe()
         let data = LockedData()
         err.fileHandleForReading.readabilityHandler = { data.append($0.availableData) }
