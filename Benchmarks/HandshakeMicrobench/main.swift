@@ -7,7 +7,7 @@ import PullGuard
 // In-memory handshake microbenchmark: a real OpenSSL client against `TLSServerHandler`
 // in an `EmbeddedChannel`, timing only the server side with the thread CPU clock.
 // No sockets, so the figures isolate TLS + verification cost from the kernel and the
-// proxy. Usage: pullguard-handshake-microbench [full|resume] [count] [1.2|1.3]
+// proxy. Usage: pullguard-handshake-microbench [full|resume] [count] [1.2|1.3] [rsa]
 //        pullguard-handshake-microbench records [count] [size]
 // `records` sends `count` application-data records of `size` bytes on one connection
 // and compares the server's CPU per record with one plain copy of `size` bytes: the
@@ -35,12 +35,20 @@ let version: TLSClientSettings.Version = arguments.contains("1.2") ? .tls12 : .t
 
 let root = try CertificateIssuer.issue(CertificateProfile(commonName: "Bench Root", isCA: true), signedBy: nil)
 let server = try CertificateIssuer.issue(CertificateProfile(commonName: "localhost", extendedKeyUsage: [.serverAuth], dnsNames: ["localhost"]), signedBy: root)
-let client = try CertificateIssuer.issue(CertificateProfile(commonName: "bench-client", extendedKeyUsage: [.clientAuth]), signedBy: root)
+// `rsa` anywhere in the arguments: an RSA-2048 client leaf (under an RSA-4096 root,
+// as Cloudflare's origin-pull CA is) instead of the all-ECDSA set-up.
+let rsaClient = arguments.contains("rsa")
+let clientRoot = rsaClient
+    ? try CertificateIssuer.issue(CertificateProfile(commonName: "Bench RSA Root", isCA: true, key: .rsa(bits: 4096)), signedBy: nil)
+    : root
+let client = try CertificateIssuer.issue(
+    CertificateProfile(commonName: "bench-client", extendedKeyUsage: [.clientAuth], key: rsaClient ? .rsa(bits: 2048) : .ecdsaP256),
+    signedBy: clientRoot)
 func pem(_ label: String, _ text: String) -> PEMSource { PEMSource(origin: label, pem: Array(text.utf8)) }
 let site = TLSSiteSettings(
     name: "bench", serverNames: ["localhost"],
     identities: [ServerIdentitySource(certificateChain: pem("server.pem", server.certificatePEM), privateKey: pem("server.key", server.privateKeyPEM))],
-    trustSources: [TrustSource(name: "root.pem", bundle: pem("root.pem", root.certificatePEM))])
+    trustSources: [TrustSource(name: "root.pem", bundle: pem("root.pem", clientRoot.certificatePEM))])
 let contexts = try ServerContextSet(settings: TLSListenerSettings(sites: [site], defaultSiteName: "bench"))
 let clientContext = try OpenSSLClientContext(settings: TLSClientSettings(
     identity: ServerIdentitySource(certificateChain: pem("client.pem", client.certificatePEM), privateKey: pem("client.key", client.privateKeyPEM)),
@@ -123,4 +131,4 @@ for index in 0..<(count + 50) {
     if measuring { serverNanoseconds += spent }
 }
 let perHandshake = Double(serverNanoseconds) / Double(count) / 1000
-print(String(format: "mode=%@ tls=%@ ec_keys=%@ handshakes=%d resumed=%d server_cpu_us_per_handshake=%.1f", mode, version.rawValue, BuiltInECKeyEngine.isRegistered ? "engine" : "provider", count, resumedCount, perHandshake))
+print(String(format: "mode=%@ tls=%@ keys=%@ handshakes=%d resumed=%d server_cpu_us_per_handshake=%.1f", mode, version.rawValue, BuiltInKeyEngine.isRegistered ? "engine" : "provider", count, resumedCount, perHandshake))

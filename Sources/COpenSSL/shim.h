@@ -191,8 +191,8 @@ static inline int CPullGuardOpenSSL_ERR_alert_code(unsigned long code) {
 }
 
 // Deprecated in OpenSSL 3.0 but supported through 3.x: the ENGINE calls with which
-// PullGuard registers OpenSSL's built-in EC key methods (BuiltInECKeyEngine.swift),
-// and the EC_KEY conversion that keeps every EC key on that same path. Wrapped here
+// PullGuard registers OpenSSL's built-in EC and RSA key methods (BuiltInKeyEngine.swift),
+// and the EC_KEY/RSA conversion that keeps every such key on that same path. Wrapped here
 // so the deprecation is acknowledged once, in this header, not at each call.
 static inline ENGINE *CPullGuardOpenSSL_ENGINE_new(void) { return ENGINE_new(); }
 static inline int CPullGuardOpenSSL_ENGINE_free(ENGINE *e) { return ENGINE_free(e); }
@@ -206,17 +206,27 @@ static inline int CPullGuardOpenSSL_ENGINE_register_pkey_meths(ENGINE *e) { retu
 static inline const EVP_PKEY_METHOD *CPullGuardOpenSSL_EVP_PKEY_meth_find(int type) { return EVP_PKEY_meth_find(type); }
 /// 1 when `key` is in OpenSSL's legacy form (an EC_KEY, RSA...), 0 when provider-held.
 static inline int CPullGuardOpenSSL_EVP_PKEY_is_legacy(const EVP_PKEY *key) { return EVP_PKEY_get0(key) != NULL; }
-/// A new EVP_PKEY holding an EC_KEY copy of `key` (OpenSSL's legacy form), or NULL.
-static inline EVP_PKEY *CPullGuardOpenSSL_EVP_PKEY_legacy_EC_copy(EVP_PKEY *key) {
-    EC_KEY *ec = EVP_PKEY_get1_EC_KEY(key);
-    if (ec == NULL) return NULL;
+/// A new EVP_PKEY holding a legacy copy (EC_KEY or RSA) of `key`, or NULL for other
+/// key types or on failure.
+static inline EVP_PKEY *CPullGuardOpenSSL_EVP_PKEY_legacy_copy(EVP_PKEY *key) {
     EVP_PKEY *copy = EVP_PKEY_new();
-    if (copy == NULL || EVP_PKEY_assign_EC_KEY(copy, ec) != 1) {
+    if (copy == NULL) return NULL;
+    switch (EVP_PKEY_get_base_id(key)) {
+    case EVP_PKEY_EC: {
+        EC_KEY *ec = EVP_PKEY_get1_EC_KEY(key);
+        if (ec != NULL && EVP_PKEY_assign_EC_KEY(copy, ec) == 1) return copy;
         EC_KEY_free(ec);
-        EVP_PKEY_free(copy);
-        return NULL;
+        break;
     }
-    return copy;
+    case EVP_PKEY_RSA: {
+        RSA *rsa = EVP_PKEY_get1_RSA(key);
+        if (rsa != NULL && EVP_PKEY_assign_RSA(copy, rsa) == 1) return copy;
+        RSA_free(rsa);
+        break;
+    }
+    }
+    EVP_PKEY_free(copy);
+    return NULL;
 }
 
 #endif

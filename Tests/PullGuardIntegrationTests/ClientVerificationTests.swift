@@ -122,10 +122,10 @@ import PullGuardTestSupport
         }
     }
 
-    /// `PULLGUARD_OPENSSL_EC_KEYS=provider` keeps OpenSSL 3's own EC decoding: the
+    /// `PULLGUARD_OPENSSL_KEYS=provider` keeps OpenSSL 3's own EC decoding: the
     /// escape hatch admits and refuses exactly as the default does.
     @Test(arguments: versions) func providerECKeyPathAdmitsAndRefusesTheSame(tls: String) async throws {
-        try await ProxyScenario.withSite(environment: ["PULLGUARD_OPENSSL_EC_KEYS": "provider"]) { (scenario) async throws in
+        try await ProxyScenario.withSite(environment: ["PULLGUARD_OPENSSL_KEYS": "provider"]) { (scenario) async throws in
             expectRefused(try scenario.curl(client: "other-ca-client", tls: tls), alert: "unknown ca", scenario)
             #expect(try scenario.curl(client: "client", tls: tls).status == 200)
         }

@@ -9,9 +9,9 @@ internal import COpenSSL
 /// Runs `body` with a read-only memory BIO over `bytes`, freeing the BIO afterwards.
 /// The BIO borrows the bytes, so it must not outlive the closure; it does not.
 func withMemoryBIO<Result>(_ bytes: [UInt8], _ body: (OpaquePointer) throws -> Result) throws -> Result {
-    // Every PEM key, certificate and CRL is read through here: the EC engine must be
+    // Every PEM key, certificate and CRL is read through here: the key engine must be
     // in place before the first one is parsed.
-    BuiltInECKeyEngine.prepare()
+    BuiltInKeyEngine.prepare()
     return try bytes.withUnsafeBytes { raw in
         guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else {
             throw OpenSSLError.drain("allocating a memory BIO")

@@ -6,7 +6,7 @@ public final class OpenSSLClientContext: @unchecked Sendable {
     let pointer: OpaquePointer
 
     public init(settings: TLSClientSettings) throws {
-        BuiltInECKeyEngine.prepare()
+        BuiltInKeyEngine.prepare()
         OpenSSLError.clearQueue()
         guard let context = SSL_CTX_new(TLS_client_method()) else { throw OpenSSLError.drain("creating a client TLS context") }
         pointer = context

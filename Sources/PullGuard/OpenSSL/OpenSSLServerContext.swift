@@ -17,7 +17,7 @@ public final class OpenSSLServerContext: @unchecked Sendable {
     let alpnWire: [UInt8]
 
     init(site: TLSSiteSettings) throws {
-        BuiltInECKeyEngine.prepare()
+        BuiltInKeyEngine.prepare()
         OpenSSLError.clearQueue()
         guard let context = SSL_CTX_new(TLS_server_method()) else {
             throw OpenSSLError.drain("creating the TLS context for site \(site.name)")

@@ -5,11 +5,11 @@ extension PrivateKey {
     /// Generates a fresh key. RSA sizes down to 1024 bits are accepted because the
     /// tests need weak keys to prove the weak-key policy rejects them.
     static func generate(_ algorithm: KeyAlgorithm) throws -> PrivateKey {
-        BuiltInECKeyEngine.prepare()
+        BuiltInKeyEngine.prepare()
         switch algorithm {
         case .ecdsaP256:
             // The curve's short name: OpenSSL's legacy EC path, which every EC key
-            // takes once `BuiltInECKeyEngine` is registered, does not know "P-256".
+            // takes once `BuiltInKeyEngine` is registered, does not know "P-256".
             let key = try openSSLCall("generating an EC P-256 key") {
                 "prime256v1".withCString { CPullGuardOpenSSL_EVP_EC_gen($0) }
             }

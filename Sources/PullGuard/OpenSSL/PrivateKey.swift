@@ -24,17 +24,20 @@ public final class PrivateKey: @unchecked Sendable {
             guard let key = PEM_read_bio_PrivateKey(bio, nil, { _, _, _, _ in 0 }, nil) else {
                 throw OpenSSLError.drain("reading private key \(origin) (expected an unencrypted PEM private key)")
             }
-            return try PrivateKey(taking: key).onECKeyPath(origin: origin)
+            return try PrivateKey(taking: key).onLegacyKeyPath(origin: origin)
         }
     }
 
-    /// OpenSSL 3.0 reads PEM keys into its provider form. With `BuiltInECKeyEngine`
-    /// registered every EC operation runs on the legacy (`EC_KEY`) path, which cannot
-    /// sign certificates with a provider-form key, so EC keys are converted once here.
-    private func onECKeyPath(origin: String) throws -> PrivateKey {
-        guard BuiltInECKeyEngine.isRegistered, EVP_PKEY_get_base_id(pointer) == EVP_PKEY_EC else { return self }
-        guard let converted = CPullGuardOpenSSL_EVP_PKEY_legacy_EC_copy(pointer) else {
-            throw OpenSSLError.drain("converting EC private key \(origin) to OpenSSL's EC_KEY form")
+    /// OpenSSL 3.0 reads PEM keys into its provider form. With `BuiltInKeyEngine`
+    /// registered every EC and RSA operation runs on the legacy (`EC_KEY`, `RSA`) path,
+    /// which cannot sign certificates with a provider-form key, so such keys are
+    /// converted once here.
+    private func onLegacyKeyPath(origin: String) throws -> PrivateKey {
+        guard BuiltInKeyEngine.isRegistered, BuiltInKeyEngine.keyTypes.contains(EVP_PKEY_get_base_id(pointer)) else {
+            return self
+        }
+        guard let converted = CPullGuardOpenSSL_EVP_PKEY_legacy_copy(pointer) else {
+            throw OpenSSLError.drain("converting private key \(origin) to OpenSSL's legacy key form")
         }
         return PrivateKey(taking: converted)
     }

@@ -10,7 +10,7 @@ import Foundation
 extension X509Certificate {
     /// A new, empty certificate to fill in.
     convenience init() throws {
-        BuiltInECKeyEngine.prepare()
+        BuiltInKeyEngine.prepare()
         self.init(taking: try openSSLCall("allocating a certificate") { X509_new() })
     }
 
