@@ -25,18 +25,20 @@ public final class HTTPProxy: Sendable {
     }
 
     /// Adds the HTTP/1.1 server codec and the proxy handler after the TLS handler. Called on the channel's event loop.
+    /// `afterTLSHandler`: a `TLSServerHandler` is in front, which sends pending writes
+    /// with its close_notify when the channel closes.
     ///
     /// NIO's `configureHTTPServerPipeline` is used rather than adding the encoder
     /// and decoder by hand: only it pairs the decoder with the encoder so that
     /// responses to HEAD carry no body, and it adds pipelining (one request at a
     /// time), response-header validation (no CR/LF) and 400-on-malformed-request.
-    public func configure(_ pipeline: ChannelPipeline.SynchronousOperations, channel: Channel) throws {
+    public func configure(_ pipeline: ChannelPipeline.SynchronousOperations, channel: Channel, afterTLSHandler: Bool = false) throws {
         channel.eventLoop.assertInEventLoop()
         try pipeline.configureHTTPServerPipeline(
             position: .last, withPipeliningAssistance: true, withServerUpgrade: nil, withErrorHandling: true)
         let handler = HTTPProxyHandler(
             settings: settings, pool: pool(for: channel.eventLoop),
-            clientIP: channel.remoteAddress?.ipAddress, logger: logger, metrics: metrics)
+            clientIP: channel.remoteAddress?.ipAddress, closeSendsPendingWrites: afterTLSHandler, logger: logger, metrics: metrics)
         try pipeline.addHandler(handler)
     }
 

@@ -46,12 +46,19 @@ extension HTTPProxyHandler {
             break  // written by the caller, which holds the response part
         case .writeResponseEnd(let disposal, let after):
             responseTimer?.cancel()
-            let end = context.writeAndFlush(wrapOutboundOut(.end(nil)))
             if let upstream {
                 self.upstream = nil
                 pool.release(upstream, reusable: disposal == .release && upstreamKeepAlive)
             }
-            finish(after, after: end)
+            if after == .close && closeSendsPendingWrites {
+                // Unflushed: closing makes the TLS handler encrypt what is pending and send
+                // it with its close_notify in one write (one syscall fewer per connection).
+                context.write(wrapOutboundOut(.end(nil)), promise: nil)
+                upstreamHead = nil
+                context.close(promise: nil)
+            } else {
+                finish(after, after: context.writeAndFlush(wrapOutboundOut(.end(nil))))
+            }
         case .completeExchange(let after):
             finish(after, after: context.eventLoop.makeSucceededVoidFuture())
         }

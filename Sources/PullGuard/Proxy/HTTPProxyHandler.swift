@@ -17,6 +17,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     let settings: ProxySettings
     let pool: UpstreamPool
     let clientIP: String?
+    /// A handler in front (`TLSServerHandler`) sends pending writes when the channel
+    /// is closed, so a closing response need not be flushed on its own first.
+    let closeSendsPendingWrites: Bool
     var logger: Logger
     let metrics: PullGuardMetrics
 
@@ -45,7 +48,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     var idleTimer: Scheduled<Void>?
     var responseTimer: Scheduled<Void>?
 
-    init(settings: ProxySettings, pool: UpstreamPool, clientIP: String?, logger: Logger, metrics: PullGuardMetrics) {
+    init(settings: ProxySettings, pool: UpstreamPool, clientIP: String?, closeSendsPendingWrites: Bool = false,
+         logger: Logger, metrics: PullGuardMetrics) {
+        self.closeSendsPendingWrites = closeSendsPendingWrites
         self.metrics = metrics
         self.settings = settings
         self.pool = pool

@@ -50,7 +50,7 @@ public final class PullGuardServer: Sendable {
                             let current = contexts.withLockedValue { $0 }
                             let pipeline = channel.pipeline.syncOperations
                             try pipeline.addHandler(TLSServerHandler(contexts: current, logger: logger, metrics: metrics))
-                            try proxy.configure(pipeline, channel: channel)
+                            try proxy.configure(pipeline, channel: channel, afterTLSHandler: true)
                         }
                     }
                     .bind(host: listener.host, port: listener.port)

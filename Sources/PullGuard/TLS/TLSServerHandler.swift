@@ -183,13 +183,19 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         switch state.closeRequested() {
         case .sendCloseNotifyThenClose:
-            encryptUnflushed(context: context, connection: connection)
+            // Plaintext written but not flushed (a response's last bytes) and the
+            // close_notify leave as one buffer in one write: `HTTPProxyHandler` closes
+            // after a `Connection: close` response without flushing it first.
+            let pendingPromise = sealUnflushed(context: context, connection: connection)
             connection.shutdown()
             if let records = connection.takeCiphertext(allocator: context.channel.allocator) {
-                context.writeAndFlush(wrapOutboundOut(records)).assumeIsolated().whenComplete { _ in
+                let written = context.writeAndFlush(wrapOutboundOut(records))
+                if let pendingPromise { written.cascade(to: pendingPromise) }
+                written.assumeIsolated().whenComplete { _ in
                     context.close(promise: promise)
                 }
             } else {
+                pendingPromise?.succeed(())
                 context.close(promise: promise)
             }
         case .closeNow, .ignore:
@@ -243,6 +249,22 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
         unflushed = nil
         unflushedPromise = nil
         encrypt(plaintext, promise: promise, context: context, connection: connection)
+    }
+
+    /// Hands the unflushed plaintext to OpenSSL without taking the records out, so the
+    /// next `takeCiphertext` carries them together with whatever follows. Returns the
+    /// promise to complete once those records are written.
+    private func sealUnflushed(context: ChannelHandlerContext, connection: OpenSSLConnection) -> EventLoopPromise<Void>? {
+        guard let plaintext = unflushed else { return nil }
+        let promise = unflushedPromise
+        unflushed = nil
+        unflushedPromise = nil
+        if let error = connection.write(plaintext: plaintext) {
+            promise?.fail(error)
+            context.fireErrorCaught(error)
+            return nil
+        }
+        return promise
     }
 
     private func releasePendingWrites(context: ChannelHandlerContext, connection: OpenSSLConnection) {
