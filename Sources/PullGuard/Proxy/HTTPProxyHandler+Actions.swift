@@ -10,8 +10,7 @@ extension HTTPProxyHandler {
         case .none, .dropRequestPart:
             break
         case .startExchange:
-            idleTimer?.cancel()
-            idleTimer = nil
+            idleDeadline = nil
         case .armIdleTimer:
             armIdleTimer()
         case .closeDownstream:
@@ -45,7 +44,7 @@ extension HTTPProxyHandler {
         case .writeResponseHead, .writeResponsePart:
             break  // written by the caller, which holds the response part
         case .writeResponseEnd(let disposal, let after):
-            responseTimer?.cancel()
+            responseDeadline = nil
             if let upstream {
                 self.upstream = nil
                 pool.release(upstream, reusable: disposal == .release && upstreamKeepAlive)
@@ -67,7 +66,7 @@ extension HTTPProxyHandler {
     /// Answers a request with a one-line text/plain body and logs it once.
     func respond(_ failure: ProxyFailure, then after: ProxyConnectionStateMachine.After) {
         guard let context else { return }
-        responseTimer?.cancel()
+        responseDeadline = nil
         abandonUpstream()
         buffered.removeAll()
         let upstreamAddress = site?.upstream ?? UpstreamAddress(host: "unknown", port: 0)
@@ -108,38 +107,9 @@ extension HTTPProxyHandler {
 
     /// Drops the upstream connection of an unfinished exchange: it cannot be reused.
     func abandonUpstream() {
-        responseTimer?.cancel()
-        responseTimer = nil
+        responseDeadline = nil
         guard let upstream else { return }
         self.upstream = nil
         pool.release(upstream, reusable: false)
-    }
-
-    func armIdleTimer() {
-        guard let context else { return }
-        idleTimer?.cancel()
-        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: settings.timeouts.downstreamIdle) { [self] in
-            idleTimer = nil
-            perform(machine.idleTimedOut())
-        }
-    }
-
-    /// The 504 clock starts once the whole request is sent, like nginx's
-    /// `proxy_read_timeout`: a slow upload must not count against the upstream.
-    func armResponseTimer() {
-        guard let context else { return }
-        responseTimer?.cancel()
-        let limit = settings.timeouts.upstreamResponse
-        responseTimer = context.eventLoop.assumeIsolated().scheduleTask(in: limit) { [self] in
-            responseTimer = nil
-            perform(machine.upstreamFailed(.responseTimedOut(limit)))
-        }
-    }
-
-    func cancelTimers() {
-        idleTimer?.cancel()
-        idleTimer = nil
-        responseTimer?.cancel()
-        responseTimer = nil
     }
 }

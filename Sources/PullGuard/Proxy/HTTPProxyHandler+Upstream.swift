@@ -11,8 +11,7 @@ extension HTTPProxyHandler: UpstreamConnectionDelegate {
             let closeDelimited = requestVersion.minor == 0 && !headers.contains(name: "content-length")
             let action = machine.responseHead(closeDelimited: closeDelimited)
             guard case .writeResponseHead(let closeConnection) = action else { return perform(action) }
-            responseTimer?.cancel()
-            responseTimer = nil
+            responseDeadline = nil
             if closeConnection {
                 headers.add(name: "Connection", value: "close")
             } else if requestVersion.minor == 0 {

@@ -45,8 +45,13 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// An upstream read was held back because the client was not writable.
     var upstreamReadPending = false
 
-    var idleTimer: Scheduled<Void>?
-    var responseTimer: Scheduled<Void>?
+    /// When a keep-alive connection with no request in flight is closed.
+    var idleDeadline: NIODeadline?
+    /// When an upstream that has not started its response gets a 504.
+    var responseDeadline: NIODeadline?
+    /// The one timer behind both deadlines (`HTTPProxyHandler+Deadlines.swift`).
+    var deadlineTimer: Scheduled<Void>?
+    var deadlineTimerFiresAt: NIODeadline?
 
     init(settings: ProxySettings, pool: UpstreamPool, clientIP: String?, closeSendsPendingWrites: Bool = false,
          logger: Logger, metrics: PullGuardMetrics) {

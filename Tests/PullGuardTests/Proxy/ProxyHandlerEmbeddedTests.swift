@@ -50,6 +50,19 @@ import Testing
         #expect(!channel.isActive)
     }
 
+    /// Each answered request restarts the idle clock (one lazily re-armed timer).
+    @Test func eachRequestRestartsTheIdleClock() throws {
+        let channel = try makeChannel()
+        channel.pipeline.fireUserInboundEventTriggered(event)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(4))
+        try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: b.example\r\n\r\n"))
+        #expect(try outbound(channel).hasPrefix("HTTP/1.1 421 Misdirected Request\r\n"))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(4))
+        #expect(channel.isActive, "the first deadline (5 s) passed, but the request moved it to 9 s")
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        #expect(!channel.isActive)
+    }
+
     @Test func malformedRequestGets400AndClose() throws {
         let channel = try makeChannel()
         channel.pipeline.fireUserInboundEventTriggered(event)
