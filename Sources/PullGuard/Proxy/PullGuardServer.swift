@@ -44,7 +44,9 @@ public final class PullGuardServer: Sendable {
                 let channel = try await ServerBootstrap(group: group)
                     .serverChannelOption(.backlog, value: 1024)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                    // TCP_NODELAY is an IPPROTO_TCP option: `.socketOption(.tcp_nodelay)`
+                    // would set SOL_SOCKET option 1, which is SO_DEBUG.
+                    .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             let current = contexts.withLockedValue { $0 }
