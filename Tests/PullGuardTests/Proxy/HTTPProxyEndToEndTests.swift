@@ -2,6 +2,7 @@ import Foundation
 import NIOHTTP1
 import Testing
 @testable import PullGuard
+import PullGuardTestSupport
 
 /// The proxy on real loopback sockets, without TLS: a fake handshake event, then
 /// `HTTPProxy.configure`, in front of `BuiltInUpstream`, driven by curl.
@@ -66,6 +67,39 @@ import Testing
         let seen = harness.upstream.requests
         #expect(seen.map(\.uri) == ["/one", "/two"])
         #expect(Set(seen.map(\.connectionNumber)).count == 1)
+    }
+
+    /// Three requests in one TCP write: three responses, in order, on one connection,
+    /// and each request reaches the upstream once.
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        let harness = try await ProxyTestHarness.start()
+        let host = "127.0.0.1:\(harness.port)"
+        let requests = "GET /first HTTP/1.1\r\nHost: \(host)\r\n\r\n"
+            + "GET /second HTTP/1.1\r\nHost: \(host)\r\n\r\n"
+            + "GET /third HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n"
+        // One sendall, then read to EOF: the proxy closes after the third response.
+        let script = """
+        import socket, sys
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+        s.sendall(sys.stdin.buffer.read())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        sys.stdout.write(data.decode("latin-1"))
+        """
+        let result = try CommandRunner.run("python3", ["-c", script, "\(harness.port)"], stdin: requests)
+        try await harness.shutdown()
+        // The demo upstream's bodies end in "\n", so each status line follows a body directly.
+        let statusLines = result.stdout.components(separatedBy: "HTTP/1.1 200 OK\r\n").count - 1
+        #expect(statusLines == 3, "\(result.stdout)\n\(result.stderr)")
+        #expect(!result.stdout.contains("HTTP/1.1 4") && !result.stdout.contains("HTTP/1.1 5"))
+        let order = ["GET /first ", "GET /second ", "GET /third "].map { result.stdout.range(of: $0)?.lowerBound }
+        #expect(order.allSatisfy { $0 != nil })
+        #expect(order.compactMap { $0 } == order.compactMap { $0 }.sorted())
+        #expect(harness.upstream.requests.map(\.uri) == ["/first", "/second", "/third"])
     }
 
     @Test func upstreamDownIsBadGateway() async throws {
