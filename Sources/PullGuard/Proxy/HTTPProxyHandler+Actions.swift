@@ -97,11 +97,23 @@ extension HTTPProxyHandler {
         switch after {
         case .keepAlive:
             armIdleTimer()
+            replayPipelined()
             resumeClientReadsIfPossible()
         case .drainRequest:
             resumeClientReadsIfPossible()
         case .close:
+            pipelined.removeAll()
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    /// Hands waiting pipelined parts on, in order, until one has to wait again.
+    func replayPipelined() {
+        guard !replayingPipelined else { return }
+        replayingPipelined = true
+        defer { replayingPipelined = false }
+        while !pipelined.isEmpty, !machine.awaitsResponseToCompleteRequest, context != nil {
+            handle(pipelined.removeFirst())
         }
     }
 

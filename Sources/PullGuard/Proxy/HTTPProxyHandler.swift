@@ -40,6 +40,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// The upstream's response allows reusing its connection.
     var upstreamKeepAlive = false
 
+    /// Parts of pipelined requests that arrived while a response was pending, in order.
+    /// Bounded: client reads stop while it is not empty (`holdsClientReads`).
+    var pipelined: CircularBuffer<HTTPServerRequestPart> = []
+    /// `replayPipelined` is running (an answered request can end inside it).
+    var replayingPipelined = false
     /// A client read was held back for backpressure.
     var clientReadPending = false
     /// An upstream read was held back because the client was not writable.
@@ -86,7 +91,18 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        // A pipelined request read while the previous response is pending waits its turn.
+        if !pipelined.isEmpty || machine.awaitsResponseToCompleteRequest {
+            pipelined.append(part)
+            return
+        }
+        handle(part)
+    }
+
+    /// One request part, in its turn.
+    func handle(_ part: HTTPServerRequestPart) {
+        switch part {
         case .head(let head):
             requestVersion = head.version
             let action = machine.requestHead(keepAlive: head.isKeepAlive)
@@ -138,6 +154,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     }
 
     var holdsClientReads: Bool {
+        if !pipelined.isEmpty { return true }
         guard case .exchange(let exchange) = machine.state else { return false }
         switch exchange.upstream {
         case .connecting: return true

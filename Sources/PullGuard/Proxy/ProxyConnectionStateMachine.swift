@@ -2,8 +2,8 @@
 ///
 /// `HTTPProxyHandler` feeds it every event (TLS established, request parts,
 /// upstream connected or failed, response parts, timers, close) and performs the
-/// action it returns. One exchange at a time: `HTTPServerPipelineHandler` holds
-/// pipelined requests back until the previous response ended.
+/// action it returns. One exchange at a time: `HTTPProxyHandler` holds pipelined
+/// requests back (`awaitsResponseToCompleteRequest`) until the previous response ended.
 ///
 /// Invariants: a response head reaches the client at most once per request; the
 /// connection is closed whenever the two HTTP framings could disagree (upstream
@@ -88,6 +88,13 @@ struct ProxyConnectionStateMachine {
     private(set) var state: State = .awaitingHandshake
 
     init() {}
+
+    /// The request in flight is complete and its response is not: a request read now
+    /// is pipelined and must wait.
+    var awaitsResponseToCompleteRequest: Bool {
+        guard case .exchange(let exchange) = state else { return false }
+        return exchange.requestComplete && exchange.response != .complete
+    }
 
     mutating func handshakeCompleted() -> Action {
         guard case .awaitingHandshake = state else { return .none }

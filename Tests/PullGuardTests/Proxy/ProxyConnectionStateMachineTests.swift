@@ -35,6 +35,23 @@ import Testing
         #expect(r10 == .startExchange)
     }
 
+    /// A request read between the end of a request and the end of its response is
+    /// pipelined: it must wait (HTTPProxyHandler queues it).
+    @Test func pipelinedRequestsWaitForTheResponse() {
+        var machine = ready()
+        #expect(!machine.awaitsResponseToCompleteRequest)
+        _ = machine.requestHead(keepAlive: true)
+        #expect(!machine.awaitsResponseToCompleteRequest, "the request body may still come")
+        _ = machine.requestEnd()
+        #expect(machine.awaitsResponseToCompleteRequest)
+        _ = machine.upstreamConnected()
+        _ = machine.responseHead(closeDelimited: false)
+        #expect(machine.awaitsResponseToCompleteRequest)
+        let end = machine.responseEnd(upstreamKeepAlive: true)
+        #expect(end == .writeResponseEnd(upstream: .release, then: .keepAlive))
+        #expect(!machine.awaitsResponseToCompleteRequest)
+    }
+
     @Test func bodyStreamsOnceConnected() {
         var machine = ready()
         _ = machine.requestHead(keepAlive: true)
