@@ -10,14 +10,24 @@ extension HeaderPolicy {
         "upgrade", "proxy-authenticate", "proxy-authorization",
     ]
 
+    static let hopByHopMatcher = HeaderNameMatcher(hopByHopNames)
+    private static let connectionMatcher = HeaderNameMatcher(["connection"])
+
     /// Removes the fixed hop-by-hop fields and every field named by a `Connection` token.
+    ///
+    /// One pass that allocates only when a hop-by-hop field is present: a message
+    /// without a `Connection` field has no tokens naming others either.
     public static func removeHopByHop(from headers: inout HTTPHeaders) {
-        var named = hopByHopNames
-        for value in headers[canonicalForm: "connection"] {
-            let token = value.trimmingASCIISpaces().lowercased()
-            if !token.isEmpty { named.insert(token) }
+        var doomed: [String] = []
+        for header in headers where hopByHopMatcher.matches(header.name) {
+            doomed.append(header.name)
+            guard connectionMatcher.matches(header.name) else { continue }
+            for token in header.value.split(separator: ",") {
+                let name = token.trimmingASCIISpaces()
+                if !name.isEmpty { doomed.append(String(name)) }
+            }
         }
-        let doomed = Set(headers.map(\.name).filter { named.contains($0.lowercased()) })
+        // `remove(name:)` compares names case-insensitively, as HTTP does.
         for name in doomed {
             headers.remove(name: name)
         }

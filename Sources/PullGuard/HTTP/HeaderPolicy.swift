@@ -26,6 +26,8 @@ public enum HeaderPolicy {
         let identityHeaders: [(String, String)]
         /// Normalized names dropped from every incoming request on this connection.
         let spoofableNames: Set<String>
+        /// `spoofableNames` as a matcher that does not allocate per header.
+        let spoofableMatcher: HeaderNameMatcher
 
         public init(clientIP: String?, verification: VerificationOutcome, names: IdentityHeaderNames) {
             self.clientIP = clientIP
@@ -33,6 +35,7 @@ public enum HeaderPolicy {
             self.names = names
             identityHeaders = HeaderPolicy.identityHeaders(for: verification, names: names)
             spoofableNames = HeaderPolicy.spoofableNames(names, verification: verification)
+            spoofableMatcher = HeaderNameMatcher(spoofableNames, underscoreIsDash: true)
         }
     }
 
@@ -50,7 +53,7 @@ public enum HeaderPolicy {
         // framing is re-stated explicitly and the encoder chunks again.
         let wasChunked = !incoming.contains(name: "content-length") && incoming.contains(name: "transfer-encoding")
         removeHopByHop(from: &headers)
-        removeNames(context.spoofableNames, from: &headers)
+        removeNames(matching: context.spoofableMatcher, from: &headers)
         addForwarding(to: &headers, clientIP: context.clientIP, originalHost: incoming.first(name: "host"))
         for (name, value) in context.identityHeaders {
             headers.add(name: name, value: value)
@@ -91,7 +94,15 @@ public enum HeaderPolicy {
 
     /// Removes every header whose normalized name is in `names`.
     static func removeNames(_ names: Set<String>, from headers: inout HTTPHeaders) {
-        let present = Set(headers.map(\.name).filter { names.contains(normalizedName($0)) })
+        removeNames(matching: HeaderNameMatcher(names, underscoreIsDash: true), from: &headers)
+    }
+
+    /// Removes every header whose normalized name `matcher` matches.
+    static func removeNames(matching matcher: HeaderNameMatcher, from headers: inout HTTPHeaders) {
+        var present: [String] = []
+        for header in headers where matcher.matches(header.name) {
+            present.append(header.name)
+        }
         for name in present {
             headers.remove(name: name)
         }

@@ -35,7 +35,8 @@ public enum HostBinding {
         } else if !(version.major == 1 && version.minor == 0) {
             return .badRequest
         }
-        if let schemeEnd = uri.range(of: "://"), !uri.hasPrefix("/") {
+        // Origin-form (`/path`) first: the common case skips the substring search.
+        if !uri.hasPrefix("/"), let schemeEnd = uri.range(of: "://") {
             let authority = uri[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
             guard !authority.contains("@"), let name = hostName(fromHostHeader: String(authority)) else {
                 return .badRequest
