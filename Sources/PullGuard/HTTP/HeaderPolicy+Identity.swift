@@ -35,16 +35,22 @@ extension HeaderPolicy {
     /// UTF-8 or even CR/LF; a raw CR/LF would split the header (response-splitting
     /// in reverse). Escaping `%` keeps the encoding reversible and unambiguous.
     public static func headerSafe(_ value: String) -> String {
-        var out = ""
-        out.reserveCapacity(value.utf8.count)
+        func isSafe(_ byte: UInt8) -> Bool {
+            (byte >= 0x21 && byte <= 0x7E && byte != UInt8(ascii: "%")) || byte == 0x20
+        }
+        // Almost every value is plain ASCII already: return it without a copy.
+        if value.utf8.allSatisfy(isSafe) { return value }
+        var out: [UInt8] = []
+        out.reserveCapacity(value.utf8.count + 16)
         for byte in value.utf8 {
-            if (byte >= 0x21 && byte <= 0x7E && byte != UInt8(ascii: "%")) || byte == 0x20 {
-                out.unicodeScalars.append(Unicode.Scalar(byte))
+            if isSafe(byte) {
+                out.append(byte)
             } else {
-                out += "%" + hexByte(byte)
+                out.append(UInt8(ascii: "%"))
+                out.append(contentsOf: hexByte(byte).utf8)
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// RFC 7231 IMF-fixdate, `Thu, 01 Nov 2029 17:00:00 GMT`.

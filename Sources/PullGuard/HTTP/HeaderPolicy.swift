@@ -24,18 +24,37 @@ public enum HeaderPolicy {
         public let names: IdentityHeaderNames
         /// The headers PullGuard adds for this connection's verdict.
         let identityHeaders: [(String, String)]
-        /// Normalized names dropped from every incoming request on this connection.
-        let spoofableNames: Set<String>
-        /// `spoofableNames` as a matcher that does not allocate per header.
+        /// Matches the names dropped from every incoming request on this connection.
         let spoofableMatcher: HeaderNameMatcher
 
-        public init(clientIP: String?, verification: VerificationOutcome, names: IdentityHeaderNames) {
+        /// - Parameter spoofable: the matchers for `names`, built once per configuration
+        ///   (`SpoofableNames`); built here when not given.
+        public init(clientIP: String?, verification: VerificationOutcome, names: IdentityHeaderNames,
+                    spoofable: SpoofableNames? = nil) {
             self.clientIP = clientIP
             self.verification = verification
             self.names = names
             identityHeaders = HeaderPolicy.identityHeaders(for: verification, names: names)
-            spoofableNames = HeaderPolicy.spoofableNames(names, verification: verification)
-            spoofableMatcher = HeaderNameMatcher(spoofableNames, underscoreIsDash: true)
+            spoofableMatcher = (spoofable ?? SpoofableNames(names: names)).matcher(for: verification)
+        }
+    }
+
+    /// The anti-spoofing name sets of one configuration, for the two kinds of verdict
+    /// that differ (a Cloudflare-anchored client may send `CF-Connecting-IP`), built
+    /// once rather than on every connection.
+    public struct SpoofableNames: Sendable {
+        let cloudflare: HeaderNameMatcher
+        let others: HeaderNameMatcher
+
+        public init(names: IdentityHeaderNames) {
+            let reserved = HeaderPolicy.reservedIdentityNames(names)
+            cloudflare = HeaderNameMatcher(reserved, underscoreIsDash: true)
+            others = HeaderNameMatcher(reserved.union(HeaderPolicy.edgeClientIPNames), underscoreIsDash: true)
+        }
+
+        func matcher(for verification: VerificationOutcome) -> HeaderNameMatcher {
+            if case .success(let identity) = verification, identity.isCloudflare { return cloudflare }
+            return others
         }
     }
 

@@ -16,10 +16,13 @@ public final class HTTPProxy: Sendable {
     let settings: ProxySettings
     let logger: Logger
     let metrics: PullGuardMetrics
+    /// The anti-spoofing names of `settings.headers`, built once for every connection.
+    let spoofable: HeaderPolicy.SpoofableNames
     private let pools = PoolRegistry()
 
     public init(settings: ProxySettings, logger: Logger, metrics: PullGuardMetrics = PullGuardMetrics()) {
         self.settings = settings
+        spoofable = HeaderPolicy.SpoofableNames(names: settings.headers)
         self.logger = logger
         self.metrics = metrics
     }
@@ -41,7 +44,8 @@ public final class HTTPProxy: Sendable {
             position: .last, withPipeliningAssistance: false, withServerUpgrade: nil, withErrorHandling: true)
         let handler = HTTPProxyHandler(
             settings: settings, pool: pool(for: channel.eventLoop),
-            clientIP: channel.remoteAddress?.ipAddress, closeSendsPendingWrites: afterTLSHandler, logger: logger, metrics: metrics)
+            clientIP: channel.remoteAddress?.ipAddress, closeSendsPendingWrites: afterTLSHandler, spoofable: spoofable,
+            logger: logger, metrics: metrics)
         try pipeline.addHandler(handler)
     }
 

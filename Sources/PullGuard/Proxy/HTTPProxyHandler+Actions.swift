@@ -75,7 +75,7 @@ extension HTTPProxyHandler {
         case .misdirected, .badHost: break  // logged where decided
         default:
             metrics.increment(.upstreamErrors)
-            logger.error("\(message.dropLast())")
+            logger.error("\(message.dropLast())", metadata: logMetadata)
         }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")

@@ -46,10 +46,10 @@ extension HTTPProxyHandler: UpstreamConnectionDelegate {
 
     func upstreamClosed(error: Error?) {
         guard upstream != nil else { return }
-        if let error { logger.debug("upstream connection error: \(error)") }
+        if let error { logger.debug("upstream connection error: \(error)", metadata: logMetadata) }
         let action = machine.upstreamFailed(.closedBeforeResponse)
         if case .closeDownstream = action {
-            logger.error("upstream closed the connection mid-response; closing the client connection")
+            logger.error("upstream closed the connection mid-response; closing the client connection", metadata: logMetadata)
         }
         perform(action)
     }
