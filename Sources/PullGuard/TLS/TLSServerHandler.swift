@@ -293,9 +293,13 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
             if thenClose { context.close(promise: nil) }
             return
         }
-        let written = context.writeAndFlush(wrapOutboundOut(records))
-        if thenClose {
-            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        guard thenClose else {
+            // No promise: nothing waits for these records, and a promise is an allocation.
+            context.writeAndFlush(wrapOutboundOut(records), promise: nil)
+            return
+        }
+        context.writeAndFlush(wrapOutboundOut(records)).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
         }
     }
 
