@@ -85,6 +85,17 @@ final class OpenSSLConnection {
         bios.take(allocator: allocator)
     }
 
+    /// Bytes received that OpenSSL has not read yet (records behind a finished handshake),
+    /// or records it has read but not yet handed out.
+    var hasUnreadInput: Bool {
+        bios.hasUnreadInput || SSL_has_pending(pointer) == 1
+    }
+
+    /// The negotiated version is TLS 1.3.
+    var isTLS13: Bool {
+        SSL_version(pointer) == TLS1_3_VERSION
+    }
+
     enum HandshakeResult {
         case complete
         case needsMoreData

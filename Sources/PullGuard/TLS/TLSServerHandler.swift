@@ -94,16 +94,16 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
         let result = connection.handshake()
         let step: TLSServerStateMachine.HandshakeStep
         switch result {
-        case .complete: step = .complete
+        case .complete: step = .complete(tls13: connection.isTLS13, applicationDataFollows: connection.hasUnreadInput)
         case .needsMoreData: step = .needsMoreData
         case .failed: step = .failed
         }
         switch state.handshakeStepped(step) {
         case .flushAndWait:
             flushCiphertext(context: context, connection: connection)
-        case .announceEstablished:
+        case .announceEstablished(let flushFirst):
             handshakeTimeout?.cancel()
-            flushCiphertext(context: context, connection: connection)
+            if flushFirst { flushCiphertext(context: context, connection: connection) }
             let established = connection.establishedEvent()
             metrics.increment(established.resumed ? .handshakeResumed : .handshakeFull)
             logger.debug("TLS established", metadata: established.logMetadata(client: clientAddress))

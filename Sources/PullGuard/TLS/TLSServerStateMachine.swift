@@ -41,8 +41,10 @@ struct TLSServerStateMachine {
     enum HandshakeAction: Equatable {
         /// Flush handshake records and wait for more bytes.
         case flushAndWait
-        /// Flush, announce the connection upward, write buffered data, then decrypt what's left.
-        case announceEstablished
+        /// Announce the connection upward, write buffered data, then decrypt what's left.
+        /// `flushFirst`: send OpenSSL's last handshake records now; when false they wait
+        /// in the output BIO and leave with the next write (see `handshakeStepped`).
+        case announceEstablished(flushFirst: Bool)
         /// Flush the alert OpenSSL queued, log the refusal once, then close.
         case flushAlertAndClose
         case ignore
@@ -53,9 +55,14 @@ struct TLSServerStateMachine {
         switch step {
         case .needsMoreData:
             return .flushAndWait
-        case .complete:
+        case .complete(let tls13, let applicationDataFollows):
             state = .established
-            return .announceEstablished
+            // TLS 1.3: after the client's Finished the server only sends its session
+            // ticket, which the client does not wait for. When the client's request
+            // came right behind its Finished, the ticket rides with the response in one
+            // write instead of a write of its own. TLS 1.2 sends the server's Finished,
+            // which a client may be waiting for: always flushed.
+            return .announceEstablished(flushFirst: !(tls13 && applicationDataFollows))
         case .failed:
             state = .closed
             return .flushAlertAndClose
@@ -63,7 +70,10 @@ struct TLSServerStateMachine {
     }
 
     enum HandshakeStep: Equatable {
-        case needsMoreData, complete, failed
+        case needsMoreData
+        /// `applicationDataFollows`: records beyond the handshake arrived in the same read.
+        case complete(tls13: Bool, applicationDataFollows: Bool)
+        case failed
     }
 
     enum ReadAction: Equatable {

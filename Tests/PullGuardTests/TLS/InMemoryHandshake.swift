@@ -78,6 +78,13 @@ final class InMemoryHandshake {
             if completed, case .failed(_, let received) = client.read() { alert = received }
             if alert != nil || (sentRequest && !progressed) { break }
         }
+        // The application answers, as the proxy always does: in TLS 1.3 the session
+        // ticket leaves with this first response (TLSServerStateMachine.handshakeStepped).
+        if recorder.established != nil, sentRequest {
+            try channel.writeOutbound(ByteBuffer(string: "HTTP/1.1 204 No Content\r\n\r\n"))
+            while let back = try channel.readOutbound(as: ByteBuffer.self) { client.receive(ciphertext: back) }
+            _ = client.read()
+        }
         let open = channel.isActive
         _ = try? channel.finish()
         return Result(established: recorder.established, serverReceived: recorder.received, clientAlert: alert,

@@ -10,9 +10,19 @@ import Testing
         #expect(machine.state == .handshaking)
     }
 
+    /// TLS 1.3 with the request right behind the client's Finished: the session ticket
+    /// waits for the response. Otherwise (nothing behind it, or TLS 1.2, whose server
+    /// Finished a client may be waiting for) the last records are flushed at once.
+    @Test(arguments: [(true, true, false), (true, false, true), (false, true, true), (false, false, true)])
+    func lastHandshakeRecordsWaitOnlyForAResponseInTLS13(tls13: Bool, dataFollows: Bool, flushFirst: Bool) {
+        var machine = TLSServerStateMachine()
+        #expect(machine.handshakeStepped(.complete(tls13: tls13, applicationDataFollows: dataFollows))
+                == .announceEstablished(flushFirst: flushFirst))
+    }
+
     @Test func completedHandshakeAnnouncesAndThenDecrypts() {
         var machine = TLSServerStateMachine()
-        #expect(machine.handshakeStepped(.complete) == .announceEstablished)
+        #expect(machine.handshakeStepped(.complete(tls13: true, applicationDataFollows: false)) == .announceEstablished(flushFirst: true))
         #expect(machine.state == .established)
         #expect(machine.bytesReceived() == .decrypt)
     }
@@ -28,13 +38,13 @@ import Testing
     @Test func writesBeforeTheHandshakeAreBuffered() {
         var machine = TLSServerStateMachine()
         #expect(machine.writeRequested() == .buffer)
-        _ = machine.handshakeStepped(.complete)
+        _ = machine.handshakeStepped(.complete(tls13: true, applicationDataFollows: false))
         #expect(machine.writeRequested() == .encrypt)
     }
 
     @Test func closeAfterEstablishedSendsCloseNotify() {
         var machine = TLSServerStateMachine()
-        _ = machine.handshakeStepped(.complete)
+        _ = machine.handshakeStepped(.complete(tls13: true, applicationDataFollows: false))
         #expect(machine.closeRequested() == .sendCloseNotifyThenClose)
         #expect(machine.closeRequested() == .ignore)
         #expect(machine.writeRequested() == .fail)
@@ -47,14 +57,14 @@ import Testing
 
     @Test func peerCloseNotifyClosesGracefully() {
         var machine = TLSServerStateMachine()
-        _ = machine.handshakeStepped(.complete)
+        _ = machine.handshakeStepped(.complete(tls13: true, applicationDataFollows: false))
         #expect(machine.readStepped(.peerClosed) == .closeGracefully)
         #expect(machine.state == .closing)
     }
 
     @Test func corruptRecordClosesWithError() {
         var machine = TLSServerStateMachine()
-        _ = machine.handshakeStepped(.complete)
+        _ = machine.handshakeStepped(.complete(tls13: true, applicationDataFollows: false))
         #expect(machine.readStepped(.failed) == .closeWithError)
         #expect(machine.state == .closed)
     }
@@ -63,7 +73,7 @@ import Testing
         var machine = TLSServerStateMachine()
         #expect(machine.channelInactive() == .abandonedHandshake)
         var established = TLSServerStateMachine()
-        _ = established.handshakeStepped(.complete)
+        _ = established.handshakeStepped(.complete(tls13: true, applicationDataFollows: false))
         #expect(established.channelInactive() == .endedCleanly)
         var refused = TLSServerStateMachine()
         _ = refused.handshakeStepped(.failed)
@@ -72,7 +82,7 @@ import Testing
 
     @Test func lateHandshakeResultsAreIgnored() {
         var machine = TLSServerStateMachine()
-        _ = machine.handshakeStepped(.complete)
+        _ = machine.handshakeStepped(.complete(tls13: true, applicationDataFollows: false))
         #expect(machine.handshakeStepped(.failed) == .ignore)
         #expect(machine.state == .established)
     }
