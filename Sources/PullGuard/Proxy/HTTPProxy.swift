@@ -34,14 +34,15 @@ public final class HTTPProxy: Sendable {
     /// NIO's `configureHTTPServerPipeline` is used rather than adding the encoder
     /// and decoder by hand: only it pairs the decoder with the encoder so that
     /// responses to HEAD carry no body, and it adds response-header validation
-    /// (no CR/LF) and 400-on-malformed-request. Pipelined requests are held back by
-    /// `HTTPProxyHandler` itself rather than NIO's pipelining handler, which stops
-    /// reading from the socket during every exchange: two `epoll_ctl` calls per
-    /// request, for the rare client that pipelines.
+    /// (no CR/LF). Pipelined requests are held back and malformed requests answered
+    /// with 400 by `HTTPProxyHandler` itself, rather than by NIO's pipelining and
+    /// error handlers: the first stops reading from the socket during every exchange
+    /// (two `epoll_ctl` calls per request, for the rare client that pipelines), and
+    /// each is one more handler on every connection.
     public func configure(_ pipeline: ChannelPipeline.SynchronousOperations, channel: Channel, afterTLSHandler: Bool = false) throws {
         channel.eventLoop.assertInEventLoop()
         try pipeline.configureHTTPServerPipeline(
-            position: .last, withPipeliningAssistance: false, withServerUpgrade: nil, withErrorHandling: true)
+            position: .last, withPipeliningAssistance: false, withServerUpgrade: nil, withErrorHandling: false)
         let handler = HTTPProxyHandler(
             settings: settings, pool: pool(for: channel.eventLoop),
             clientIP: channel.remoteAddress?.ipAddress, closeSendsPendingWrites: afterTLSHandler, spoofable: spoofable,

@@ -72,7 +72,7 @@ extension HTTPProxyHandler {
         let upstreamAddress = site?.upstream ?? UpstreamAddress(host: "unknown", port: 0)
         let message = failure.message(upstream: upstreamAddress)
         switch failure {
-        case .misdirected, .badHost: break  // logged where decided
+        case .misdirected, .badHost, .malformedRequest: break  // logged where decided
         default:
             metrics.increment(.upstreamErrors)
             logger.error("\(message.dropLast())", metadata: logMetadata)
@@ -113,7 +113,10 @@ extension HTTPProxyHandler {
         replayingPipelined = true
         defer { replayingPipelined = false }
         while !pipelined.isEmpty, !machine.awaitsResponseToCompleteRequest, context != nil {
-            handle(pipelined.removeFirst())
+            switch pipelined.removeFirst() {
+            case .part(let part): handle(part)
+            case .malformed(let reason): malformedRequest(reason)
+            }
         }
     }
 

@@ -41,9 +41,15 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// The upstream's response allows reusing its connection.
     var upstreamKeepAlive = false
 
-    /// Parts of pipelined requests that arrived while a response was pending, in order.
+    /// What arrived while a response was pending, in order: parts of pipelined
+    /// requests, or the decoder's verdict that the bytes after them were malformed.
     /// Bounded: client reads stop while it is not empty (`holdsClientReads`).
-    var pipelined: CircularBuffer<HTTPServerRequestPart> = []
+    var pipelined: CircularBuffer<PipelinedInput> = []
+
+    enum PipelinedInput {
+        case part(HTTPServerRequestPart)
+        case malformed(String)
+    }
     /// `replayPipelined` is running (an answered request can end inside it).
     var replayingPipelined = false
     /// A client read was held back for backpressure.
@@ -103,10 +109,15 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         let part = unwrapInboundIn(data)
         // A pipelined request read while the previous response is pending waits its turn.
         if !pipelined.isEmpty || machine.awaitsResponseToCompleteRequest {
-            pipelined.append(part)
+            pipelined.append(.part(part))
             return
         }
         handle(part)
+    }
+
+    func malformedRequest(_ reason: String) {
+        logger.notice("malformed request; 400", metadata: logMetadata.merging(["error": "\(reason)"]) { $1 })
+        perform(machine.malformedRequest(reason))
     }
 
     /// One request part, in its turn.
@@ -147,7 +158,18 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        // Decoder errors were answered with 400 by HTTPServerProtocolErrorHandler.
+        if let parseError = error as? HTTPParserError {
+            // Answered here rather than by NIO's HTTPServerProtocolErrorHandler, one
+            // handler fewer on every connection; this handler knows whether a response
+            // is under way.
+            // Malformed bytes behind a pipelined request wait for the earlier responses.
+            if !pipelined.isEmpty || machine.awaitsResponseToCompleteRequest {
+                pipelined.append(.malformed("\(parseError)"))
+            } else {
+                malformedRequest("\(parseError)")
+            }
+            return
+        }
         logger.debug("client connection error: \(error)", metadata: logMetadata)
         perform(machine.downstreamClosed())
         context.close(promise: nil)

@@ -197,6 +197,27 @@ struct ProxyConnectionStateMachine {
         return .closeDownstream
     }
 
+    /// The request bytes did not parse. Answered with 400 and closed, unless a
+    /// response is already under way, in which case the connection is just closed:
+    /// after malformed input the two sides' framing can no longer be trusted.
+    mutating func malformedRequest(_ reason: String) -> Action {
+        switch state {
+        case .awaitingHandshake, .closed:
+            state = .closed
+            return .closeDownstream
+        case .idle:
+            state = .closed
+            return .respondWithFailure(.malformedRequest(reason), then: .close)
+        case .exchange(let exchange):
+            guard exchange.response == .awaitingHead else {
+                state = .closed
+                return .closeDownstream
+            }
+            state = .closed
+            return .respondWithFailure(.malformedRequest(reason), then: .close)
+        }
+    }
+
     /// The client connection closed or errored.
     mutating func downstreamClosed() -> Action {
         defer { state = .closed }

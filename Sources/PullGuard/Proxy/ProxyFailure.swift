@@ -23,13 +23,15 @@ enum ProxyFailure: Error, Equatable {
     case misdirected(otherSite: String)
     /// HTTP/1.1 without Host, or a Host we cannot parse.
     case badHost
+    /// The request did not parse as HTTP/1.1 (the decoder's error is given).
+    case malformedRequest(String)
 
     var status: HTTPResponseStatus {
         switch self {
         case .connectRefused, .connectTimedOut, .connectFailed, .closedBeforeResponse: return .badGateway
         case .responseTimedOut: return .gatewayTimeout
         case .misdirected: return .misdirectedRequest
-        case .badHost: return .badRequest
+        case .badHost, .malformedRequest: return .badRequest
         }
     }
 
@@ -59,6 +61,8 @@ enum ProxyFailure: Error, Equatable {
             return "\(prefix): this connection is not for the requested host\n"
         case .badHost:
             return "\(prefix): missing or invalid Host header\n"
+        case .malformedRequest:
+            return "\(prefix): malformed HTTP request\n"
         }
     }
 

@@ -77,7 +77,33 @@ import PullGuardTestSupport
         let requests = "GET /first HTTP/1.1\r\nHost: \(host)\r\n\r\n"
             + "GET /second HTTP/1.1\r\nHost: \(host)\r\n\r\n"
             + "GET /third HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n"
-        // One sendall, then read to EOF: the proxy closes after the third response.
+        let result = try rawExchange(port: harness.port, sending: requests)
+        try await harness.shutdown()
+        // The demo upstream's bodies end in "\n", so each status line follows a body directly.
+        let statusLines = result.stdout.components(separatedBy: "HTTP/1.1 200 OK\r\n").count - 1
+        #expect(statusLines == 3, "\(result.stdout)\n\(result.stderr)")
+        #expect(!result.stdout.contains("HTTP/1.1 4") && !result.stdout.contains("HTTP/1.1 5"))
+        let order = ["GET /first ", "GET /second ", "GET /third "].map { result.stdout.range(of: $0)?.lowerBound }
+        #expect(order.allSatisfy { $0 != nil })
+        #expect(order.compactMap { $0 } == order.compactMap { $0 }.sorted())
+        #expect(harness.upstream.requests.map(\.uri) == ["/first", "/second", "/third"])
+    }
+
+    /// A good request, then bytes that do not parse, in one write: the good one is
+    /// answered first, then 400, then the connection closes.
+    @Test func malformedBytesBehindAPipelinedRequestWaitTheirTurn() async throws {
+        let harness = try await ProxyTestHarness.start()
+        let bytes = "GET /good HTTP/1.1\r\nHost: 127.0.0.1:\(harness.port)\r\n\r\nGARBAGE \u{01}\r\n\r\n"
+        let result = try rawExchange(port: harness.port, sending: bytes)
+        try await harness.shutdown()
+        let ok = result.stdout.range(of: "HTTP/1.1 200 OK\r\n")?.lowerBound
+        let bad = result.stdout.range(of: "HTTP/1.1 400 Bad Request\r\n")?.lowerBound
+        #expect(ok != nil && bad != nil && ok! < bad!, "\(result.stdout)\n\(result.stderr)")
+        #expect(harness.upstream.requests.map(\.uri) == ["/good"])
+    }
+
+    /// Sends `bytes` in one write and reads until the proxy closes (python3, loopback).
+    func rawExchange(port: Int, sending bytes: String) throws -> CommandResult {
         let script = """
         import socket, sys
         s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
@@ -90,16 +116,7 @@ import PullGuardTestSupport
             data += chunk
         sys.stdout.write(data.decode("latin-1"))
         """
-        let result = try CommandRunner.run("python3", ["-c", script, "\(harness.port)"], stdin: requests)
-        try await harness.shutdown()
-        // The demo upstream's bodies end in "\n", so each status line follows a body directly.
-        let statusLines = result.stdout.components(separatedBy: "HTTP/1.1 200 OK\r\n").count - 1
-        #expect(statusLines == 3, "\(result.stdout)\n\(result.stderr)")
-        #expect(!result.stdout.contains("HTTP/1.1 4") && !result.stdout.contains("HTTP/1.1 5"))
-        let order = ["GET /first ", "GET /second ", "GET /third "].map { result.stdout.range(of: $0)?.lowerBound }
-        #expect(order.allSatisfy { $0 != nil })
-        #expect(order.compactMap { $0 } == order.compactMap { $0 }.sorted())
-        #expect(harness.upstream.requests.map(\.uri) == ["/first", "/second", "/third"])
+        return try CommandRunner.run("python3", ["-c", script, "\(port)"], stdin: bytes)
     }
 
     @Test func upstreamDownIsBadGateway() async throws {

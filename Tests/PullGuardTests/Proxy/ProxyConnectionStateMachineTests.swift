@@ -52,6 +52,27 @@ import Testing
         #expect(!machine.awaitsResponseToCompleteRequest)
     }
 
+    @Test func malformedRequestBetweenRequestsGets400AndClose() {
+        var machine = ready()
+        #expect(machine.malformedRequest("bad") == .respondWithFailure(.malformedRequest("bad"), then: .close))
+        #expect(machine.requestHead(keepAlive: true) == .closeDownstream)
+    }
+
+    @Test func malformedBodyBeforeTheResponseGets400() {
+        var machine = ready()
+        _ = machine.requestHead(keepAlive: true)
+        _ = machine.upstreamConnected()
+        #expect(machine.malformedRequest("bad chunk") == .respondWithFailure(.malformedRequest("bad chunk"), then: .close))
+    }
+
+    @Test func malformedInputDuringAResponseOnlyCloses() {
+        var machine = ready()
+        _ = machine.requestHead(keepAlive: true)
+        _ = machine.upstreamConnected()
+        _ = machine.responseHead(closeDelimited: false)
+        #expect(machine.malformedRequest("bad chunk") == .closeDownstream)
+    }
+
     @Test func bodyStreamsOnceConnected() {
         var machine = ready()
         _ = machine.requestHead(keepAlive: true)
