@@ -30,7 +30,9 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var unflushedPromise: EventLoopPromise<Void>?
     /// Writes at least this large are encrypted as they come, without copying.
     private static let coalescingLimit = 16_384
-    private var clientAddress = "unknown"
+    /// The peer, formatted only when a log line needs it.
+    private var remoteAddress: SocketAddress?
+    private var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
     private var handshakeTimeout: Scheduled<Void>?
 
     public init(contexts: ServerContextSet, logger: Logger, metrics: PullGuardMetrics) {
@@ -40,7 +42,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     public func handlerAdded(context: ChannelHandlerContext) {
-        clientAddress = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        remoteAddress = context.channel.remoteAddress
         do {
             connection = try OpenSSLConnection(contexts: contexts)
             let target = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
