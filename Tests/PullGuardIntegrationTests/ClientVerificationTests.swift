@@ -27,6 +27,15 @@ import PullGuardTestSupport
         }
     }
 
+    /// An RSA client key, decoded and checked on OpenSSL's direct RSA path (RSA-PSS
+    /// CertificateVerify in TLS 1.3).
+    @Test(arguments: versions) func rsaLeafUnderRoot(tls: String) async throws {
+        try await ProxyScenario.withSite { (scenario) async throws in
+            #expect(try scenario.curl(client: "client-rsa", tls: tls).status == 200)
+            #expect(scenario.upstream.requests.first?.headers["X-Client-Cert-Subject"] == ["CN=client-rsa,O=PullGuard Tests"])
+        }
+    }
+
     @Test(arguments: versions) func goodLeafUnderIntermediate(tls: String) async throws {
         try await ProxyScenario.withSite { (scenario) async throws in
             let result = try scenario.curl(client: "client-via-intermediate", tls: tls)

@@ -29,6 +29,8 @@ public struct TestPKI: Sendable {
     public let otherCAClient: IssuedCertificate
     /// RSA-1024 key: too weak whatever the system OpenSSL allows.
     public let weakKeyClient: IssuedCertificate
+    /// An RSA-2048 client leaf under the root (Cloudflare-style RSA).
+    public let clientRSA: IssuedCertificate
     /// Signed with SHA-1.
     public let sha1Client: IssuedCertificate
     /// CRL from `root` revoking `revokedClient`.
@@ -66,6 +68,9 @@ public struct TestPKI: Sendable {
         var weak = clientProfile("weak-key")
         weak.key = .rsa(bits: 1024)
         weakKeyClient = try CertificateIssuer.issue(weak, signedBy: root)
+        var rsa = clientProfile("client-rsa")
+        rsa.key = .rsa(bits: 2048)
+        clientRSA = try CertificateIssuer.issue(rsa, signedBy: root)
         var sha1 = clientProfile("sha1-signed")
         sha1.digest = .sha1
         sha1Client = try CertificateIssuer.issue(sha1, signedBy: root)
@@ -100,6 +105,7 @@ public struct TestPKI: Sendable {
             ("server-auth-only", Self.chain(serverAuthOnlyClient), serverAuthOnlyClient.privateKeyPEM),
             ("revoked", Self.chain(revokedClient), revokedClient.privateKeyPEM),
             ("weak-key", Self.chain(weakKeyClient), weakKeyClient.privateKeyPEM),
+            ("client-rsa", Self.chain(clientRSA), clientRSA.privateKeyPEM),
             ("sha1-signed", Self.chain(sha1Client), sha1Client.privateKeyPEM),
             ("other-ca", otherCA.certificatePEM, otherCA.privateKeyPEM),
             ("other-ca-client", Self.chain(otherCAClient), otherCAClient.privateKeyPEM),
