@@ -21,17 +21,25 @@ extension HeaderPolicy {
     /// trust vouch for them.
     public static func removeSpoofable(from headers: inout HTTPHeaders, names: IdentityHeaderNames,
                                        verification: VerificationOutcome) {
-        removeNames(spoofableNames(names, verification: verification), from: &headers)
+        removeNames(matching: SpoofableNames(names: names).matcher(for: verification), from: &headers)
     }
 
-    /// The normalized names a client on a connection with this verdict may not send.
-    static func spoofableNames(_ names: IdentityHeaderNames, verification: VerificationOutcome) -> Set<String> {
-        var doomed = reservedIdentityNames(names)
-        if case .success(let identity) = verification, identity.isCloudflare {
-            // kept: the client is Cloudflare's edge, which sets them
-        } else {
-            doomed.formUnion(edgeClientIPNames)
+    /// The anti-spoofing name sets of one configuration, for the two kinds of verdict
+    /// that differ (a Cloudflare-anchored client may send `CF-Connecting-IP`), built
+    /// once rather than on every connection.
+    public struct SpoofableNames: Sendable {
+        let cloudflare: HeaderNameMatcher
+        let others: HeaderNameMatcher
+
+        public init(names: IdentityHeaderNames) {
+            let reserved = HeaderPolicy.reservedIdentityNames(names)
+            cloudflare = HeaderNameMatcher(reserved, underscoreIsDash: true)
+            others = HeaderNameMatcher(reserved.union(HeaderPolicy.edgeClientIPNames), underscoreIsDash: true)
         }
-        return doomed
+
+        func matcher(for verification: VerificationOutcome) -> HeaderNameMatcher {
+            if case .success(let identity) = verification, identity.isCloudflare { return cloudflare }
+            return others
+        }
     }
 }

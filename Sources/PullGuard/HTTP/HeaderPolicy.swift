@@ -39,24 +39,6 @@ public enum HeaderPolicy {
         }
     }
 
-    /// The anti-spoofing name sets of one configuration, for the two kinds of verdict
-    /// that differ (a Cloudflare-anchored client may send `CF-Connecting-IP`), built
-    /// once rather than on every connection.
-    public struct SpoofableNames: Sendable {
-        let cloudflare: HeaderNameMatcher
-        let others: HeaderNameMatcher
-
-        public init(names: IdentityHeaderNames) {
-            let reserved = HeaderPolicy.reservedIdentityNames(names)
-            cloudflare = HeaderNameMatcher(reserved, underscoreIsDash: true)
-            others = HeaderNameMatcher(reserved.union(HeaderPolicy.edgeClientIPNames), underscoreIsDash: true)
-        }
-
-        func matcher(for verification: VerificationOutcome) -> HeaderNameMatcher {
-            if case .success(let identity) = verification, identity.isCloudflare { return cloudflare }
-            return others
-        }
-    }
 
     /// The headers of a request as it is sent upstream.
     ///
@@ -109,11 +91,6 @@ public enum HeaderPolicy {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Removes every header whose normalized name is in `names`.
-    static func removeNames(_ names: Set<String>, from headers: inout HTTPHeaders) {
-        removeNames(matching: HeaderNameMatcher(names, underscoreIsDash: true), from: &headers)
     }
 
     /// Removes every header whose normalized name `matcher` matches.

@@ -53,12 +53,12 @@ struct MemoryBIOPair {
         }
     }
 
-    /// Everything OpenSSL has produced for the network (handshake records, alerts, data).
     /// Received bytes OpenSSL has not read yet.
     var hasUnreadInput: Bool {
         CPullGuardOpenSSL_BIO_ctrl_pending(networkToSSL) > 0
     }
 
+    /// Everything OpenSSL has produced for the network (handshake records, alerts, data).
     func take(allocator: ByteBufferAllocator) -> ByteBuffer? {
         let pending = CPullGuardOpenSSL_BIO_ctrl_pending(sslToNetwork)
         guard pending > 0 else { return nil }

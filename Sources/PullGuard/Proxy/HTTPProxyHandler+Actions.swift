@@ -53,8 +53,7 @@ extension HTTPProxyHandler {
                 // Unflushed: closing makes the TLS handler encrypt what is pending and send
                 // it with its close_notify in one write (one syscall fewer per connection).
                 context.write(wrapOutboundOut(.end(nil)), promise: nil)
-                upstreamHead = nil
-                context.close(promise: nil)
+                finish(after, after: nil)
             } else {
                 finish(after, after: context.writeAndFlush(wrapOutboundOut(.end(nil))))
             }
@@ -90,8 +89,9 @@ extension HTTPProxyHandler {
         resumeClientReadsIfPossible()
     }
 
-    /// Ends an exchange: wait for the next request, or close once `written` is out.
-    func finish(_ after: ProxyConnectionStateMachine.After, after written: EventLoopFuture<Void>) {
+    /// Ends an exchange: wait for the next request, or close once `written` is out
+    /// (nil: the close itself sends what is pending, `closeSendsPendingWrites`).
+    func finish(_ after: ProxyConnectionStateMachine.After, after written: EventLoopFuture<Void>?) {
         guard let context else { return }
         upstreamHead = nil
         switch after {
@@ -103,6 +103,7 @@ extension HTTPProxyHandler {
             resumeClientReadsIfPossible()
         case .close:
             pipelined.removeAll()
+            guard let written else { return context.close(promise: nil) }
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
     }

@@ -107,12 +107,17 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        // A pipelined request read while the previous response is pending waits its turn.
-        if !pipelined.isEmpty || machine.awaitsResponseToCompleteRequest {
+        if waitsForEarlierResponse {
             pipelined.append(.part(part))
             return
         }
         handle(part)
+    }
+
+    /// Input read now belongs to a pipelined request: an earlier response is pending,
+    /// or earlier pipelined input is still waiting.
+    var waitsForEarlierResponse: Bool {
+        !pipelined.isEmpty || machine.awaitsResponseToCompleteRequest
     }
 
     func malformedRequest(_ reason: String) {
@@ -159,11 +164,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         if let parseError = error as? HTTPParserError {
-            // Answered here rather than by NIO's HTTPServerProtocolErrorHandler, one
-            // handler fewer on every connection; this handler knows whether a response
-            // is under way.
-            // Malformed bytes behind a pipelined request wait for the earlier responses.
-            if !pipelined.isEmpty || machine.awaitsResponseToCompleteRequest {
+            // Answered here rather than by NIO's HTTPServerProtocolErrorHandler (one
+            // handler fewer on every connection), after the responses to any earlier
+            // pipelined requests.
+            if waitsForEarlierResponse {
                 pipelined.append(.malformed("\(parseError)"))
             } else {
                 malformedRequest("\(parseError)")

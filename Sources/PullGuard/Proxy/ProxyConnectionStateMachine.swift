@@ -201,20 +201,14 @@ struct ProxyConnectionStateMachine {
     /// response is already under way, in which case the connection is just closed:
     /// after malformed input the two sides' framing can no longer be trusted.
     mutating func malformedRequest(_ reason: String) -> Action {
+        defer { state = .closed }
         switch state {
-        case .awaitingHandshake, .closed:
-            state = .closed
-            return .closeDownstream
         case .idle:
-            state = .closed
             return .respondWithFailure(.malformedRequest(reason), then: .close)
-        case .exchange(let exchange):
-            guard exchange.response == .awaitingHead else {
-                state = .closed
-                return .closeDownstream
-            }
-            state = .closed
+        case .exchange(let exchange) where exchange.response == .awaitingHead:
             return .respondWithFailure(.malformedRequest(reason), then: .close)
+        case .awaitingHandshake, .exchange, .closed:
+            return .closeDownstream
         }
     }
 

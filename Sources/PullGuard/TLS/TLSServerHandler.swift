@@ -245,11 +245,18 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
+    /// The plaintext waiting for a flush and the promise of the writes folded into it,
+    /// leaving nothing waiting.
+    private func takeUnflushed() -> (plaintext: ByteBuffer, promise: EventLoopPromise<Void>?)? {
+        defer {
+            unflushed = nil
+            unflushedPromise = nil
+        }
+        return unflushed.map { ($0, unflushedPromise) }
+    }
+
     private func encryptUnflushed(context: ChannelHandlerContext, connection: OpenSSLConnection) {
-        guard let plaintext = unflushed else { return }
-        let promise = unflushedPromise
-        unflushed = nil
-        unflushedPromise = nil
+        guard let (plaintext, promise) = takeUnflushed() else { return }
         encrypt(plaintext, promise: promise, context: context, connection: connection)
     }
 
@@ -257,10 +264,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// next `takeCiphertext` carries them together with whatever follows. Returns the
     /// promise to complete once those records are written.
     private func sealUnflushed(context: ChannelHandlerContext, connection: OpenSSLConnection) -> EventLoopPromise<Void>? {
-        guard let plaintext = unflushed else { return nil }
-        let promise = unflushedPromise
-        unflushed = nil
-        unflushedPromise = nil
+        guard let (plaintext, promise) = takeUnflushed() else { return nil }
         if let error = connection.write(plaintext: plaintext) {
             promise?.fail(error)
             context.fireErrorCaught(error)
@@ -284,10 +288,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
         let writes = pendingWrites
         pendingWrites = []
         for (_, promise) in writes { promise?.fail(error) }
-        let promise = unflushedPromise
-        unflushed = nil
-        unflushedPromise = nil
-        promise?.fail(error)
+        takeUnflushed()?.promise?.fail(error)
     }
 
     private func flushCiphertext(context: ChannelHandlerContext, connection: OpenSSLConnection, thenClose: Bool = false) {
