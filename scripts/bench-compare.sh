@@ -8,7 +8,8 @@
 #      answers 101 keeps Debian from starting the packages' services; any service
 #      the install started anyway is stopped (systemctl, or by the PID in its /run
 #      pid file when that PID did not exist before the install).
-#   2. Builds pullguard and pullguard-bench in release mode (swift build -c release).
+#   2. Builds pullguard, pullguard-bench and pullguard-handshake-microbench in release
+#      mode (swift build -c release).
 #   3. Makes a private PKI in a temp dir (openssl, all ECDSA P-256): root CA, server
 #      leaf (CN/SAN localhost, serverAuth), client leaf (clientAuth); plus a client
 #      under an unrelated root, to prove that verification happens.
@@ -26,8 +27,11 @@
 #   6. Memory: opens --idle-connections established mTLS connections (handshake +
 #      one keep-alive request each, bench/idle_conns.py) to PullGuard and to nginx
 #      and reports the growth of the server's RSS divided by the connection count.
-#   7. Prints one table and writes it, with the machine description, versions and
-#      the targets as a met/not-met checklist, into a section of BENCHMARKS.md.
+#   7. The floor: PullGuard's TLS layer alone, in memory (pullguard-handshake-microbench,
+#      core 0), per full and resumed handshake.
+#   8. Prints one table and writes it, with the machine description, versions, the
+#      targets as a met/not-met checklist and each target beside its floor (kernel
+#      time per connection + the TLS layer alone), into a section of BENCHMARKS.md.
 #      Only measured numbers are written; nothing in --check-only / --dry-run.
 #
 # Everything listens on 127.0.0.1 only; every process the script starts is stopped
@@ -295,11 +299,14 @@ if [ "$do_build" = 1 ]; then
             || die "product pullguard-bench is not in Package.swift on this branch yet (use --dry-run or --check-only)"
         log "building pullguard-bench (release)"
         swift build -c release --product pullguard-bench >&2
+        log "building pullguard-handshake-microbench (release)"
+        swift build -c release --product pullguard-handshake-microbench >&2
     fi
 fi
 bin_dir=$(swift build -c release --show-bin-path)
 pullguard_bin="$bin_dir/pullguard"
 bench_bin=${bench_override:-"$bin_dir/pullguard-bench"}
+microbench_bin="$bin_dir/pullguard-handshake-microbench"
 [ -x "$pullguard_bin" ] || die "$pullguard_bin missing (build with: swift build -c release --product pullguard)"
 if [ "$need_bench" = 1 ]; then [ -x "$bench_bin" ] || die "$bench_bin missing"; fi
 
@@ -631,6 +638,34 @@ print(f"bench-compare:   memory {sys.argv[3]}: {d['connections_open']}/{d['conne
 EOF
 }
 
+# The floor under the CPU targets: PullGuard's TLS layer alone (OpenSSL plus its
+# handler, in memory: no sockets, no HTTP) per full and per resumed handshake, on
+# core 0 with nothing else running there. summarize.py adds the kernel time each
+# connection cost in the comparison; a target below that sum is out of reach of
+# any tuning above the TLS library. Three runs of 2,000 handshakes; the median counts.
+measure_tls_floor() {
+    local out="$workdir/results/tls-floor.json" kind run line
+    [ -x "$microbench_bin" ] || { log "tls floor: $microbench_bin missing, not measured"; return 0; }
+    : >"$out.raw"
+    for kind in full resume; do
+        for run in 1 2 3; do
+            line=$(timeout --kill-after=5 120 taskset -c 0 "$microbench_bin" "$kind" 2000 "$tls_version" 2>/dev/null) \
+                || { log "  tls floor: microbench $kind failed"; continue; }
+            echo "$line" >>"$out.raw"
+            log "  tls floor: $line"
+        done
+    done
+    python3 - "$out.raw" "$out" <<'PY'
+import json, re, sys
+runs = {}
+for line in open(sys.argv[1]):
+    fields = dict(part.split("=", 1) for part in line.split() if "=" in part)
+    if "server_cpu_us_per_handshake" in fields:
+        runs.setdefault(fields["mode"], []).append(float(fields["server_cpu_us_per_handshake"]))
+json.dump(runs, open(sys.argv[2], "w"))
+PY
+}
+
 # ---------------------------------------------------------------------------
 # Run
 # ---------------------------------------------------------------------------
@@ -668,6 +703,7 @@ for round in $(seq 1 "$rounds"); do
 done
 
 [ "$mode" = dry ] || [[ " ${servers[*]} " != *" nginx "* ]] || measure_bench_capacity
+[ "$mode" = dry ] || [[ " ${servers[*]} " != *" pullguard "* ]] || measure_tls_floor
 
 if [ "$idle_connections" -gt 0 ]; then
     for name in "${memory_servers[@]}"; do
@@ -681,7 +717,7 @@ log "measurements done in $(($(date +%s) - run_start)) s"
 [ "$mode" = dry ] && { log "dry run: nothing written"; exit 0; }
 
 # ---------------------------------------------------------------------------
-# 7. Report
+# 8. Report
 # ---------------------------------------------------------------------------
 machine_json="$workdir/machine.json"
 commit="$built_commit"

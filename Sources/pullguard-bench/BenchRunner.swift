@@ -58,7 +58,7 @@ struct BenchRunner {
             progress.tick(collect(workers, \.stats.counters))
             second += 1
         }
-        let targetCPU = sampleTargets().map { endSeconds in targetStart.map { endSeconds - $0 } } ?? nil
+        let targetCPU = sampleTargets().map { endTime in targetStart.map { endTime - $0 } } ?? nil
         let ownCPU = ProcessCPU.ownSeconds() - ownStart
         var total = LoopStats()
         for stats in collect(workers, \.stats) { total.merge(stats) }
@@ -68,7 +68,8 @@ struct BenchRunner {
             connectionsOK: total.connectionsOK, connectionsFailed: total.connectionsFailed, requestsOK: total.requestsOK,
             connectionsResumed: total.connectionsResumed, latencyMs: total.latency(),
             errors: Dictionary(uniqueKeysWithValues: total.errors.map { ($0.key.name, $0.value) }),
-            targetCPUSeconds: options.targetPIDs.isEmpty ? nil : targetCPU, benchCPUSeconds: ownCPU)
+            targetCPUSeconds: options.targetPIDs.isEmpty ? nil : targetCPU?.totalSeconds, benchCPUSeconds: ownCPU,
+            targetKernelCPUSeconds: options.targetPIDs.isEmpty ? nil : targetCPU?.kernelSeconds)
     }
 
     /// Splits the concurrency (and a `--connections` count) evenly over the loops.
@@ -101,12 +102,12 @@ struct BenchRunner {
         workers.compactMap { worker in try? worker.loop.submit { worker[keyPath: path] }.wait() }
     }
 
-    /// Summed CPU seconds of the target processes; nil when one has exited.
-    private func sampleTargets() -> Double? {
-        var total = 0.0
+    /// Summed CPU time of the target processes; nil when one has exited.
+    private func sampleTargets() -> ProcessCPUTime? {
+        var total = ProcessCPUTime.zero
         for target in setup.targets {
-            guard let seconds = target.seconds() else { return nil }
-            total += seconds
+            guard let time = target.time() else { return nil }
+            total = total + time
         }
         return total
     }

@@ -1,30 +1,21 @@
 import Foundation
+import PullGuard
 
-/// CPU time of another process from `/proc/PID/stat`: utime+stime cover all
-/// its threads (live and exited), which is what `--target-pid` reports.
+/// CPU time of another process from `/proc/PID/stat` (all its threads, live and
+/// exited), which is what `--target-pid` reports, split into user and kernel time.
 struct ProcessCPU {
     let pid: Int32
     private static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
 
     init?(pid: Int32) {
         self.pid = pid
-        guard seconds() != nil else { return nil }
+        guard time() != nil else { return nil }
     }
 
-    /// utime+stime in seconds, or nil when the process is gone.
-    func seconds() -> Double? {
+    /// User and kernel time so far, or nil when the process is gone.
+    func time() -> ProcessCPUTime? {
         guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat") else { return nil }
-        return Self.parse(stat: String(decoding: data, as: UTF8.self)).map { Double($0) / Self.ticksPerSecond }
-    }
-
-    /// Ticks of utime (field 14) + stime (field 15). The command name (field 2) may
-    /// contain spaces and parentheses, so fields are counted after its last `)`.
-    static func parse(stat: String) -> Int? {
-        guard let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // fields[0] is field 3 (state), so field N is fields[N - 3].
-        guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
-        return user + system
+        return ProcessCPUTime.parse(stat: String(decoding: data, as: UTF8.self), ticksPerSecond: Self.ticksPerSecond)
     }
 
     /// This process's own user+system CPU, from getrusage.

@@ -48,7 +48,10 @@ import PullGuardTestSupport
             #expect(number(run, "connections_failed") == 0)
             #expect((run.json["errors"] as? [String: Any])?.isEmpty == true, "errors: \(String(describing: run.json["errors"]))")
             #expect(number(run, "requests_ok") == (mode == "keepalive" ? 200 : 40))
-            #expect((number(run, "target_cpu_us_per_connection") ?? 0) > 0)
+            let cpu = try #require(number(run, "target_cpu_us_per_connection"))
+            let kernel = try #require(number(run, "target_kernel_cpu_us_per_connection"))
+            #expect(cpu > 0)
+            #expect(kernel >= 0 && kernel <= cpu, "kernel \(kernel) µs of \(cpu) µs")
             if mode == "resume" {
                 #expect((number(run, "resumed_share") ?? 0) > 0.9)
             }

@@ -22,6 +22,9 @@ extension BenchReport {
         fields.append(("target_cpu_us_per_connection", targetCPUMicrosPerConnection.map(Self.number) ?? "null"))
         fields.append(("target_cpu_us_per_request", targetCPUMicrosPerRequest.map(Self.number) ?? "null"))
         fields.append(("target_cpu_s", targetCPUSeconds.map(Self.number) ?? "null"))
+        fields.append(("target_kernel_cpu_us_per_connection", targetKernelCPUMicrosPerConnection.map(Self.number) ?? "null"))
+        fields.append(("target_kernel_cpu_us_per_request", targetKernelCPUMicrosPerRequest.map(Self.number) ?? "null"))
+        fields.append(("target_kernel_cpu_s", targetKernelCPUSeconds.map(Self.number) ?? "null"))
         return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 

@@ -21,9 +21,14 @@ extension BenchReport {
             }
         }
         if let targetCPUSeconds {
-            rows.append(("target CPU", "\(Self.fixed(targetCPUSeconds, 2)) s"))
-            rows.append(("target CPU per connection", targetCPUMicrosPerConnection.map { "\(Self.fixed($0, 0)) µs" } ?? "-"))
-            rows.append(("target CPU per request", targetCPUMicrosPerRequest.map { "\(Self.fixed($0, 0)) µs" } ?? "-"))
+            func withKernel(_ total: Double?, _ kernel: Double?) -> String {
+                guard let total else { return "-" }
+                return "\(Self.fixed(total, 0)) µs" + (kernel.map { " (kernel \(Self.fixed($0, 0)) µs)" } ?? "")
+            }
+            rows.append(("target CPU", "\(Self.fixed(targetCPUSeconds, 2)) s"
+                + (targetKernelCPUSeconds.map { " (kernel \(Self.fixed($0, 2)) s)" } ?? "")))
+            rows.append(("target CPU per connection", withKernel(targetCPUMicrosPerConnection, targetKernelCPUMicrosPerConnection)))
+            rows.append(("target CPU per request", withKernel(targetCPUMicrosPerRequest, targetKernelCPUMicrosPerRequest)))
         }
         if let benchCPUMicrosPerConnection {
             rows.append(("bench CPU per connection", "\(Self.fixed(benchCPUMicrosPerConnection, 0)) µs"))

@@ -35,10 +35,14 @@ public struct BenchReport: Sendable, Equatable {
     public var targetCPUSeconds: Double?
     /// This process's own CPU over the measured time (table only).
     public var benchCPUSeconds: Double?
+    /// The kernel (system) part of `targetCPUSeconds`: socket work that every server
+    /// on the machine pays alike, reported so targets can be checked against it.
+    public var targetKernelCPUSeconds: Double?
 
     public init(mode: BenchOptions.Mode, tls: String, concurrency: Int, threads: Int, durationSeconds: Double,
                 connectionsOK: Int, connectionsFailed: Int, requestsOK: Int, connectionsResumed: Int,
-                latencyMs: Latency, errors: [String: Int], targetCPUSeconds: Double?, benchCPUSeconds: Double?) {
+                latencyMs: Latency, errors: [String: Int], targetCPUSeconds: Double?, benchCPUSeconds: Double?,
+                targetKernelCPUSeconds: Double? = nil) {
         self.mode = mode
         self.tls = tls
         self.concurrency = concurrency
@@ -52,6 +56,7 @@ public struct BenchReport: Sendable, Equatable {
         self.errors = errors
         self.targetCPUSeconds = targetCPUSeconds
         self.benchCPUSeconds = benchCPUSeconds
+        self.targetKernelCPUSeconds = targetKernelCPUSeconds
     }
 
     public var connectionsPerSecond: Double { rate(connectionsOK) }
@@ -61,6 +66,8 @@ public struct BenchReport: Sendable, Equatable {
     /// The target's CPU per successful connection: the figure that survives a noisy machine.
     public var targetCPUMicrosPerConnection: Double? { perUnit(targetCPUSeconds, connectionsOK) }
     public var targetCPUMicrosPerRequest: Double? { perUnit(targetCPUSeconds, requestsOK) }
+    public var targetKernelCPUMicrosPerConnection: Double? { perUnit(targetKernelCPUSeconds, connectionsOK) }
+    public var targetKernelCPUMicrosPerRequest: Double? { perUnit(targetKernelCPUSeconds, requestsOK) }
     public var benchCPUMicrosPerConnection: Double? { perUnit(benchCPUSeconds, connectionsOK) }
 
     /// 0: at least one success and no errors; 1: errors, or nothing succeeded.

@@ -6,11 +6,11 @@ import Testing
 /// CPU figures, error class names, and the exit code.
 @Suite struct BenchReportTests {
     func report(ok: Int = 40, failed: Int = 0, requests: Int = 40, resumed: Int = 0, errors: [String: Int] = [:],
-                targetCPU: Double? = nil) -> BenchReport {
+                targetCPU: Double? = nil, targetKernelCPU: Double? = nil) -> BenchReport {
         BenchReport(mode: .full, tls: "1.3", concurrency: 4, threads: 1, durationSeconds: 2, connectionsOK: ok,
                     connectionsFailed: failed, requestsOK: requests, connectionsResumed: resumed,
                     latencyMs: .init(p50: 1.5, p90: 2.25, p99: 3, max: 4.125), errors: errors,
-                    targetCPUSeconds: targetCPU, benchCPUSeconds: 0.05)
+                    targetCPUSeconds: targetCPU, benchCPUSeconds: 0.05, targetKernelCPUSeconds: targetKernelCPU)
     }
 
     func object(_ json: String) throws -> [String: Any] {
@@ -25,10 +25,11 @@ import Testing
         "mode", "tls", "concurrency", "threads", "duration_s", "connections_ok", "connections_failed", "requests_ok",
         "connections_per_s", "requests_per_s", "resumed_share", "latency_ms", "errors",
         "target_cpu_us_per_connection", "target_cpu_us_per_request", "target_cpu_s",
+        "target_kernel_cpu_us_per_connection", "target_kernel_cpu_us_per_request", "target_kernel_cpu_s",
     ]
 
     @Test func jsonHasExactlyTheContractKeys() throws {
-        let json = try object(report(resumed: 36, targetCPU: 0.08).json())
+        let json = try object(report(resumed: 36, targetCPU: 0.08, targetKernelCPU: 0.02).json())
         #expect(Set(json.keys) == Self.keys)
         #expect(json["mode"] as? String == "full")
         #expect(json["tls"] as? String == "1.3")
@@ -44,6 +45,9 @@ import Testing
         #expect(number(json, "target_cpu_us_per_connection") == 2000)
         #expect(number(json, "target_cpu_us_per_request") == 2000)
         #expect(number(json, "target_cpu_s") == 0.08)
+        #expect(number(json, "target_kernel_cpu_us_per_connection") == 500)
+        #expect(number(json, "target_kernel_cpu_us_per_request") == 500)
+        #expect(number(json, "target_kernel_cpu_s") == 0.02)
     }
 
     @Test func withoutTargetPIDTheCPUFiguresAreNull() throws {
@@ -52,6 +56,8 @@ import Testing
         #expect(json["target_cpu_us_per_connection"] is NSNull)
         #expect(json["target_cpu_us_per_request"] is NSNull)
         #expect(json["target_cpu_s"] is NSNull)
+        #expect(json["target_kernel_cpu_us_per_connection"] is NSNull)
+        #expect(json["target_kernel_cpu_s"] is NSNull)
     }
 
     @Test func errorsAreCountedByClass() throws {
@@ -67,9 +73,9 @@ import Testing
     }
 
     @Test func tableNamesEveryFigure() {
-        let table = report(failed: 2, errors: ["connect": 2], targetCPU: 0.08).table()
+        let table = report(failed: 2, errors: ["connect": 2], targetCPU: 0.08, targetKernelCPU: 0.02).table()
         for needle in ["connections/s", "20.0", "requests/s", "40 (2 failed)", "resumed share",
-                       "p50 1.50 ms", "p99 3.00 ms", "errors connect", "2000 µs"] {
+                       "p50 1.50 ms", "p99 3.00 ms", "errors connect", "2000 µs (kernel 500 µs)"] {
             #expect(table.contains(needle), "missing \(needle) in\n\(table)")
         }
     }
@@ -91,5 +97,20 @@ import Testing
         let error = OpenSSLError(operation: "client TLS", queue: ["error:0A000086:SSL routines::certificate verify failed (x)"])
         #expect(TLSClientError(error, alert: nil) == .failed(reason: "certificate_verify_failed"))
         #expect(BenchErrorClass.tls(TLSClientError(error, alert: "bad_certificate")).name == "tls_alert:bad_certificate")
+    }
+
+    /// /proc/PID/stat: utime and stime are fields 14 and 15, counted after the last `)`
+    /// of the command name, which may itself hold spaces and parentheses.
+    @Test func procStatIsSplitIntoUserAndKernelTime() throws {
+        let stat = "4242 (pull guard) (x)) S 1 4242 4242 0 -1 4194560 900 0 0 0 250 75 0 0 20 0 3 0 100 0 0"
+        let time = try #require(ProcessCPUTime.parse(stat: stat, ticksPerSecond: 100))
+        #expect(time.userSeconds == 2.5)
+        #expect(time.kernelSeconds == 0.75)
+        #expect(time.totalSeconds == 3.25)
+        let later = ProcessCPUTime(userSeconds: 3, kernelSeconds: 1)
+        #expect(later - time == ProcessCPUTime(userSeconds: 0.5, kernelSeconds: 0.25))
+        #expect(ProcessCPUTime.parse(stat: "4242 (short) S 1 2 3", ticksPerSecond: 100) == nil)
+        #expect(ProcessCPUTime.parse(stat: "no parenthesis at all", ticksPerSecond: 100) == nil)
+        #expect(ProcessCPUTime.parse(stat: stat.replacingOccurrences(of: " 250 ", with: " x "), ticksPerSecond: 100) == nil)
     }
 }
