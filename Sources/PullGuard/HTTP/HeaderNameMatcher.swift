@@ -21,7 +21,7 @@ struct HeaderNameMatcher: Sendable {
         self.underscoreIsDash = underscoreIsDash
     }
 
-    func matches(_ name: String) -> Bool {
+    func matches(_ name: some StringProtocol) -> Bool {
         guard let candidates = candidatesByLength[name.utf8.count] else { return false }
         return candidates.contains { candidate in
             zip(name.utf8, candidate).allSatisfy { byte, expected in fold(byte) == expected }

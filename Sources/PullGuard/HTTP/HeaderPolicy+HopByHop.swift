@@ -16,7 +16,9 @@ extension HeaderPolicy {
     /// Removes the fixed hop-by-hop fields and every field named by a `Connection` token.
     ///
     /// One pass that allocates only when a hop-by-hop field is present: a message
-    /// without a `Connection` field has no tokens naming others either.
+    /// without a `Connection` field has no tokens naming others either. Tokens that are
+    /// fixed hop-by-hop names already (`keep-alive`, `upgrade`, `te`: nearly all of them
+    /// in practice) are not searched for a second time.
     public static func removeHopByHop(from headers: inout HTTPHeaders) {
         var doomed: [String] = []
         for header in headers where hopByHopMatcher.matches(header.name) {
@@ -24,7 +26,7 @@ extension HeaderPolicy {
             guard connectionMatcher.matches(header.name) else { continue }
             for token in header.value.split(separator: ",") {
                 let name = token.trimmingASCIISpaces()
-                if !name.isEmpty { doomed.append(String(name)) }
+                if !name.isEmpty, !hopByHopMatcher.matches(name) { doomed.append(String(name)) }
             }
         }
         // `remove(name:)` compares names case-insensitively, as HTTP does.

@@ -45,6 +45,29 @@ import Testing
         #expect(decide("a.example:80x") == .badRequest)
         #expect(decide("[::1") == .badRequest)
     }
+
+    /// ASCII values are parsed on bytes, others on `Character`s: both must give the
+    /// same answer for every shape of value.
+    @Test func byteAndCharacterParsesAgree() {
+        let values = [
+            "a.example", "A.Example:8443", " a.example\t", "a.example.", "a.example..", ".", "", "  ", "\t",
+            "[::1]", "[::1]:8443", "[::1]:", "[::1]x", "[::1", "[]", "[]:1", "a.example:", "a.example:80x",
+            "a.example:-1", ":80", "a b", "a/b", "u@a.example", "a,b", "a.example:8443:1", "A.EXAMPLE.:443",
+            "bücher.example", "BÜCHER.example:443", "[fe80::1%eth0]:1", "x.y.z.example.",
+        ]
+        for value in values {
+            #expect(HostBinding.hostName(fromHostHeader: value) == HostBinding.unicodeHostName(value), "\(value)")
+        }
+        #expect(HostBinding.hostName(fromHostHeader: " A.Example.:8443 ") == "a.example")
+        #expect(HostBinding.hostName(fromHostHeader: "[::1]:8443") == "::1")
+        #expect(HostBinding.hostName(fromHostHeader: "BÜCHER.example") == "bücher.example")
+        #expect(HostBinding.hostName(fromHostHeader: "a.example:80x") == nil)
+    }
+
+    @Test func upperCaseConfiguredNamesStillMatch() {
+        #expect(HostBinding.serverName("A.Example", matches: "a.example"))
+        #expect(HostBinding.serverName("*.A.Example", matches: "x.a.example"))
+    }
 }
 
 @Suite struct HTTPHostBindingSmugglingTests {
