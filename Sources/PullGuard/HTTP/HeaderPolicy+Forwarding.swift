@@ -9,9 +9,14 @@ extension HeaderPolicy {
     /// replaced, not appended: they describe this hop, which is always TLS.
     public static func addForwarding(to headers: inout HTTPHeaders, clientIP: String?, originalHost: String?) {
         if let clientIP {
-            let existing = headers[canonicalForm: "x-forwarded-for"].map(String.init)
-            headers.remove(name: "x-forwarded-for")
-            headers.add(name: "X-Forwarded-For", value: (existing + [clientIP]).joined(separator: ", "))
+            if headers.contains(name: "x-forwarded-for") {
+                let existing = headers[canonicalForm: "x-forwarded-for"].map(String.init)
+                headers.remove(name: "x-forwarded-for")
+                headers.add(name: "X-Forwarded-For", value: (existing + [clientIP]).joined(separator: ", "))
+            } else {
+                // The usual case without an edge in front: no list to split and re-join.
+                headers.add(name: "X-Forwarded-For", value: clientIP)
+            }
         }
         headers.replaceOrAdd(name: "X-Forwarded-Proto", value: "https")
         headers.remove(name: "x-forwarded-host")

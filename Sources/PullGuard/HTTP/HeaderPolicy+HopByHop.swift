@@ -24,14 +24,30 @@ extension HeaderPolicy {
         for header in headers where hopByHopMatcher.matches(header.name) {
             doomed.append(header.name)
             guard connectionMatcher.matches(header.name) else { continue }
-            for token in header.value.split(separator: ",") {
-                let name = token.trimmingASCIISpaces()
-                if !name.isEmpty, !hopByHopMatcher.matches(name) { doomed.append(String(name)) }
+            forEachToken(in: header.value) { token in
+                if !hopByHopMatcher.matches(utf8: token) { doomed.append(String(decoding: token, as: UTF8.self)) }
             }
         }
         // `remove(name:)` compares names case-insensitively, as HTTP does.
         for name in doomed {
             headers.remove(name: name)
+        }
+    }
+
+    /// Calls `body` with each non-empty comma-separated token of a list-valued field,
+    /// trimmed of spaces and tabs, as bytes: no array of substrings per message.
+    static func forEachToken(in value: String, _ body: (Substring.UTF8View) -> Void) {
+        let bytes = value.utf8
+        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: ",")) ?? bytes.endIndex
+            var low = start
+            var high = end
+            while low < high, isSpace(bytes[low]) { low = bytes.index(after: low) }
+            while low < high, isSpace(bytes[bytes.index(before: high)]) { high = bytes.index(before: high) }
+            if low < high { body(bytes[low..<high]) }
+            start = end == bytes.endIndex ? end : bytes.index(after: end)
         }
     }
 }

@@ -20,6 +20,29 @@ import Testing
         #expect(headers.map(\.name) == ["X-Kept"])
     }
 
+    /// Tokens that are fixed hop-by-hop names are not searched twice, but every field
+    /// they name still goes, in any case, with a second Connection field too.
+    @Test func connectionTokensNamingFixedFieldsStillRemoveThem() {
+        var headers = HTTPHeaders([("Connection", "Keep-Alive, UPGRADE"), ("keep-alive", "timeout=5"),
+                                   ("Upgrade", "h2c"), ("connection", "\tX-A\t"), ("x-a", "1"), ("X-B", "2")])
+        HeaderPolicy.removeHopByHop(from: &headers)
+        #expect(headers.map(\.name) == ["X-B"])
+    }
+
+    @Test func listTokensAreTrimmedAndEmptyOnesSkipped() {
+        func tokens(_ value: String) -> [String] {
+            var out: [String] = []
+            HeaderPolicy.forEachToken(in: value) { out.append(String(decoding: $0, as: UTF8.self)) }
+            return out
+        }
+        #expect(tokens(" a , ,b\t,  ,c") == ["a", "b", "c"])
+        #expect(tokens("") == [])
+        #expect(tokens(",,") == [])
+        #expect(tokens("keep-alive") == ["keep-alive"])
+        #expect(tokens("x,") == ["x"])
+        #expect(tokens(" \t ") == [])
+    }
+
     @Test func chunkedRequestStaysFramedUpstream() {
         let incoming = HTTPHeaders([("Host", "a.example"), ("Transfer-Encoding", "chunked")])
         let out = HeaderPolicy.upstreamRequestHeaders(
