@@ -58,7 +58,8 @@ struct BenchRunner {
             progress.tick(collect(workers, \.stats.counters))
             second += 1
         }
-        let targetCPU = sampleTargets().map { endTime in targetStart.map { endTime - $0 } } ?? nil
+        let targetCPU = options.targetPIDs.isEmpty ? nil
+            : sampleTargets().map { endTime in targetStart.map { endTime - $0 } } ?? nil
         let ownCPU = ProcessCPU.ownSeconds() - ownStart
         var total = LoopStats()
         for stats in collect(workers, \.stats) { total.merge(stats) }
@@ -68,8 +69,8 @@ struct BenchRunner {
             connectionsOK: total.connectionsOK, connectionsFailed: total.connectionsFailed, requestsOK: total.requestsOK,
             connectionsResumed: total.connectionsResumed, latencyMs: total.latency(),
             errors: Dictionary(uniqueKeysWithValues: total.errors.map { ($0.key.name, $0.value) }),
-            targetCPUSeconds: options.targetPIDs.isEmpty ? nil : targetCPU?.totalSeconds, benchCPUSeconds: ownCPU,
-            targetKernelCPUSeconds: options.targetPIDs.isEmpty ? nil : targetCPU?.kernelSeconds)
+            targetCPUSeconds: targetCPU?.totalSeconds, benchCPUSeconds: ownCPU,
+            targetKernelCPUSeconds: targetCPU?.kernelSeconds)
     }
 
     /// Splits the concurrency (and a `--connections` count) evenly over the loops.

@@ -37,10 +37,8 @@ struct HeaderNameMatcher: Sendable {
     }
 
     private func fold(_ byte: UInt8) -> UInt8 {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): return byte + 32
-        case UInt8(ascii: "_") where underscoreIsDash: return UInt8(ascii: "-")
-        default: return byte
-        }
+        if byte.isASCIIUppercase { return byte + 32 }
+        if underscoreIsDash, byte == UInt8(ascii: "_") { return UInt8(ascii: "-") }
+        return byte
     }
 }

@@ -38,29 +38,15 @@ extension HeaderPolicy {
     /// trimmed of spaces and tabs, as bytes: no array of substrings per message.
     static func forEachToken(in value: String, _ body: (Substring.UTF8View) -> Void) {
         let bytes = value.utf8
-        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
         var start = bytes.startIndex
         while start < bytes.endIndex {
             let end = bytes[start...].firstIndex(of: UInt8(ascii: ",")) ?? bytes.endIndex
             var low = start
             var high = end
-            while low < high, isSpace(bytes[low]) { low = bytes.index(after: low) }
-            while low < high, isSpace(bytes[bytes.index(before: high)]) { high = bytes.index(before: high) }
+            while low < high, bytes[low].isSpaceOrTab { low = bytes.index(after: low) }
+            while low < high, bytes[bytes.index(before: high)].isSpaceOrTab { high = bytes.index(before: high) }
             if low < high { body(bytes[low..<high]) }
             start = end == bytes.endIndex ? end : bytes.index(after: end)
         }
     }
-}
-
-extension Substring {
-    func trimmingASCIISpaces() -> Substring {
-        var result = self
-        while let first = result.first, first == " " || first == "\t" { result = result.dropFirst() }
-        while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
-        return result
-    }
-}
-
-extension String {
-    func trimmingASCIISpaces() -> Substring { Substring(self).trimmingASCIISpaces() }
 }

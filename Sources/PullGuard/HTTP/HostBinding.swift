@@ -78,44 +78,39 @@ public enum HostBinding {
     /// parsed on their UTF-8 bytes; `Character` iteration cost about 3% of a keep-alive
     /// request. Anything else takes the same rules on `Character`s.
     public static func hostName(fromHostHeader value: String) -> String? {
-        if let parsed = value.utf8.withContiguousStorageIfAvailable({ asciiHostName($0) }), let result = parsed {
-            return result
-        }
-        return unicodeHostName(value)
+        guard value.utf8.allSatisfy({ $0 < 0x80 }) else { return unicodeHostName(value) }
+        var value = value
+        return value.withUTF8(asciiHostName)
     }
 
-    /// The byte-level parse; `.some(nil)` for a malformed ASCII value, nil (outer) when
-    /// the value is not ASCII and the `Character` rules must decide.
-    private static func asciiHostName(_ bytes: UnsafeBufferPointer<UInt8>) -> String?? {
-        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-        func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
-        guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+    /// The byte-level parse of an ASCII value.
+    private static func asciiHostName(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
         var start = bytes.startIndex
         var end = bytes.endIndex
-        while start < end, isSpace(bytes[start]) { start += 1 }
-        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
-        guard start < end else { return .some(nil) }
+        while start < end, bytes[start].isSpaceOrTab { start += 1 }
+        while end > start, bytes[end - 1].isSpaceOrTab { end -= 1 }
+        guard start < end else { return nil }
         if bytes[start] == UInt8(ascii: "[") {
-            guard let close = bytes[start..<end].firstIndex(of: UInt8(ascii: "]")) else { return .some(nil) }
+            guard let close = bytes[start..<end].firstIndex(of: UInt8(ascii: "]")) else { return nil }
             let after = bytes[(close + 1)..<end]
-            guard after.isEmpty || (after.first == UInt8(ascii: ":") && after.dropFirst().allSatisfy(isDigit)) else {
-                return .some(nil)
+            guard after.isEmpty || (after.first == UInt8(ascii: ":") && after.dropFirst().allSatisfy(\.isASCIIDigit)) else {
+                return nil
             }
             start += 1
             end = close
         } else if let colon = bytes[start..<end].firstIndex(of: UInt8(ascii: ":")) {
-            guard bytes[(colon + 1)..<end].allSatisfy(isDigit) else { return .some(nil) }
+            guard bytes[(colon + 1)..<end].allSatisfy(\.isASCIIDigit) else { return nil }
             end = colon
         }
         if end > start, bytes[end - 1] == UInt8(ascii: ".") { end -= 1 }
         let forbidden: [UInt8] = [UInt8(ascii: " "), UInt8(ascii: "/"), UInt8(ascii: "@"), UInt8(ascii: ","), UInt8(ascii: "\t")]
-        guard start < end, !bytes[start..<end].contains(where: forbidden.contains) else { return .some(nil) }
-        return .some(String(unsafeUninitializedCapacity: end - start) { out in
+        guard start < end, !bytes[start..<end].contains(where: forbidden.contains) else { return nil }
+        return String(unsafeUninitializedCapacity: end - start) { out in
             for (offset, byte) in bytes[start..<end].enumerated() {
-                out[offset] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
+                out[offset] = byte.isASCIIUppercase ? byte + 32 : byte
             }
             return end - start
-        })
+        }
     }
 
     /// The same rules on `Character`s, for values that are not ASCII (and for the
@@ -144,8 +139,7 @@ public enum HostBinding {
     /// `example.com` nor `a.b.example.com`); other names match exactly, ignoring case.
     public static func serverName(_ pattern: String, matches host: String) -> Bool {
         // Configured names are usually lower-case already: no copy per request for them.
-        let pattern = pattern.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") })
-            ? pattern.lowercased() : pattern
+        let pattern = pattern.utf8.contains(where: \.isASCIIUppercase) ? pattern.lowercased() : pattern
         if pattern.hasPrefix("*.") {
             let suffix = pattern.dropFirst(1)  // ".example.com"
             guard host.hasSuffix(suffix) else { return false }
@@ -154,8 +148,4 @@ public enum HostBinding {
         }
         return pattern == host
     }
-}
-
-extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
 }
