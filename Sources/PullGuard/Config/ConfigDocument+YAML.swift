@@ -8,10 +8,14 @@ import Yams
 extension ConfigDocument {
     static let topLevelKeys = [
         "listen", "workers", "log_level", "unknown_sni", "default_site", "certs_dir",
-        "headers", "timeouts", "sites",
+        "headers", "timeouts", "limits", "sites",
     ]
     static let headerKeys = ["verify", "subject", "issuer", "serial", "fingerprint", "not_after", "rfc9440"]
-    static let timeoutKeys = ["upstream_connect", "upstream_response", "client_idle"]
+    static let timeoutKeys = [
+        "upstream_connect", "upstream_response", "client_idle", "client_header", "client_body", "client_send",
+        "tunnel_idle",
+    ]
+    static let limitKeys = ["max_upstream_connections_per_site"]
     static let siteKeys = ["name", "server_names", "certificates", "upstream", "client_auth"]
     static let certificateKeys = ["cert", "key"]
     static let clientAuthKeys = ["mode", "trust", "crl", "verify_depth", "partial_chain", "allow"]
@@ -43,6 +47,8 @@ extension ConfigDocument {
             ?? YAMLMapping(keyPath: "headers", values: [:])
         let timeouts = reader.mapping(top["timeouts"], at: "timeouts", allowed: timeoutKeys)
             ?? YAMLMapping(keyPath: "timeouts", values: [:])
+        let limits = reader.mapping(top["limits"], at: "limits", allowed: limitKeys)
+            ?? YAMLMapping(keyPath: "limits", values: [:])
         return ConfigDocument(
             baseDirectory: baseDirectory,
             listen: reader.strings(top["listen"], at: "listen", singleAllowed: true),
@@ -63,7 +69,15 @@ extension ConfigDocument {
             timeouts: TimeoutsDocument(
                 upstreamConnect: reader.string(timeouts["upstream_connect"], at: timeouts.path("upstream_connect")),
                 upstreamResponse: reader.string(timeouts["upstream_response"], at: timeouts.path("upstream_response")),
-                clientIdle: reader.string(timeouts["client_idle"], at: timeouts.path("client_idle"))
+                clientIdle: reader.string(timeouts["client_idle"], at: timeouts.path("client_idle")),
+                clientHeader: reader.string(timeouts["client_header"], at: timeouts.path("client_header")),
+                clientBody: reader.string(timeouts["client_body"], at: timeouts.path("client_body")),
+                clientSend: reader.string(timeouts["client_send"], at: timeouts.path("client_send")),
+                tunnelIdle: reader.string(timeouts["tunnel_idle"], at: timeouts.path("tunnel_idle"))
+            ),
+            limits: LimitsDocument(
+                maxUpstreamConnectionsPerSite: reader.int(
+                    limits["max_upstream_connections_per_site"], at: limits.path("max_upstream_connections_per_site"))
             ),
             sites: readSites(top["sites"], reader: &reader)
         )

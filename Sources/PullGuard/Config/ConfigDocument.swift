@@ -18,6 +18,7 @@ struct ConfigDocument {
     var certsDir: ConfigField<String>
     var headers: HeadersDocument
     var timeouts: TimeoutsDocument
+    var limits: LimitsDocument
     var sites: ConfigField<[SiteDocument]>
 }
 
@@ -37,6 +38,15 @@ struct TimeoutsDocument {
     var upstreamConnect: ConfigField<String>
     var upstreamResponse: ConfigField<String>
     var clientIdle: ConfigField<String>
+    var clientHeader: ConfigField<String>
+    var clientBody: ConfigField<String>
+    var clientSend: ConfigField<String>
+    var tunnelIdle: ConfigField<String>
+}
+
+/// `limits:`: counts that bound what clients can hold.
+struct LimitsDocument {
+    var maxUpstreamConnectionsPerSite: ConfigField<Int>
 }
 
 /// One entry of `sites:`.

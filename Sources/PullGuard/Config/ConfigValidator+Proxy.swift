@@ -1,6 +1,6 @@
 import NIOCore
 
-/// `headers:` and `timeouts:`, the proxy-wide settings.
+/// `headers:`, `timeouts:` and the proxy's `limits:`, the proxy-wide settings.
 extension ConfigValidator {
     mutating func identityHeaders(_ document: HeadersDocument) -> IdentityHeaderNames {
         var names = IdentityHeaderNames()
@@ -35,6 +35,10 @@ extension ConfigValidator {
             (document.upstreamConnect, \.upstreamConnect),
             (document.upstreamResponse, \.upstreamResponse),
             (document.clientIdle, \.downstreamIdle),
+            (document.clientHeader, \.clientHeader),
+            (document.clientBody, \.clientBody),
+            (document.clientSend, \.clientSend),
+            (document.tunnelIdle, \.tunnelIdle),
         ]
         for (field, keyPath) in fields {
             guard let text = field.value else { continue }
@@ -45,5 +49,16 @@ extension ConfigValidator {
             }
         }
         return timeouts
+    }
+
+    /// `limits.max_upstream_connections_per_site`: 0 means no cap, as in nginx's `max_conns=0`.
+    mutating func upstreamConnectionLimit(_ document: LimitsDocument) -> Int? {
+        let field = document.maxUpstreamConnectionsPerSite
+        guard let value = field.value else { return ProxySettings.defaultMaxUpstreamConnectionsPerSite }
+        guard (0...1_000_000).contains(value) else {
+            report(field.keyPath, "\(value) is out of range 0...1000000 (0: no cap)")
+            return nil
+        }
+        return value == 0 ? nil : value
     }
 }

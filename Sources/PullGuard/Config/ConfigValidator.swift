@@ -81,6 +81,7 @@ struct ConfigValidator {
             default: .defaultSite)
         let headers = identityHeaders(document.headers)
         let timeouts = proxyTimeouts(document.timeouts)
+        let upstreamLimit = upstreamConnectionLimit(document.limits)
         let sites = self.sites(document.sites)
         // Checked against every declared name, so a site with some other problem
         // does not also make a correct default_site look wrong.
@@ -92,7 +93,8 @@ struct ConfigValidator {
             listeners: listeners,
             workers: workers,
             tls: TLSListenerSettings(sites: sites.map(\.tls), defaultSiteName: defaultSite, unknownSNI: unknownSNI),
-            proxy: ProxySettings(sites: sites.map(\.proxy), headers: headers, timeouts: timeouts),
+            proxy: ProxySettings(sites: sites.map(\.proxy), headers: headers, timeouts: timeouts,
+                                 maxUpstreamConnectionsPerSite: upstreamLimit),
             logLevel: logLevel
         )
     }

@@ -94,7 +94,13 @@ extension ConfigDocument {
             timeouts: TimeoutsDocument(
                 upstreamConnect: ConfigField(keyPath: "timeouts.upstream_connect"),
                 upstreamResponse: ConfigField(keyPath: "timeouts.upstream_response"),
-                clientIdle: ConfigField(keyPath: "timeouts.client_idle")),
+                clientIdle: ConfigField(keyPath: "timeouts.client_idle"),
+                clientHeader: ConfigField(keyPath: "timeouts.client_header"),
+                clientBody: ConfigField(keyPath: "timeouts.client_body"),
+                clientSend: ConfigField(keyPath: "timeouts.client_send"),
+                tunnelIdle: ConfigField(keyPath: "timeouts.tunnel_idle")),
+            limits: LimitsDocument(
+                maxUpstreamConnectionsPerSite: ConfigField(keyPath: "limits.max_upstream_connections_per_site")),
             sites: ConfigField(keyPath: "sites", value: [site])
         )
     }

@@ -14,6 +14,10 @@ public final class PullGuardMetrics: Sendable {
         case refusedCertificate = "client_certificates_refused_total"
         case refusedNoCertificate = "client_certificates_missing_total"
         case upstreamErrors = "upstream_errors_total"
+        case clientTimeouts = "client_timeouts_total"
+        case upstreamLimitWaits = "upstream_connection_limit_waits_total"
+        case upstreamLimitRejected = "upstream_connection_limit_rejected_total"
+        case websocketTunnels = "websocket_tunnels_total"
     }
 
     private let counts = NIOLockedValueBox([Counter: Int]())

@@ -18,11 +18,18 @@ public final class HTTPProxy: Sendable {
     let metrics: PullGuardMetrics
     /// The anti-spoofing names of `settings.headers`, built once for every connection.
     let spoofable: HeaderPolicy.SpoofableNames
+    /// Each site's upstream cap (`limits.max_upstream_connections_per_site`), shared by every loop.
+    let limits: [String: UpstreamConnectionLimit]
     private let pools = PoolRegistry()
 
     public init(settings: ProxySettings, logger: Logger, metrics: PullGuardMetrics = PullGuardMetrics()) {
         self.settings = settings
         spoofable = HeaderPolicy.SpoofableNames(names: settings.headers)
+        if let cap = settings.maxUpstreamConnectionsPerSite {
+            limits = Dictionary(settings.sites.map { ($0.name, UpstreamConnectionLimit(limit: cap)) }) { first, _ in first }
+        } else {
+            limits = [:]
+        }
         self.logger = logger
         self.metrics = metrics
     }
@@ -46,7 +53,7 @@ public final class HTTPProxy: Sendable {
         let handler = HTTPProxyHandler(
             settings: settings, pool: pool(for: channel.eventLoop),
             clientIP: channel.remoteAddress?.ipAddress, closeSendsPendingWrites: afterTLSHandler, spoofable: spoofable,
-            logger: logger, metrics: metrics)
+            limits: limits, logger: logger, metrics: metrics)
         try pipeline.addHandler(handler)
     }
 

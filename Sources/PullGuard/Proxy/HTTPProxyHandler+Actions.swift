@@ -11,8 +11,10 @@ extension HTTPProxyHandler {
             break
         case .startExchange:
             idleDeadline = nil
+            headerDeadline = nil
         case .armIdleTimer:
             armIdleTimer()
+            armHeaderTimer()
         case .closeDownstream:
             abandonUpstream()
             context.close(promise: nil)
@@ -24,8 +26,14 @@ extension HTTPProxyHandler {
                 upstream?.flush()
                 armResponseTimer()
             }
-        case .sendBufferedRequest:
+        case .sendBufferedRequest(let sendContinue):
             guard let upstream, let head = upstreamHead else { return }
+            if sendContinue {
+                // The client waits for this before sending its body (nginx sends it when it
+                // starts reading the body; here, once there is somewhere to send it).
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: requestVersion, status: .continue))),
+                                      promise: nil)
+            }
             upstream.write(.head(head))
             var requestSent = false
             for part in buffered {
@@ -41,14 +49,15 @@ extension HTTPProxyHandler {
             abandonUpstream()
         case .respondWithFailure(let failure, let after):
             respond(failure, then: after)
-        case .writeResponseHead, .writeResponsePart:
-            break  // written by the caller, which holds the response part
+        case .writeResponseHead, .writeResponsePart, .startTunnel:
+            break  // done by the caller, which holds the response part
         case .writeResponseEnd(let disposal, let after):
             responseDeadline = nil
             if let upstream {
                 self.upstream = nil
                 pool.release(upstream, reusable: disposal == .release && upstreamKeepAlive)
             }
+            releaseUpstreamSlot()
             if after == .close && closeSendsPendingWrites {
                 // Unflushed: closing makes the TLS handler encrypt what is pending and send
                 // it with its close_notify in one write (one syscall fewer per connection).
@@ -71,7 +80,7 @@ extension HTTPProxyHandler {
         let upstreamAddress = site?.upstream ?? UpstreamAddress(host: "unknown", port: 0)
         let message = failure.message(upstream: upstreamAddress)
         switch failure {
-        case .misdirected, .badHost, .malformedRequest: break  // logged where decided
+        case .misdirected, .badHost, .malformedRequest, .requestBodyTimedOut: break  // logged where decided
         default:
             metrics.increment(.upstreamErrors)
             logger.error("\(message.dropLast())", metadata: logMetadata)
@@ -124,6 +133,7 @@ extension HTTPProxyHandler {
     /// Drops the upstream connection of an unfinished exchange: it cannot be reused.
     func abandonUpstream() {
         responseDeadline = nil
+        releaseUpstreamSlot()
         guard let upstream else { return }
         self.upstream = nil
         pool.release(upstream, reusable: false)

@@ -6,10 +6,14 @@ extension HTTPProxyHandler: UpstreamConnectionDelegate {
         guard let context else { return }
         switch part {
         case .head(let head):
-            upstreamKeepAlive = head.version == .http1_1 && head.isKeepAlive
+            // After an upgrade request the upstream's decoder state is not worth trusting
+            // for another request (a 426 may carry `Connection: upgrade` too).
+            upstreamKeepAlive = head.version == .http1_1 && head.isKeepAlive && !forwardedWebSocket
             var headers = HeaderPolicy.downstreamResponseHeaders(from: head.headers)
             let closeDelimited = requestVersion.minor == 0 && !headers.contains(name: "content-length")
-            let action = machine.responseHead(closeDelimited: closeDelimited)
+            let action = machine.responseHead(closeDelimited: closeDelimited,
+                                              switchingProtocols: head.status == .switchingProtocols)
+            if case .startTunnel = action { return startTunnel(headers: headers) }
             guard case .writeResponseHead(let closeConnection) = action else { return perform(action) }
             responseDeadline = nil
             if closeConnection {

@@ -9,7 +9,7 @@ import NIOHTTP1
 /// client reads are held while the upstream is connecting or not writable, and
 /// the upstream (autoRead off) is read only while the client is writable. At most
 /// one read's worth of request parts is buffered, while the upstream connects.
-final class HTTPProxyHandler: ChannelDuplexHandler {
+final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
@@ -23,6 +23,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     let closeSendsPendingWrites: Bool
     let logger: Logger
     let metrics: PullGuardMetrics
+    /// Each site's upstream cap, shared by all connections (`HTTPProxy`).
+    let limits: [String: UpstreamConnectionLimit]
+    /// This connection's site's cap, set with `site`.
+    var siteLimit: UpstreamConnectionLimit?
 
     var machine = ProxyConnectionStateMachine()
     var context: ChannelHandlerContext?
@@ -40,6 +44,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     var upstream: UpstreamConnection?
     /// The upstream's response allows reusing its connection.
     var upstreamKeepAlive = false
+    /// The request in flight asked for a WebSocket upgrade, which was forwarded.
+    var forwardedWebSocket = false
+    /// The site's upstream slot held by the exchange in flight
+    /// (`limits.max_upstream_connections_per_site`), or a wait for one.
+    var upstreamSlot: UpstreamSlot?
 
     /// What arrived while a response was pending, in order: parts of pipelined
     /// requests, or the decoder's verdict that the bytes after them were malformed.
@@ -61,12 +70,22 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     var idleDeadline: NIODeadline?
     /// When an upstream that has not started its response gets a 504.
     var responseDeadline: NIODeadline?
-    /// The one timer behind both deadlines (`HTTPProxyHandler+Deadlines.swift`).
+    /// When a request head that has not arrived whole closes the connection (`client_header`).
+    var headerDeadline: NIODeadline?
+    /// When a request body that stopped arriving gets 408 (`client_body`).
+    var bodyDeadline: NIODeadline?
+    /// When a client that stopped taking bytes (channel not writable) is closed (`client_send`).
+    var sendDeadline: NIODeadline?
+    /// The one timer behind all deadlines (`HTTPProxyHandler+Deadlines.swift`).
+    /// When a request waiting for an upstream slot gets 503 (`upstream_connect`).
+    var slotDeadline: NIODeadline?
     var deadlineTimer: Scheduled<Void>?
     var deadlineTimerFiresAt: NIODeadline?
 
     init(settings: ProxySettings, pool: UpstreamPool, clientIP: String?, closeSendsPendingWrites: Bool = false,
-         spoofable: HeaderPolicy.SpoofableNames? = nil, logger: Logger, metrics: PullGuardMetrics) {
+         spoofable: HeaderPolicy.SpoofableNames? = nil, limits: [String: UpstreamConnectionLimit] = [:],
+         logger: Logger, metrics: PullGuardMetrics) {
+        self.limits = limits
         self.closeSendsPendingWrites = closeSendsPendingWrites
         self.spoofable = spoofable ?? HeaderPolicy.SpoofableNames(names: settings.headers)
         self.metrics = metrics
@@ -97,6 +116,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         if let established = event as? TLSConnectionEstablished {
             tls = established
             site = settings.sites.first { $0.name == established.siteName }
+            siteLimit = limits[established.siteName]
             requestContext = HeaderPolicy.RequestContext(
                 clientIP: clientIP, verification: established.verification, names: settings.headers, spoofable: spoofable)
             perform(machine.handshakeCompleted())
@@ -130,26 +150,31 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         switch part {
         case .head(let head):
             requestVersion = head.version
-            let action = machine.requestHead(keepAlive: head.isKeepAlive)
+            let request = ProxyConnectionStateMachine.RequestHead(head)
+            let action = machine.requestHead(request)
             if case .closeDownstream = action {
                 logger.warning("request before the TLS handshake was reported; closing", metadata: logMetadata)
             }
             perform(action)
-            if case .startExchange = action { startExchange(head) }
+            if case .startExchange = action { startExchange(head, request) }
         case .body(let bytes):
             perform(machine.requestBodyPart(), part: .body(.byteBuffer(bytes)))
         case .end(let trailers):
+            bodyDeadline = nil
             perform(machine.requestEnd(), part: .end(trailers))
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         upstream?.flush()
+        clientBytesRead()
         context.fireChannelReadComplete()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, upstreamReadPending {
+        let writable = context.channel.isWritable
+        clientWritabilityChanged(writable)
+        if writable, upstreamReadPending {
             upstreamReadPending = false
             upstream?.read()
         }
@@ -201,10 +226,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     func resumeClientReadsIfPossible() {
         guard clientReadPending, !holdsClientReads, let context else { return }
         clientReadPending = false
+        clientReadsResumed()
         context.read()
     }
 
-    private func startExchange(_ head: HTTPRequestHead) {
+    private func startExchange(_ head: HTTPRequestHead, _ request: ProxyConnectionStateMachine.RequestHead) {
         guard let tls, let site, let requestContext else {
             // The TLS layer selected a site the proxy does not know: fail closed.
             logger.error("no proxy settings for the TLS-selected site; closing", metadata: logMetadata)
@@ -228,19 +254,19 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         var forwarded = head
         forwarded.version = .http1_1
         forwarded.headers = HeaderPolicy.upstreamRequestHeaders(from: head.headers, context: requestContext)
+        // PullGuard answers `Expect: 100-continue` itself once the upstream is connected
+        // (`sendBufferedRequest`); an upstream's own 100 would otherwise be read as the response.
+        if request.expectsContinue { forwarded.headers.remove(name: "expect") }
+        // The hop-by-hop rewrite removed `Upgrade` and `Connection`; only a WebSocket
+        // upgrade goes on (any other one was only removed, and the connection closes after it).
+        forwardedWebSocket = request.upgrade == .websocket
+        if forwardedWebSocket {
+            forwarded.headers.add(name: "Connection", value: "Upgrade")
+            forwarded.headers.add(name: "Upgrade", value: "websocket")
+        }
         upstreamHead = forwarded
         buffered.removeAll()
         upstreamKeepAlive = false
-        let upstreamAddress = site.upstream
-        pool.lease(upstreamAddress) { [self] result in
-            switch result {
-            case .success(let connection):
-                self.upstream = connection
-                connection.delegate = self
-                perform(machine.upstreamConnected())
-            case .failure(let failure):
-                perform(machine.upstreamFailed(failure))
-            }
-        }
+        leaseUpstream(site: site)
     }
 }

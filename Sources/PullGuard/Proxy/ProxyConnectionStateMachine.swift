@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The life of one downstream (client) connection in the proxy, as a value.
 ///
 /// `HTTPProxyHandler` feeds it every event (TLS established, request parts,
@@ -17,6 +19,9 @@ struct ProxyConnectionStateMachine {
         case idle
         /// One request is in progress.
         case exchange(Exchange)
+        /// The upstream accepted a WebSocket upgrade: the connection is a byte tunnel
+        /// (`TunnelHandler`) and HTTP events are ignored.
+        case tunnel
         /// Closing or closed: events are ignored.
         case closed
     }
@@ -43,6 +48,31 @@ struct ProxyConnectionStateMachine {
         var response: Response = .awaitingHead
         /// The client allows another request on this connection.
         var keepAlive: Bool
+        /// `Expect: 100-continue` on an HTTP/1.1 request: the client may wait for
+        /// `100 Continue` before it sends the body.
+        var expectsContinue = false
+        /// A WebSocket upgrade was forwarded: a `101` from the upstream turns the
+        /// connection into a tunnel.
+        var websocketUpgrade = false
+    }
+
+    /// What a request head asks for beyond a plain exchange.
+    struct RequestHead: Equatable {
+        var keepAlive: Bool
+        /// `Expect: 100-continue` on HTTP/1.1.
+        var expectsContinue = false
+        /// `Connection: upgrade` with an `Upgrade` header. NIO's decoder stops parsing after
+        /// such a request, so the connection cannot carry another one: it closes after the
+        /// response unless the upgrade succeeds.
+        var upgrade: Upgrade = .none
+    }
+
+    enum Upgrade: Equatable {
+        case none
+        /// `Upgrade: websocket`, forwarded.
+        case websocket
+        /// Any other protocol (h2c, TLS, ...): removed, not forwarded.
+        case other
     }
 
     /// What happens to the downstream connection after a response.
@@ -71,8 +101,9 @@ struct ProxyConnectionStateMachine {
         case bufferRequestPart
         case writeRequestPart
         case dropRequestPart
-        /// The upstream is connected: send the head and anything buffered.
-        case sendBufferedRequest
+        /// The upstream is connected: send the head and anything buffered; answer
+        /// `100 Continue` first when the client waits for it.
+        case sendBufferedRequest(sendContinue: Bool)
         /// The downstream is gone or the request was answered already: give the connection up.
         case abandonUpstream
         /// Answer with the failure's status and message; drop the upstream; then `After`.
@@ -83,6 +114,26 @@ struct ProxyConnectionStateMachine {
         case writeResponseEnd(upstream: UpstreamDisposal, then: After)
         /// A request ended after its response was already complete.
         case completeExchange(then: After)
+        /// The upstream answered a WebSocket upgrade with 101: relay the head, then
+        /// turn both connections into a byte tunnel.
+        case startTunnel
+    }
+
+    /// Which client clock runs now (`HTTPProxyHandler+Deadlines.swift`).
+    enum ClientClock: Equatable {
+        /// Waiting for (the rest of) a request head: `client_header`.
+        case header
+        /// Reading a request body: `client_body`.
+        case body
+        case none
+    }
+
+    var clientClock: ClientClock {
+        switch state {
+        case .idle: return .header
+        case .exchange(let exchange): return exchange.requestComplete ? .none : .body
+        case .awaitingHandshake, .tunnel, .closed: return .none
+        }
     }
 
     private(set) var state: State = .awaitingHandshake
@@ -103,12 +154,19 @@ struct ProxyConnectionStateMachine {
     }
 
     mutating func requestHead(keepAlive: Bool) -> Action {
+        requestHead(RequestHead(keepAlive: keepAlive))
+    }
+
+    mutating func requestHead(_ head: RequestHead) -> Action {
         guard case .idle = state else {
             // Before the handshake event (fail closed), or a second head mid-exchange.
             state = .closed
             return .closeDownstream
         }
-        state = .exchange(Exchange(keepAlive: keepAlive))
+        var exchange = Exchange(keepAlive: head.keepAlive && head.upgrade == .none)
+        exchange.expectsContinue = head.expectsContinue
+        exchange.websocketUpgrade = head.upgrade == .websocket
+        state = .exchange(exchange)
         return .startExchange
     }
 
@@ -143,8 +201,10 @@ struct ProxyConnectionStateMachine {
     mutating func upstreamConnected() -> Action {
         guard case .exchange(var exchange) = state, exchange.upstream == .connecting else { return .abandonUpstream }
         exchange.upstream = .connected
+        let sendContinue = exchange.expectsContinue && !exchange.requestComplete
+        exchange.expectsContinue = false
         state = .exchange(exchange)
-        return .sendBufferedRequest
+        return .sendBufferedRequest(sendContinue: sendContinue)
     }
 
     /// Connect failure, response timeout, or the upstream closed/failed.
@@ -165,7 +225,21 @@ struct ProxyConnectionStateMachine {
     /// `closeDelimited`: the response has no length and the client cannot take
     /// chunked (HTTP/1.0), so its end is the connection's close.
     mutating func responseHead(closeDelimited: Bool) -> Action {
+        responseHead(closeDelimited: closeDelimited, switchingProtocols: false)
+    }
+
+    /// `switchingProtocols`: the upstream answered 101. That is a tunnel when a
+    /// WebSocket upgrade was forwarded and the request is complete; otherwise the
+    /// upstream switched protocols nobody asked for, and the client gets 502.
+    mutating func responseHead(closeDelimited: Bool, switchingProtocols: Bool) -> Action {
         guard case .exchange(var exchange) = state, exchange.response == .awaitingHead else { return .none }
+        if switchingProtocols {
+            guard exchange.websocketUpgrade, exchange.requestComplete else {
+                return fail(.unexpectedSwitchingProtocols)
+            }
+            state = .tunnel
+            return .startTunnel
+        }
         exchange.response = .streaming
         if closeDelimited { exchange.keepAlive = false }
         state = .exchange(exchange)
@@ -197,6 +271,30 @@ struct ProxyConnectionStateMachine {
         return .closeDownstream
     }
 
+    /// `client_header` passed before a whole request head arrived. Closed without a
+    /// response, as nginx does: the client may not be waiting for one, and a stray
+    /// 408 would be read as the answer to its next request.
+    mutating func headerTimedOut() -> Action {
+        guard case .idle = state else { return .none }
+        state = .closed
+        return .closeDownstream
+    }
+
+    /// `client_body` passed with no body bytes while PullGuard wanted more: 408 when
+    /// no response has started, otherwise just the close.
+    mutating func bodyTimedOut(_ limit: TimeAmount) -> Action {
+        guard case .exchange(let exchange) = state, !exchange.requestComplete else { return .none }
+        if exchange.response == .awaitingHead { return fail(.requestBodyTimedOut(limit)) }
+        state = .closed
+        return .closeDownstream
+    }
+
+    /// `client_send` passed while the client did not take what was written to it.
+    mutating func sendTimedOut() -> Action {
+        state = .closed
+        return .closeDownstream
+    }
+
     /// The request bytes did not parse. Answered with 400 and closed, unless a
     /// response is already under way, in which case the connection is just closed:
     /// after malformed input the two sides' framing can no longer be trusted.
@@ -207,7 +305,7 @@ struct ProxyConnectionStateMachine {
             return .respondWithFailure(.malformedRequest(reason), then: .close)
         case .exchange(let exchange) where exchange.response == .awaitingHead:
             return .respondWithFailure(.malformedRequest(reason), then: .close)
-        case .awaitingHandshake, .exchange, .closed:
+        case .awaitingHandshake, .exchange, .tunnel, .closed:
             return .closeDownstream
         }
     }
@@ -228,7 +326,9 @@ struct ProxyConnectionStateMachine {
             state = after == .keepAlive ? .idle : .closed
             return .respondWithFailure(failure, then: after)
         }
-        if failure.drainsRequest && exchange.keepAlive {
+        // A client that sent `Expect: 100-continue` and got a final answer instead may
+        // or may not send its body: the framing is unknown, so the connection closes.
+        if failure.drainsRequest && exchange.keepAlive && !exchange.expectsContinue {
             state = .exchange(exchange)
             return .respondWithFailure(failure, then: .drainRequest)
         }

@@ -25,10 +25,20 @@ enum ProxyFailure: Error, Equatable {
     case badHost
     /// The request did not parse as HTTP/1.1 (the decoder's error is given).
     case malformedRequest(String)
+    /// The client sent no request body bytes within `ProxyTimeouts.clientBody`.
+    case requestBodyTimedOut(TimeAmount)
+    /// The upstream answered 101 to a request that did not ask for a WebSocket upgrade.
+    case unexpectedSwitchingProtocols
+    /// The site's `limits.max_upstream_connections_per_site` requests were in flight
+    /// for the whole wait (`ProxyTimeouts.upstreamConnect`).
+    case upstreamBusy(limit: Int, waited: TimeAmount)
 
     var status: HTTPResponseStatus {
         switch self {
-        case .connectRefused, .connectTimedOut, .connectFailed, .closedBeforeResponse: return .badGateway
+        case .connectRefused, .connectTimedOut, .connectFailed, .closedBeforeResponse, .unexpectedSwitchingProtocols:
+            return .badGateway
+        case .requestBodyTimedOut: return .requestTimeout
+        case .upstreamBusy: return .serviceUnavailable
         case .responseTimedOut: return .gatewayTimeout
         case .misdirected: return .misdirectedRequest
         case .badHost, .malformedRequest: return .badRequest
@@ -63,6 +73,12 @@ enum ProxyFailure: Error, Equatable {
             return "\(prefix): missing or invalid Host header\n"
         case .malformedRequest:
             return "\(prefix): malformed HTTP request\n"
+        case .requestBodyTimedOut(let limit):
+            return "\(prefix): no request body bytes within \(limit.humanReadable)\n"
+        case .unexpectedSwitchingProtocols:
+            return "\(prefix): upstream \(upstream) switched protocols without being asked to\n"
+        case .upstreamBusy(let limit, let waited):
+            return "\(prefix): upstream \(upstream) has \(limit) requests in flight; none finished within \(waited.humanReadable)\n"
         }
     }
 

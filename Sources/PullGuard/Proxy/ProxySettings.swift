@@ -8,13 +8,22 @@ public struct ProxySettings: Sendable {
     public var timeouts: ProxyTimeouts
     /// Idle keep-alive connections kept per event loop and upstream.
     public var maxIdleUpstreamConnectionsPerLoop: Int
+    /// Requests in flight to one site's upstream at once, across all workers
+    /// (`limits.max_upstream_connections_per_site`); nil: no cap. A request beyond it
+    /// waits up to `timeouts.upstreamConnect` for a slot, then gets 503.
+    public var maxUpstreamConnectionsPerSite: Int?
+
+    /// The cap when the configuration does not set one.
+    public static let defaultMaxUpstreamConnectionsPerSite = 1024
 
     public init(sites: [ProxySiteSettings], headers: IdentityHeaderNames = IdentityHeaderNames(),
-                timeouts: ProxyTimeouts = ProxyTimeouts(), maxIdleUpstreamConnectionsPerLoop: Int = 32) {
+                timeouts: ProxyTimeouts = ProxyTimeouts(), maxIdleUpstreamConnectionsPerLoop: Int = 32,
+                maxUpstreamConnectionsPerSite: Int? = ProxySettings.defaultMaxUpstreamConnectionsPerSite) {
         self.sites = sites
         self.headers = headers
         self.timeouts = timeouts
         self.maxIdleUpstreamConnectionsPerLoop = maxIdleUpstreamConnectionsPerLoop
+        self.maxUpstreamConnectionsPerSite = maxUpstreamConnectionsPerSite
     }
 }
 
@@ -84,12 +93,30 @@ public struct ProxyTimeouts: Sendable {
     public var upstreamResponse: TimeAmount
     /// A downstream keep-alive connection with no request in flight is closed after this.
     public var downstreamIdle: TimeAmount
+    /// The whole request head, from its first bytes (or from the handshake, for the
+    /// first request) to its end; past it the connection is closed (nginx `client_header_timeout`).
+    public var clientHeader: TimeAmount
+    /// Between two reads of a request body while PullGuard wants more; past it 408
+    /// and close (nginx `client_body_timeout`).
+    public var clientBody: TimeAmount
+    /// How long the client may keep its connection unwritable (not reading what
+    /// PullGuard sends) before it is closed (nginx `send_timeout`).
+    public var clientSend: TimeAmount
+    /// A WebSocket tunnel with no bytes in either direction is closed after this
+    /// (nginx `proxy_read_timeout` on an upgraded connection; HAProxy `timeout tunnel`).
+    public var tunnelIdle: TimeAmount
 
     public init(upstreamConnect: TimeAmount = .seconds(5), upstreamResponse: TimeAmount = .seconds(60),
-                downstreamIdle: TimeAmount = .seconds(75)) {
+                downstreamIdle: TimeAmount = .seconds(75), clientHeader: TimeAmount = .seconds(60),
+                clientBody: TimeAmount = .seconds(60), clientSend: TimeAmount = .seconds(60),
+                tunnelIdle: TimeAmount = .seconds(60)) {
         self.upstreamConnect = upstreamConnect
         self.upstreamResponse = upstreamResponse
         self.downstreamIdle = downstreamIdle
+        self.clientHeader = clientHeader
+        self.clientBody = clientBody
+        self.clientSend = clientSend
+        self.tunnelIdle = tunnelIdle
     }
 }
 

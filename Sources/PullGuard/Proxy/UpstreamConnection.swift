@@ -47,6 +47,34 @@ final class UpstreamConnection: ChannelInboundHandler {
     func read() { context?.read() }
     func close() { context?.close(promise: nil) }
 
+    /// Turns this connection's channel into the upstream end of a tunnel: `tunnel`
+    /// takes this handler's place, the HTTP codec leaves, and bytes the upstream sent
+    /// behind its `101` (kept by the decoder, which was set up to forward them) reach
+    /// the tunnel first. The caller has detached the connection from its pool.
+    /// Returns false when the channel is gone.
+    func becomeTunnel(_ tunnel: TunnelHandler) -> Bool {
+        guard let context, context.channel.isActive else { return false }
+        let channel = context.channel
+        let pipeline = channel.pipeline.syncOperations
+        do {
+            try pipeline.addHandler(tunnel)
+            pipeline.removeHandler(context: context, promise: nil)
+            if let decoder = try? pipeline.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self) {
+                pipeline.removeHandler(decoder, promise: nil)
+            }
+            if let encoder = try? pipeline.handler(type: HTTPRequestEncoder.self) {
+                pipeline.removeHandler(encoder, promise: nil)
+            }
+            if let validator = try? pipeline.handler(type: NIOHTTPRequestHeadersValidator.self) {
+                pipeline.removeHandler(validator, promise: nil)
+            }
+            try channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
+            return true
+        } catch {
+            return false
+        }
+    }
+
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 

@@ -65,6 +65,16 @@ final class UpstreamPool {
         }
     }
 
+    /// The connection leaves the pool for good, still open (it became a tunnel): its
+    /// close must not be reported here, and it is never parked.
+    func detach(_ connection: UpstreamConnection) {
+        eventLoop.assertInEventLoop()
+        connection.delegate = nil
+        connection.pool = nil
+        machine.closed(connection.id)
+        connections[connection.id] = nil
+    }
+
     /// Called by the connection when its channel closed.
     func connectionClosed(_ connection: UpstreamConnection) {
         eventLoop.assertInEventLoop()
@@ -88,7 +98,9 @@ final class UpstreamPool {
             .channelOption(ChannelOptions.autoRead, value: false)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    // Bytes an upstream sends right behind a `101` are handed on when the
+                    // decoder is removed for the tunnel, not dropped.
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
                     try channel.pipeline.syncOperations.addHandler(UpstreamConnection(id: id, upstream: upstream))
                 }
             }

@@ -24,7 +24,7 @@ import Testing
         let r5 = machine.requestEnd()
         #expect(r5 == .bufferRequestPart)
         let r6 = machine.upstreamConnected()
-        #expect(r6 == .sendBufferedRequest)
+        #expect(r6 == .sendBufferedRequest(sendContinue: false))
         let r7 = machine.responseHead(closeDelimited: false)
         #expect(r7 == .writeResponseHead(closeConnection: false))
         let r8 = machine.responseBodyPart()

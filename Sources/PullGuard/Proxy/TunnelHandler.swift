@@ -1,0 +1,150 @@
+import NIOCore
+
+/// One end of a byte tunnel (a WebSocket after the upstream's `101`): the last
+/// handler of the client channel and of the upstream channel, each relaying what
+/// it reads to its peer.
+///
+/// Bounded both ways: a side is read only while its peer's channel is writable
+/// (`read(context:)` holds the read otherwise and `channelWritabilityChanged`
+/// releases it), so at most one read's worth of bytes waits on either side. The
+/// client end owns the idle clock: when neither side has read a byte for
+/// `idleTimeout`, both channels close. A client that stops reading makes the upstream
+/// side stop reading, so no bytes move and the same clock ends it.
+final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// The other end. Both ends hold each other until either channel closes, which
+    /// clears both links (the cycle is broken by `channelInactive`).
+    var peer: TunnelHandler?
+    private var context: ChannelHandlerContext?
+    /// A read was requested while the peer could not take more.
+    private var readPending = false
+    /// When this end last read bytes (the loop's clock, once per read burst).
+    private(set) var lastActivity: NIODeadline = .distantPast
+    /// Only on the client end.
+    private let idleTimeout: TimeAmount?
+    private var idleTimer: Scheduled<Void>?
+    /// Called once when the tunnel ends (on the client end), e.g. to give back the
+    /// upstream connection slot.
+    var onClose: (() -> Void)?
+    private var closing = false
+    /// Bytes read before the peer's end was in its pipeline.
+    private var waitingForPeer: [ByteBuffer] = []
+
+    /// - Parameter idleTimeout: set on the client end only.
+    init(idleTimeout: TimeAmount?) {
+        self.idleTimeout = idleTimeout
+    }
+
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        lastActivity = context.eventLoop.now
+        if let idleTimeout { scheduleIdleCheck(at: lastActivity + idleTimeout) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        idleTimer = nil
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = unwrapInboundIn(data)
+        guard let peer else { return }
+        guard let peerContext = peer.context else {
+            // The peer's end is being set up (one read's worth at most: reads are held meanwhile).
+            waitingForPeer.append(bytes)
+            return
+        }
+        peerContext.write(peer.wrapOutboundOut(bytes), promise: nil)
+    }
+
+    /// The peer's end is in its pipeline: hand on what waited and start reading.
+    func peerReady() {
+        guard let context, let peer, let peerContext = peer.context else { return }
+        for bytes in waitingForPeer { peerContext.write(peer.wrapOutboundOut(bytes), promise: nil) }
+        waitingForPeer.removeAll()
+        peerContext.flush()
+        readPending = false
+        context.read()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        lastActivity = context.eventLoop.now
+        peer?.context?.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if peer?.isWritable ?? false {
+            context.read()
+        } else {
+            readPending = true
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { peer?.resumeRead() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func resumeRead() {
+        guard readPending, let context else { return }
+        readPending = false
+        context.read()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        end()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        end()
+    }
+
+    /// Closes this end and the peer's once what was written to it is out.
+    func end() {
+        guard !closing else { return }
+        closing = true
+        idleTimer?.cancel()
+        idleTimer = nil
+        let peer = self.peer
+        self.peer = nil
+        context?.close(promise: nil)
+        if let onClose {
+            self.onClose = nil
+            onClose()
+        }
+        peer?.endAfterPendingWrites()
+    }
+
+    private func endAfterPendingWrites() {
+        guard !closing, let context else { return end() }
+        // An empty write completes after everything written before it.
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated()
+            .whenComplete { [self] _ in end() }
+    }
+
+    private func scheduleIdleCheck(at deadline: NIODeadline) {
+        guard let context else { return }
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            idleTimer = nil
+            idleCheck()
+        }
+    }
+
+    private func idleCheck() {
+        guard let idleTimeout, let context, !closing else { return }
+        let last = max(lastActivity, peer?.lastActivity ?? lastActivity)
+        if context.eventLoop.now - last >= idleTimeout {
+            end()
+        } else {
+            scheduleIdleCheck(at: last + idleTimeout)
+        }
+    }
+}
