@@ -77,7 +77,11 @@ let package = Package(
         /// Test PKI and helpers shared by the unit and integration tests.
         .target(
             name: "PullGuardTestSupport",
-            dependencies: ["PullGuard"],
+            dependencies: [
+                "PullGuard",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Tests/PullGuardTestSupport"
         ),
         .testTarget(

@@ -61,6 +61,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
     /// `replayPipelined` is running (an answered request can end inside it).
     var replayingPipelined = false
+    /// The current client read delivered request parts (`clientBytesRead`).
+    var readDeliveredParts = false
     /// A client read was held back for backpressure.
     var clientReadPending = false
     /// An upstream read was held back because the client was not writable.
@@ -126,6 +128,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        readDeliveredParts = true
         let part = unwrapInboundIn(data)
         if waitsForEarlierResponse {
             pipelined.append(.part(part))

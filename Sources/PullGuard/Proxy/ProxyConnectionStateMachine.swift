@@ -12,7 +12,7 @@ import NIOCore
 /// died mid-response, response ended before the request body, malformed input);
 /// nothing is forwarded before the TLS layer said who the client is (fail closed).
 struct ProxyConnectionStateMachine {
-    enum State {
+    enum State: Equatable {
         /// Connected, but `TLSConnectionEstablished` has not arrived: any request closes.
         case awaitingHandshake
         /// Between requests; the idle timer runs.
@@ -27,7 +27,7 @@ struct ProxyConnectionStateMachine {
     }
 
     /// Progress of the request in flight.
-    struct Exchange {
+    struct Exchange: Equatable {
         enum Upstream: Equatable {
             /// Leasing or connecting; request parts wait in a small buffer (at
             /// most one read's worth, because reads stop meanwhile).
