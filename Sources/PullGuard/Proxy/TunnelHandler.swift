@@ -60,7 +60,9 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             waitingForPeer.append(bytes)
             return
         }
-        peerContext.write(peer.wrapOutboundOut(bytes), promise: nil)
+        // Flushed per read rather than at read-complete: the bytes the HTTP decoder hands
+        // on when it is removed arrive outside any read burst.
+        peerContext.writeAndFlush(peer.wrapOutboundOut(bytes), promise: nil)
     }
 
     /// The peer's end is in its pipeline: hand on what waited and start reading.
@@ -75,7 +77,6 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         lastActivity = context.eventLoop.now
-        peer?.context?.flush()
         context.fireChannelReadComplete()
     }
 

@@ -19,7 +19,7 @@ protocol UpstreamConnectionDelegate: AnyObject {
 /// the client can take more, which is the upstream-to-client backpressure.
 /// While parked in the pool a read stays outstanding so an upstream close is
 /// noticed at once rather than on the next request.
-final class UpstreamConnection: ChannelInboundHandler {
+final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
 
@@ -30,6 +30,9 @@ final class UpstreamConnection: ChannelInboundHandler {
     /// Told when the channel closes, so parked connections leave the pool.
     weak var pool: UpstreamPool?
     private var context: ChannelHandlerContext?
+    /// Left the pool to become a tunnel (`UpstreamPool.detach`): HTTP parts still
+    /// arriving (the 101's end) are ignored.
+    var detached = false
 
     init(id: UpstreamPoolStateMachine.ConnectionID, upstream: UpstreamAddress) {
         self.id = id
@@ -80,6 +83,8 @@ final class UpstreamConnection: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
+        // The end of a 101 arrives after the connection left the pool for a tunnel.
+        if detached { return }
         guard let delegate else {
             // Bytes on a parked connection belong to no request: the connection is unusable.
             context.close(promise: nil)

@@ -71,6 +71,7 @@ final class UpstreamPool {
         eventLoop.assertInEventLoop()
         connection.delegate = nil
         connection.pool = nil
+        connection.detached = true
         machine.closed(connection.id)
         connections[connection.id] = nil
     }

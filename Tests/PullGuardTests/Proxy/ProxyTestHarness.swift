@@ -39,6 +39,7 @@ final class ProxyTestHarness: Sendable {
 
     /// `upstreamOverride` replaces site a's upstream (e.g. a closed port).
     static func start(upstreamOverride: UpstreamAddress? = nil, timeouts: ProxyTimeouts = ProxyTimeouts(),
+                      maxUpstreamConnectionsPerSite: Int? = ProxySettings.defaultMaxUpstreamConnectionsPerSite,
                       verification: VerificationOutcome = TestCertificates.success()) async throws -> ProxyTestHarness {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let upstream = try await BuiltInUpstream.start(host: "127.0.0.1", port: 0, group: group)
@@ -48,7 +49,7 @@ final class ProxyTestHarness: Sendable {
                 ProxySiteSettings(name: "a", serverNames: ["a.example"], upstream: upstreamOverride ?? real),
                 ProxySiteSettings(name: "b", serverNames: ["b.example"], upstream: real),
             ],
-            timeouts: timeouts)
+            timeouts: timeouts, maxUpstreamConnectionsPerSite: maxUpstreamConnectionsPerSite)
         let metrics = PullGuardMetrics()
         let proxy = HTTPProxy(settings: settings, logger: Logger(label: "pullguard.test.proxy"), metrics: metrics)
         let event = TLSConnectionEstablished(siteName: "a", serverName: "a.example", alpn: "http/1.1",
