@@ -2,9 +2,32 @@ import NIOCore
 import NIOHTTP1
 
 /// One connection of `BuiltInUpstream`: answers per the path, see there.
-final class BuiltInUpstreamHandler: ChannelInboundHandler {
+///
+/// `/echo` keeps backpressure like a real server: while the echo cannot be written
+/// (the proxy stopped reading), the request body is not read either, so a client
+/// that does not read its response stalls its own upload instead of filling memory here.
+final class BuiltInUpstreamHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
+
+    private var readPending = false
+
+    func read(context: ChannelHandlerContext) {
+        if echoing && !context.channel.isWritable {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable && readPending {
+            readPending = false
+            context.read()
+        }
+        context.fireChannelWritabilityChanged()
+    }
 
     private let log: RequestLog
     private let connectionNumber: Int

@@ -18,6 +18,9 @@ extension HTTPProxyHandler {
         case .closeDownstream:
             abandonUpstream()
             context.close(promise: nil)
+        case .abortDownstream:
+            abandonUpstream()
+            abortClose(context)
         case .bufferRequestPart:
             if let part { buffered.append(part) }
         case .writeRequestPart:
@@ -128,6 +131,15 @@ extension HTTPProxyHandler {
             case .malformed(let reason): malformedRequest(reason)
             }
         }
+    }
+
+    /// Closes at once. The first close lets a TLS handler in front write its close_notify
+    /// (sent if the socket takes it now); a TLS handler that is already closing treats a
+    /// second close as "close the socket now" instead of waiting for that write, which a
+    /// client that stopped reading would never let complete.
+    func abortClose(_ context: ChannelHandlerContext) {
+        context.close(promise: nil)
+        context.close(promise: nil)
     }
 
     /// Drops the upstream connection of an unfinished exchange: it cannot be reused.

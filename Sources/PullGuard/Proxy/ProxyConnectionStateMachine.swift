@@ -96,6 +96,9 @@ struct ProxyConnectionStateMachine {
         case armIdleTimer
         /// Close the client connection (and drop any upstream connection).
         case closeDownstream
+        /// Close the client connection now, without waiting for pending writes (the TLS
+        /// close_notify included) that a client which stopped reading would never take.
+        case abortDownstream
         /// A request head was accepted: stop the idle timer, check Host, lease an upstream.
         case startExchange
         case bufferRequestPart
@@ -292,7 +295,7 @@ struct ProxyConnectionStateMachine {
     /// `client_send` passed while the client did not take what was written to it.
     mutating func sendTimedOut() -> Action {
         state = .closed
-        return .closeDownstream
+        return .abortDownstream
     }
 
     /// The request bytes did not parse. Answered with 400 and closed, unless a

@@ -108,8 +108,9 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         end()
     }
 
-    /// Closes this end and the peer's once what was written to it is out.
-    func end() {
+    /// Closes this end and the peer's once what was written to it is out. `abort`: do
+    /// not wait for this end's pending writes (see `HTTPProxyHandler.abortClose`).
+    func end(abort: Bool = false) {
         guard !closing else { return }
         closing = true
         idleTimer?.cancel()
@@ -117,6 +118,7 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let peer = self.peer
         self.peer = nil
         context?.close(promise: nil)
+        if abort { context?.close(promise: nil) }
         if let onClose {
             self.onClose = nil
             onClose()
@@ -143,7 +145,8 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let idleTimeout, let context, !closing else { return }
         let last = max(lastActivity, peer?.lastActivity ?? lastActivity)
         if context.eventLoop.now - last >= idleTimeout {
-            end()
+            // Idle may mean the client stopped reading: its close must not wait on it.
+            end(abort: true)
         } else {
             scheduleIdleCheck(at: last + idleTimeout)
         }

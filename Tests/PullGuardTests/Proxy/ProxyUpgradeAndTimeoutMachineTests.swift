@@ -119,7 +119,7 @@ import Testing
     @Test func sendTimeoutAlwaysCloses() {
         var machine = ready()
         _ = machine.requestHead(keepAlive: true)
-        #expect(machine.sendTimedOut() == .closeDownstream)
+        #expect(machine.sendTimedOut() == .abortDownstream)
         #expect(machine.state == .closed)
     }
 }
