@@ -48,13 +48,31 @@ public final class HTTPProxy: Sendable {
     /// each is one more handler on every connection.
     public func configure(_ pipeline: ChannelPipeline.SynchronousOperations, channel: Channel, afterTLSHandler: Bool = false) throws {
         channel.eventLoop.assertInEventLoop()
-        try pipeline.configureHTTPServerPipeline(
-            position: .last, withPipeliningAssistance: false, withServerUpgrade: nil, withErrorHandling: false)
+        try Self.addHTTPCodec(pipeline, position: .last)
         let handler = HTTPProxyHandler(
             settings: settings, pool: pool(for: channel.eventLoop),
             clientIP: channel.remoteAddress?.ipAddress, closeSendsPendingWrites: afterTLSHandler, spoofable: spoofable,
             limits: limits, logger: logger, metrics: metrics)
         try pipeline.addHandler(handler)
+    }
+
+    /// NIO's response encoder and request decoder, paired (responses to HEAD carry no
+    /// body), plus its response-header validation.
+    ///
+    /// The decoder is made to hand on the bytes it holds when it is removed
+    /// (`forwardBytes`): it stops parsing after an upgrade request, and the proxy then
+    /// replaces it (`HTTPProxyHandler+CodecReset.swift`) or removes it for a tunnel;
+    /// bytes the client sent behind that request must reach the successor, not vanish.
+    /// NIO only chooses that strategy when an upgrade configuration is given, so one
+    /// without upgraders is passed and its handler removed again at once (once per
+    /// connection, before any byte is read).
+    static func addHTTPCodec(_ pipeline: ChannelPipeline.SynchronousOperations,
+                             position: ChannelPipeline.SynchronousOperations.Position) throws {
+        try pipeline.configureHTTPServerPipeline(
+            position: position, withPipeliningAssistance: false,
+            withServerUpgrade: (upgraders: [], completionHandler: { _ in }), withErrorHandling: false)
+        let upgradeHandler = try pipeline.handler(type: HTTPServerUpgradeHandler.self)
+        pipeline.removeHandler(upgradeHandler, promise: nil)
     }
 
     /// This loop's pool, created on first use. Must be called on `eventLoop`.

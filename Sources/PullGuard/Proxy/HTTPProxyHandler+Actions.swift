@@ -109,6 +109,7 @@ extension HTTPProxyHandler {
         switch after {
         case .keepAlive:
             armIdleTimer()
+            if decoderStopped { return scheduleCodecReset() }
             replayPipelined()
             resumeClientReadsIfPossible()
         case .drainRequest:

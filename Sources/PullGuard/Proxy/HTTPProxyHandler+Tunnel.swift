@@ -32,8 +32,9 @@ extension HTTPProxyHandler {
         }
 
         // Client side: the HTTP codec and this handler leave; the tunnel end takes over.
-        // Bytes the client sent behind its upgrade request, before the 101, are dropped
-        // with the decoder: RFC 6455 §4.1 has the client wait for the 101.
+        // The decoder goes last: it hands on any bytes the client sent behind its upgrade
+        // request (at most one read's worth: reads were held), and they must reach the
+        // tunnel end, which keeps them until the upstream end is in place.
         let pipeline = context.pipeline.syncOperations
         do {
             try pipeline.addHandler(clientEnd, position: .after(self))
@@ -41,8 +42,9 @@ extension HTTPProxyHandler {
             clientEnd.end()
             return
         }
-        if let decoder = try? pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self) {
-            pipeline.removeHandler(decoder, promise: nil)
+        guard let decoder = try? pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self) else {
+            clientEnd.end()
+            return
         }
         if let encoder = try? pipeline.handler(type: HTTPResponseEncoder.self) {
             pipeline.removeHandler(encoder, promise: nil)
@@ -50,18 +52,21 @@ extension HTTPProxyHandler {
         if let validator = try? pipeline.handler(type: NIOHTTPResponseHeadersValidator.self) {
             pipeline.removeHandler(validator, promise: nil)
         }
+        decoderStopped = false
         pipeline.removeHandler(context: context, promise: nil)
 
-        // Upstream side after the decoder has returned from delivering the 101 (it is
-        // still on the stack now).
-        let loop = context.eventLoop
-        loop.assumeIsolated().execute {
-            if !connection.becomeTunnel(upstreamEnd) {
+        // NIO removes a decoder on a later tick, after the upstream's decoder has returned
+        // from delivering the 101 (it is on the stack now); the upstream side follows then,
+        // and bytes flow once both decoders are gone.
+        pipeline.removeHandler(decoder).assumeIsolated().whenComplete { result in
+            guard case .success = result, let upstreamReady = connection.becomeTunnel(upstreamEnd) else {
                 clientEnd.end()
                 return
             }
-            upstreamEnd.peerReady()
-            clientEnd.peerReady()
+            upstreamReady.assumeIsolated().whenComplete { result in
+                guard case .success = result else { return clientEnd.end() }
+                TunnelHandler.start(client: clientEnd, upstream: upstreamEnd)
+            }
         }
     }
 }

@@ -46,6 +46,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var upstreamKeepAlive = false
     /// The request in flight asked for a WebSocket upgrade, which was forwarded.
     var forwardedWebSocket = false
+    /// The request in flight is an upgrade request (`Connection: upgrade` + `Upgrade`).
+    var upgradeRequested = false
+    /// NIO's request decoder parses nothing more (it read a whole upgrade request):
+    /// client reads are held until the codec is replaced or the tunnel starts.
+    var decoderStopped = false
     /// The site's upstream slot held by the exchange in flight
     /// (`limits.max_upstream_connections_per_site`), or a wait for one.
     var upstreamSlot: UpstreamSlot?
@@ -154,6 +159,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let head):
             requestVersion = head.version
             let request = ProxyConnectionStateMachine.RequestHead(head)
+            upgradeRequested = request.upgrade != .none
             let action = machine.requestHead(request)
             if case .closeDownstream = action {
                 logger.warning("request before the TLS handshake was reported; closing", metadata: logMetadata)
@@ -164,6 +170,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             perform(machine.requestBodyPart(), part: .body(.byteBuffer(bytes)))
         case .end(let trailers):
             bodyDeadline = nil
+            if upgradeRequested { decoderStopped = true }
             perform(machine.requestEnd(), part: .end(trailers))
         }
     }
@@ -217,7 +224,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     var holdsClientReads: Bool {
-        if !pipelined.isEmpty { return true }
+        if !pipelined.isEmpty || decoderStopped { return true }
         guard case .exchange(let exchange) = machine.state else { return false }
         switch exchange.upstream {
         case .connecting: return true
@@ -261,7 +268,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // (`sendBufferedRequest`); an upstream's own 100 would otherwise be read as the response.
         if request.expectsContinue { forwarded.headers.remove(name: "expect") }
         // The hop-by-hop rewrite removed `Upgrade` and `Connection`; only a WebSocket
-        // upgrade goes on (any other one was only removed, and the connection closes after it).
+        // upgrade goes on; any other one is only removed, and the request is served as a plain one.
         forwardedWebSocket = request.upgrade == .websocket
         if forwardedWebSocket {
             forwarded.headers.add(name: "Connection", value: "Upgrade")

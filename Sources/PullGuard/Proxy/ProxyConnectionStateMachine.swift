@@ -62,8 +62,8 @@ struct ProxyConnectionStateMachine {
         /// `Expect: 100-continue` on HTTP/1.1.
         var expectsContinue = false
         /// `Connection: upgrade` with an `Upgrade` header. NIO's decoder stops parsing after
-        /// such a request, so the connection cannot carry another one: it closes after the
-        /// response unless the upgrade succeeds.
+        /// such a request; `HTTPProxyHandler` replaces it once the response is out
+        /// (`HTTPProxyHandler+CodecReset.swift`), unless the upgrade succeeded.
         var upgrade: Upgrade = .none
     }
 
@@ -166,7 +166,7 @@ struct ProxyConnectionStateMachine {
             state = .closed
             return .closeDownstream
         }
-        var exchange = Exchange(keepAlive: head.keepAlive && head.upgrade == .none)
+        var exchange = Exchange(keepAlive: head.keepAlive)
         exchange.expectsContinue = head.expectsContinue
         exchange.websocketUpgrade = head.upgrade == .websocket
         state = .exchange(exchange)
@@ -294,6 +294,11 @@ struct ProxyConnectionStateMachine {
 
     /// `client_send` passed while the client did not take what was written to it.
     mutating func sendTimedOut() -> Action {
+        abort()
+    }
+
+    /// Something the proxy cannot recover from (a pipeline change failed): close now.
+    mutating func abort() -> Action {
         state = .closed
         return .abortDownstream
     }

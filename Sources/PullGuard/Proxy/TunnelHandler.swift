@@ -38,7 +38,10 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.idleTimeout = idleTimeout
     }
 
-    var isWritable: Bool { context?.channel.isWritable ?? false }
+    /// Both channels are free of their HTTP handlers: bytes may be written to this end.
+    private(set) var isReady = false
+
+    var isWritable: Bool { isReady && (context?.channel.isWritable ?? false) }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -55,8 +58,9 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = unwrapInboundIn(data)
         guard let peer else { return }
-        guard let peerContext = peer.context else {
-            // The peer's end is being set up (one read's worth at most: reads are held meanwhile).
+        guard peer.isReady, let peerContext = peer.context else {
+            // The ends are being set up: the HTTP decoders hand on what they kept (one
+            // read's worth at most: reads are held meanwhile).
             waitingForPeer.append(bytes)
             return
         }
@@ -65,12 +69,22 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         peerContext.writeAndFlush(peer.wrapOutboundOut(bytes), promise: nil)
     }
 
-    /// The peer's end is in its pipeline: hand on what waited and start reading.
-    func peerReady() {
+    /// Both pipelines are plain byte pipelines now (`TunnelHandler.start(client:upstream:)`).
+    static func start(client: TunnelHandler, upstream: TunnelHandler) {
+        client.isReady = true
+        upstream.isReady = true
+        client.handOnWaiting()
+        upstream.handOnWaiting()
+    }
+
+    /// Hands on what was read before the ends were ready, and starts reading.
+    private func handOnWaiting() {
         guard let context, let peer, let peerContext = peer.context else { return }
-        for bytes in waitingForPeer { peerContext.write(peer.wrapOutboundOut(bytes), promise: nil) }
-        waitingForPeer.removeAll()
-        peerContext.flush()
+        if !waitingForPeer.isEmpty {
+            for bytes in waitingForPeer { peerContext.write(peer.wrapOutboundOut(bytes), promise: nil) }
+            waitingForPeer.removeAll()
+            peerContext.flush()
+        }
         readPending = false
         context.read()
     }

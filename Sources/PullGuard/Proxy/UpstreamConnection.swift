@@ -51,30 +51,30 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
     func close() { context?.close(promise: nil) }
 
     /// Turns this connection's channel into the upstream end of a tunnel: `tunnel`
-    /// takes this handler's place, the HTTP codec leaves, and bytes the upstream sent
+    /// takes this handler's place and the HTTP codec leaves; bytes the upstream sent
     /// behind its `101` (kept by the decoder, which was set up to forward them) reach
-    /// the tunnel first. The caller has detached the connection from its pool.
-    /// Returns false when the channel is gone.
-    func becomeTunnel(_ tunnel: TunnelHandler) -> Bool {
-        guard let context, context.channel.isActive else { return false }
+    /// the tunnel as the decoder leaves. The caller has detached the connection from its
+    /// pool. The future completes once the decoder is gone (NIO removes it on a later
+    /// tick); only then may bytes be written through the pipeline.
+    func becomeTunnel(_ tunnel: TunnelHandler) -> EventLoopFuture<Void>? {
+        guard let context, context.channel.isActive else { return nil }
         let channel = context.channel
         let pipeline = channel.pipeline.syncOperations
         do {
+            let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self)
             try pipeline.addHandler(tunnel)
             pipeline.removeHandler(context: context, promise: nil)
-            if let decoder = try? pipeline.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self) {
-                pipeline.removeHandler(decoder, promise: nil)
-            }
             if let encoder = try? pipeline.handler(type: HTTPRequestEncoder.self) {
                 pipeline.removeHandler(encoder, promise: nil)
             }
             if let validator = try? pipeline.handler(type: NIOHTTPRequestHeadersValidator.self) {
                 pipeline.removeHandler(validator, promise: nil)
             }
-            try channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
-            return true
+            return pipeline.removeHandler(decoder).flatMapThrowing {
+                try channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
+            }
         } catch {
-            return false
+            return nil
         }
     }
 

@@ -38,14 +38,15 @@ import Testing
         #expect(machine.downstreamClosed() == .none)
     }
 
-    /// NIO's decoder parses nothing after an upgrade request, so a refused upgrade closes.
-    @Test func refusedUpgradeClosesAfterTheResponse() {
+    /// A refused upgrade is an ordinary exchange: the connection stays (the handler
+    /// replaces NIO's stopped decoder afterwards).
+    @Test func refusedUpgradeKeepsTheConnection() {
         var machine = ready()
         _ = machine.requestHead(head([("Connection", "Upgrade"), ("Upgrade", "websocket")]))
         _ = machine.requestEnd()
         _ = machine.upstreamConnected()
-        #expect(machine.responseHead(closeDelimited: false, switchingProtocols: false) == .writeResponseHead(closeConnection: true))
-        #expect(machine.responseEnd(upstreamKeepAlive: true) == .writeResponseEnd(upstream: .release, then: .close))
+        #expect(machine.responseHead(closeDelimited: false, switchingProtocols: false) == .writeResponseHead(closeConnection: false))
+        #expect(machine.responseEnd(upstreamKeepAlive: true) == .writeResponseEnd(upstream: .release, then: .keepAlive))
     }
 
     @Test func unrequested101Is502() {
