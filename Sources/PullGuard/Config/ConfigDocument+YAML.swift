@@ -10,7 +10,8 @@ extension ConfigDocument {
         "listen", "workers", "log_level", "unknown_sni", "default_site", "certs_dir",
         "headers", "timeouts", "sites",
     ]
-    static let headerKeys = ["verify", "subject", "issuer", "serial", "fingerprint", "not_after", "rfc9440"]
+    static let headerKeys = ["verify", "subject", "issuer", "serial", "fingerprint", "not_after", "rfc9440",
+                            "allow_underscores"]
     static let timeoutKeys = ["upstream_connect", "upstream_response", "client_idle"]
     static let siteKeys = ["name", "server_names", "certificates", "upstream", "client_auth"]
     static let certificateKeys = ["cert", "key"]
@@ -58,7 +59,8 @@ extension ConfigDocument {
                 serial: reader.string(headers["serial"], at: headers.path("serial")),
                 fingerprint: reader.string(headers["fingerprint"], at: headers.path("fingerprint")),
                 notAfter: reader.string(headers["not_after"], at: headers.path("not_after")),
-                rfc9440: reader.bool(headers["rfc9440"], at: headers.path("rfc9440"))
+                rfc9440: reader.bool(headers["rfc9440"], at: headers.path("rfc9440")),
+                allowUnderscores: reader.bool(headers["allow_underscores"], at: headers.path("allow_underscores"))
             ),
             timeouts: TimeoutsDocument(
                 upstreamConnect: reader.string(timeouts["upstream_connect"], at: timeouts.path("upstream_connect")),

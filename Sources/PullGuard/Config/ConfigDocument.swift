@@ -21,7 +21,7 @@ struct ConfigDocument {
     var sites: ConfigField<[SiteDocument]>
 }
 
-/// `headers:`: names of the identity headers sent upstream.
+/// `headers:`: names of the identity headers sent upstream, and which incoming names pass.
 struct HeadersDocument {
     var verify: ConfigField<String>
     var subject: ConfigField<String>
@@ -30,6 +30,8 @@ struct HeadersDocument {
     var fingerprint: ConfigField<String>
     var notAfter: ConfigField<String>
     var rfc9440: ConfigField<Bool>
+    /// Forward request header names with `_` (nginx's `underscores_in_headers`).
+    var allowUnderscores: ConfigField<Bool>
 }
 
 /// `timeouts:`: durations as written (`500ms`, `5s`, `2m`), parsed by the validator.

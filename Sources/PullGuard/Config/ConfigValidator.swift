@@ -92,7 +92,8 @@ struct ConfigValidator {
             listeners: listeners,
             workers: workers,
             tls: TLSListenerSettings(sites: sites.map(\.tls), defaultSiteName: defaultSite, unknownSNI: unknownSNI),
-            proxy: ProxySettings(sites: sites.map(\.proxy), headers: headers, timeouts: timeouts),
+            proxy: ProxySettings(sites: sites.map(\.proxy), headers: headers, timeouts: timeouts,
+                                 allowUnderscoresInHeaders: document.headers.allowUnderscores.value ?? false),
             logLevel: logLevel
         )
     }

@@ -90,7 +90,8 @@ extension ConfigDocument {
                 issuer: ConfigField(keyPath: "headers.issuer"), serial: ConfigField(keyPath: "headers.serial"),
                 fingerprint: ConfigField(keyPath: "headers.fingerprint"),
                 notAfter: ConfigField(keyPath: "headers.not_after"),
-                rfc9440: field("--rfc9440", flags.rfc9440)),
+                rfc9440: field("--rfc9440", flags.rfc9440),
+                allowUnderscores: ConfigField(keyPath: "headers.allow_underscores")),
             timeouts: TimeoutsDocument(
                 upstreamConnect: ConfigField(keyPath: "timeouts.upstream_connect"),
                 upstreamResponse: ConfigField(keyPath: "timeouts.upstream_response"),

@@ -16,13 +16,13 @@ public final class HTTPProxy: Sendable {
     let settings: ProxySettings
     let logger: Logger
     let metrics: PullGuardMetrics
-    /// The anti-spoofing names of `settings.headers`, built once for every connection.
-    let spoofable: HeaderPolicy.SpoofableNames
+    /// The anti-spoofing names and Host-binding table, built once for every connection.
+    let rules: ProxyRequestRules
     private let pools = PoolRegistry()
 
     public init(settings: ProxySettings, logger: Logger, metrics: PullGuardMetrics = PullGuardMetrics()) {
         self.settings = settings
-        spoofable = HeaderPolicy.SpoofableNames(names: settings.headers)
+        rules = ProxyRequestRules(settings: settings)
         self.logger = logger
         self.metrics = metrics
     }
@@ -45,7 +45,7 @@ public final class HTTPProxy: Sendable {
             position: .last, withPipeliningAssistance: false, withServerUpgrade: nil, withErrorHandling: false)
         let handler = HTTPProxyHandler(
             settings: settings, pool: pool(for: channel.eventLoop),
-            clientIP: channel.remoteAddress?.ipAddress, closeSendsPendingWrites: afterTLSHandler, spoofable: spoofable,
+            clientIP: channel.remoteAddress?.ipAddress, closeSendsPendingWrites: afterTLSHandler, rules: rules,
             logger: logger, metrics: metrics)
         try pipeline.addHandler(handler)
     }

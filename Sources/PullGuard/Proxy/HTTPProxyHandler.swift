@@ -17,7 +17,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     let settings: ProxySettings
     let pool: UpstreamPool
     let clientIP: String?
-    let spoofable: HeaderPolicy.SpoofableNames
+    let rules: ProxyRequestRules
     /// A handler in front (`TLSServerHandler`) sends pending writes when the channel
     /// is closed, so a closing response need not be flushed on its own first.
     let closeSendsPendingWrites: Bool
@@ -66,9 +66,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     var deadlineTimerFiresAt: NIODeadline?
 
     init(settings: ProxySettings, pool: UpstreamPool, clientIP: String?, closeSendsPendingWrites: Bool = false,
-         spoofable: HeaderPolicy.SpoofableNames? = nil, logger: Logger, metrics: PullGuardMetrics) {
+         rules: ProxyRequestRules? = nil, logger: Logger, metrics: PullGuardMetrics) {
         self.closeSendsPendingWrites = closeSendsPendingWrites
-        self.spoofable = spoofable ?? HeaderPolicy.SpoofableNames(names: settings.headers)
+        self.rules = rules ?? ProxyRequestRules(settings: settings)
         self.metrics = metrics
         self.settings = settings
         self.pool = pool
@@ -98,7 +98,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
             tls = established
             site = settings.sites.first { $0.name == established.siteName }
             requestContext = HeaderPolicy.RequestContext(
-                clientIP: clientIP, verification: established.verification, names: settings.headers, spoofable: spoofable)
+                clientIP: clientIP, verification: established.verification, names: settings.headers, spoofable: rules.spoofable)
             perform(machine.handshakeCompleted())
             return
         }
@@ -138,8 +138,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
             if case .startExchange = action { startExchange(head) }
         case .body(let bytes):
             perform(machine.requestBodyPart(), part: .body(.byteBuffer(bytes)))
-        case .end(let trailers):
-            perform(machine.requestEnd(), part: .end(trailers))
+        case .end:
+            // Request trailers are dropped, as nginx does: they would reach the upstream
+            // past anti-spoofing and hop-by-hop removal (`X-Client-Verify` in a trailer).
+            perform(machine.requestEnd(), part: .end(nil))
         }
     }
 
@@ -211,8 +213,19 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
             perform(.closeDownstream)
             return
         }
+        let framing: RequestFraming
+        switch RequestFraming.decide(method: head.method, headers: head.headers) {
+        case .forward(let decided):
+            framing = decided
+        case .refuse(let refusal):
+            let failure = ProxyFailure(refusal: refusal, method: head.method)
+            logger.notice("request refused (\(refusal)); \(failure.status.code)",
+                          metadata: logMetadata.merging(["method": "\(head.method)"]) { $1 })
+            perform(machine.reject(failure))
+            return
+        }
         let decision = HostBinding.decide(hostHeaders: head.headers["host"], uri: head.uri, version: head.version,
-                                          selectedSite: tls.siteName, sites: settings.sites)
+                                          selectedSite: tls.siteName, sites: rules.sites)
         switch decision {
         case .forward:
             break
@@ -227,7 +240,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         }
         var forwarded = head
         forwarded.version = .http1_1
-        forwarded.headers = HeaderPolicy.upstreamRequestHeaders(from: head.headers, context: requestContext)
+        forwarded.headers = HeaderPolicy.upstreamRequestHeaders(from: head.headers, context: requestContext,
+                                                                framing: framing)
         upstreamHead = forwarded
         buffered.removeAll()
         upstreamKeepAlive = false

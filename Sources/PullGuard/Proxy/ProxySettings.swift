@@ -8,13 +8,19 @@ public struct ProxySettings: Sendable {
     public var timeouts: ProxyTimeouts
     /// Idle keep-alive connections kept per event loop and upstream.
     public var maxIdleUpstreamConnectionsPerLoop: Int
+    /// `headers.allow_underscores`: forward request header names containing `_`
+    /// (nginx's `underscores_in_headers`). Look-alikes of the names PullGuard sets
+    /// are dropped either way.
+    public var allowUnderscoresInHeaders: Bool
 
     public init(sites: [ProxySiteSettings], headers: IdentityHeaderNames = IdentityHeaderNames(),
-                timeouts: ProxyTimeouts = ProxyTimeouts(), maxIdleUpstreamConnectionsPerLoop: Int = 32) {
+                timeouts: ProxyTimeouts = ProxyTimeouts(), maxIdleUpstreamConnectionsPerLoop: Int = 32,
+                allowUnderscoresInHeaders: Bool = false) {
         self.sites = sites
         self.headers = headers
         self.timeouts = timeouts
         self.maxIdleUpstreamConnectionsPerLoop = maxIdleUpstreamConnectionsPerLoop
+        self.allowUnderscoresInHeaders = allowUnderscoresInHeaders
     }
 }
 

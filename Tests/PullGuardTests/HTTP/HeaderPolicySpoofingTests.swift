@@ -22,7 +22,7 @@ import Testing
     }
 
     @Test func edgeClientIPKeptOnlyForCloudflare() {
-        let incoming = HTTPHeaders([("CF-Connecting-IP", "198.51.100.7"), ("true_client_ip", "198.51.100.8")])
+        let incoming = HTTPHeaders([("CF-Connecting-IP", "198.51.100.7"), ("True-Client-IP", "198.51.100.8")])
         var fromCloudflare = incoming
         HeaderPolicy.removeSpoofable(from: &fromCloudflare, names: names, verification: TestCertificates.cloudflare)
         #expect(fromCloudflare.count == 2)
