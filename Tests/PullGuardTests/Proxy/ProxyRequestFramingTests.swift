@@ -155,3 +155,21 @@ import PullGuardTestSupport
         #expect(request.values("x-plain") == ["1"])
     }
 }
+
+/// Issue 8, item 5 through the proxy handler: Host resolves with SNI's precedence.
+@Suite struct ProxyHostPrecedenceTests {
+    /// `w` has `*.example.com`, `adm` has `admin.example.com`; one upstream for both.
+    static let settings = ProxySettings(sites: [
+        ProxySiteSettings(name: "w", serverNames: ["*.example.com"], upstream: .init(host: "127.0.0.1", port: 8080)),
+        ProxySiteSettings(name: "adm", serverNames: ["admin.example.com"], upstream: .init(host: "127.0.0.1", port: 8080)),
+    ])
+
+    @Test func wildcardSitesConnectionNamingTheExactSiteGets421() throws {
+        let proxy = try InMemoryProxy(settings: Self.settings, site: "w")
+        proxy.send("GET /admin HTTP/1.1\r\nHost: admin.example.com\r\n\r\n")
+        #expect(try proxy.clientText().hasPrefix("HTTP/1.1 421 Misdirected Request\r\n"))
+        #expect(proxy.upstreams.isEmpty)
+        proxy.send("GET / HTTP/1.1\r\nHost: x.example.com\r\n\r\n")
+        #expect(try proxy.upstreamRequests().map(\.target) == ["/"])
+    }
+}
