@@ -17,7 +17,8 @@ import NIOHTTP1
 public enum RequestFraming: Sendable, Equatable {
     /// No body: neither `Content-Length` nor `Transfer-Encoding`.
     case none
-    /// `Content-Length` with this (digits-only) value.
+    /// `Content-Length` with this value: digits only, without the optional whitespace
+    /// the decoder may have left around it.
     case contentLength(String)
     /// `Transfer-Encoding: chunked`, exactly.
     case chunked
@@ -68,7 +69,7 @@ public enum RequestFraming: Sendable, Equatable {
         case (0, 0):
             return .forward(.none)
         case (1, 0):
-            guard let value = contentLength, isDigits(value) else { return .refuse(.ambiguous) }
+            guard let value = contentLength.map(digitsOnly), isDigits(value) else { return .refuse(.ambiguous) }
             return .forward(.contentLength(value))
         case (0, 1):
             return chunked ? .forward(.chunked) : .refuse(.unsupportedTransferCoding)
@@ -89,6 +90,14 @@ public enum RequestFraming: Sendable, Equatable {
         }
         // `chunked,` has one token but is not what the decoder accepted as the only coding.
         return tokens == 1 && match && !value.utf8.contains(UInt8(ascii: ","))
+    }
+
+    /// The value without surrounding spaces and tabs; itself (no copy) when it has none.
+    static func digitsOnly(_ value: String) -> String {
+        guard let first = value.utf8.first, let last = value.utf8.last, first.isSpaceOrTab || last.isSpaceOrTab else {
+            return value
+        }
+        return String(value.trimmingASCIISpaces())
     }
 
     static func isDigits(_ value: String) -> Bool {

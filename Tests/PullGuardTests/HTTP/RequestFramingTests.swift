@@ -17,6 +17,7 @@ import Testing
     @Test func framingIsReadAsTheDecoderReadIt() {
         #expect(decide(.GET, [("Host", "a")]) == .forward(.none))
         #expect(decide(.GET, [("content-LENGTH", "12")]) == .forward(.contentLength("12")))
+        #expect(decide(.GET, [("Content-Length", " 12\t")]) == .forward(.contentLength("12")))
         #expect(decide(.RAW(value: "PURGE"), [("Transfer-Encoding", "Chunked")]) == .forward(.chunked))
         #expect(decide(.PUT, [("Transfer-Encoding", " chunked\t")]) == .forward(.chunked))
     }

@@ -105,6 +105,14 @@ import PullGuardTestSupport
         #expect(proxy.upstreams.isEmpty)
     }
 
+    /// Spaces around a length are optional whitespace, not a different length.
+    @Test func lengthWithSurroundingSpacesIsForwarded() throws {
+        let proxy = try InMemoryProxy()
+        proxy.send("POST / HTTP/1.1\r\nHost: a.example\r\nContent-Length:  3 \r\n\r\nabc")
+        try expectOneRequest(proxy, method: "POST", body: "abc")
+        #expect(try proxy.upstreamRequests().first?.values("content-length") == ["3"])
+    }
+
     /// Trailers would pass anti-spoofing by: they are dropped.
     @Test func requestTrailersAreDropped() throws {
         let proxy = try InMemoryProxy()
