@@ -7,7 +7,7 @@
 /// Counting the requests it finds is the point: a smuggled request shows up as a
 /// second request the proxy never answered for.
 public struct StrictHTTPRequestParser: Sendable {
-    public struct Request: Sendable, Equatable {
+    public struct Request: Sendable, Equatable, CustomStringConvertible {
         public var method: String
         public var target: String
         public var version: String
@@ -26,6 +26,9 @@ public struct StrictHTTPRequestParser: Sendable {
         public var bodyText: String { String(decoding: body, as: UTF8.self) }
 
         public static func == (lhs: Request, rhs: Request) -> Bool { lhs.raw == rhs.raw }
+
+        /// The request as it was on the wire (test failure messages).
+        public var description: String { String(decoding: raw, as: UTF8.self) }
     }
 
     public struct Failure: Error, Sendable, CustomStringConvertible, Equatable {

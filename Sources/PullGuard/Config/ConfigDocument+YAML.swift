@@ -8,11 +8,12 @@ import Yams
 extension ConfigDocument {
     static let topLevelKeys = [
         "listen", "workers", "log_level", "unknown_sni", "default_site", "certs_dir",
-        "headers", "timeouts", "sites",
+        "headers", "timeouts", "limits", "sites",
     ]
     static let headerKeys = ["verify", "subject", "issuer", "serial", "fingerprint", "not_after", "rfc9440",
                             "allow_underscores"]
-    static let timeoutKeys = ["upstream_connect", "upstream_response", "client_idle"]
+    static let timeoutKeys = ["upstream_connect", "upstream_response", "client_idle", "handshake", "session_lifetime"]
+    static let limitKeys = ["max_connections", "max_handshakes"]
     static let siteKeys = ["name", "server_names", "certificates", "upstream", "client_auth"]
     static let certificateKeys = ["cert", "key"]
     static let clientAuthKeys = ["mode", "trust", "crl", "verify_depth", "partial_chain", "allow"]
@@ -44,6 +45,8 @@ extension ConfigDocument {
             ?? YAMLMapping(keyPath: "headers", values: [:])
         let timeouts = reader.mapping(top["timeouts"], at: "timeouts", allowed: timeoutKeys)
             ?? YAMLMapping(keyPath: "timeouts", values: [:])
+        let limits = reader.mapping(top["limits"], at: "limits", allowed: limitKeys)
+            ?? YAMLMapping(keyPath: "limits", values: [:])
         return ConfigDocument(
             baseDirectory: baseDirectory,
             listen: reader.strings(top["listen"], at: "listen", singleAllowed: true),
@@ -65,7 +68,13 @@ extension ConfigDocument {
             timeouts: TimeoutsDocument(
                 upstreamConnect: reader.string(timeouts["upstream_connect"], at: timeouts.path("upstream_connect")),
                 upstreamResponse: reader.string(timeouts["upstream_response"], at: timeouts.path("upstream_response")),
-                clientIdle: reader.string(timeouts["client_idle"], at: timeouts.path("client_idle"))
+                clientIdle: reader.string(timeouts["client_idle"], at: timeouts.path("client_idle")),
+                handshake: reader.string(timeouts["handshake"], at: timeouts.path("handshake")),
+                sessionLifetime: reader.string(timeouts["session_lifetime"], at: timeouts.path("session_lifetime"))
+            ),
+            limits: LimitsDocument(
+                maxConnections: reader.int(limits["max_connections"], at: limits.path("max_connections")),
+                maxHandshakes: reader.int(limits["max_handshakes"], at: limits.path("max_handshakes"))
             ),
             sites: readSites(top["sites"], reader: &reader)
         )

@@ -18,6 +18,7 @@ struct ConfigDocument {
     var certsDir: ConfigField<String>
     var headers: HeadersDocument
     var timeouts: TimeoutsDocument
+    var limits: LimitsDocument
     var sites: ConfigField<[SiteDocument]>
 }
 
@@ -39,6 +40,14 @@ struct TimeoutsDocument {
     var upstreamConnect: ConfigField<String>
     var upstreamResponse: ConfigField<String>
     var clientIdle: ConfigField<String>
+    var handshake: ConfigField<String>
+    var sessionLifetime: ConfigField<String>
+}
+
+/// `limits:`: how much one process takes on before it refuses new connections.
+struct LimitsDocument {
+    var maxConnections: ConfigField<Int>
+    var maxHandshakes: ConfigField<Int>
 }
 
 /// One entry of `sites:`.

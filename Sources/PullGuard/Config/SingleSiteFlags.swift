@@ -95,7 +95,12 @@ extension ConfigDocument {
             timeouts: TimeoutsDocument(
                 upstreamConnect: ConfigField(keyPath: "timeouts.upstream_connect"),
                 upstreamResponse: ConfigField(keyPath: "timeouts.upstream_response"),
-                clientIdle: ConfigField(keyPath: "timeouts.client_idle")),
+                clientIdle: ConfigField(keyPath: "timeouts.client_idle"),
+                handshake: ConfigField(keyPath: "timeouts.handshake"),
+                sessionLifetime: ConfigField(keyPath: "timeouts.session_lifetime")),
+            limits: LimitsDocument(
+                maxConnections: ConfigField(keyPath: "limits.max_connections"),
+                maxHandshakes: ConfigField(keyPath: "limits.max_handshakes")),
             sites: ConfigField(keyPath: "sites", value: [site])
         )
     }
