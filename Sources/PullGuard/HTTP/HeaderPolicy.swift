@@ -74,9 +74,9 @@ public enum HeaderPolicy {
         return headers
     }
 
-    /// The same for a request whose framing has not been decided yet (tests); a
-    /// refused framing is forwarded with none, which no caller on the proxy path does.
-    public static func upstreamRequestHeaders(from incoming: HTTPHeaders, context: RequestContext) -> HTTPHeaders {
+    /// The same for a request whose framing has not been decided yet (tests only: a
+    /// refused framing is forwarded with none, which the proxy path never does).
+    static func upstreamRequestHeaders(from incoming: HTTPHeaders, context: RequestContext) -> HTTPHeaders {
         let framing: RequestFraming
         switch RequestFraming.decide(method: .GET, headers: incoming) {
         case .forward(let decided): framing = decided
