@@ -74,7 +74,7 @@ final class StrictRecordingUpstream: Sendable {
                 log.append(error: "\(error)")
                 let response = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
                 context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: response)))
-                    .whenComplete { _ in context.close(promise: nil) }
+                    .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             }
         }
     }
