@@ -9,15 +9,32 @@ public struct PullGuardSettings: Sendable {
     public var workers: Int
     public var tls: TLSListenerSettings
     public var proxy: ProxySettings
+    public var limits: ConnectionLimits
     public var logLevel: Logger.Level
 
     public init(listeners: [ListenAddress], workers: Int, tls: TLSListenerSettings,
-                proxy: ProxySettings, logLevel: Logger.Level = .info) {
+                proxy: ProxySettings, limits: ConnectionLimits = ConnectionLimits(), logLevel: Logger.Level = .info) {
         self.listeners = listeners
         self.workers = workers
         self.tls = tls
         self.proxy = proxy
+        self.limits = limits
         self.logLevel = logLevel
+    }
+}
+
+/// What one process accepts before it closes new connections at accept, without
+/// reading a byte from them (nginx: `worker_connections`; HAProxy: `maxconn`).
+public struct ConnectionLimits: Sendable, Hashable {
+    /// Open client connections, all listeners together.
+    public var maxConnections: Int
+    /// Client connections whose TLS handshake has not finished yet: the ones that cost a
+    /// full handshake's CPU and that anyone can open without a certificate.
+    public var maxHandshakes: Int
+
+    public init(maxConnections: Int = 10_000, maxHandshakes: Int = 1_024) {
+        self.maxConnections = maxConnections
+        self.maxHandshakes = maxHandshakes
     }
 }
 

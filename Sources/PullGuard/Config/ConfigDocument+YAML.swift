@@ -10,12 +10,13 @@ extension ConfigDocument {
         "listen", "workers", "log_level", "unknown_sni", "default_site", "certs_dir",
         "headers", "timeouts", "limits", "sites",
     ]
-    static let headerKeys = ["verify", "subject", "issuer", "serial", "fingerprint", "not_after", "rfc9440"]
+    static let headerKeys = ["verify", "subject", "issuer", "serial", "fingerprint", "not_after", "rfc9440",
+                            "allow_underscores"]
     static let timeoutKeys = [
         "upstream_connect", "upstream_response", "client_idle", "client_header", "client_body", "client_send",
-        "tunnel_idle",
+        "tunnel_idle", "handshake", "session_lifetime",
     ]
-    static let limitKeys = ["max_upstream_connections_per_site"]
+    static let limitKeys = ["max_connections", "max_handshakes", "max_upstream_connections_per_site"]
     static let siteKeys = ["name", "server_names", "certificates", "upstream", "client_auth"]
     static let certificateKeys = ["cert", "key"]
     static let clientAuthKeys = ["mode", "trust", "crl", "verify_depth", "partial_chain", "allow"]
@@ -64,7 +65,8 @@ extension ConfigDocument {
                 serial: reader.string(headers["serial"], at: headers.path("serial")),
                 fingerprint: reader.string(headers["fingerprint"], at: headers.path("fingerprint")),
                 notAfter: reader.string(headers["not_after"], at: headers.path("not_after")),
-                rfc9440: reader.bool(headers["rfc9440"], at: headers.path("rfc9440"))
+                rfc9440: reader.bool(headers["rfc9440"], at: headers.path("rfc9440")),
+                allowUnderscores: reader.bool(headers["allow_underscores"], at: headers.path("allow_underscores"))
             ),
             timeouts: TimeoutsDocument(
                 upstreamConnect: reader.string(timeouts["upstream_connect"], at: timeouts.path("upstream_connect")),
@@ -73,9 +75,13 @@ extension ConfigDocument {
                 clientHeader: reader.string(timeouts["client_header"], at: timeouts.path("client_header")),
                 clientBody: reader.string(timeouts["client_body"], at: timeouts.path("client_body")),
                 clientSend: reader.string(timeouts["client_send"], at: timeouts.path("client_send")),
-                tunnelIdle: reader.string(timeouts["tunnel_idle"], at: timeouts.path("tunnel_idle"))
+                tunnelIdle: reader.string(timeouts["tunnel_idle"], at: timeouts.path("tunnel_idle")),
+                handshake: reader.string(timeouts["handshake"], at: timeouts.path("handshake")),
+                sessionLifetime: reader.string(timeouts["session_lifetime"], at: timeouts.path("session_lifetime"))
             ),
             limits: LimitsDocument(
+                maxConnections: reader.int(limits["max_connections"], at: limits.path("max_connections")),
+                maxHandshakes: reader.int(limits["max_handshakes"], at: limits.path("max_handshakes")),
                 maxUpstreamConnectionsPerSite: reader.int(
                     limits["max_upstream_connections_per_site"], at: limits.path("max_upstream_connections_per_site"))
             ),

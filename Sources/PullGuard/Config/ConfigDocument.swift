@@ -22,7 +22,7 @@ struct ConfigDocument {
     var sites: ConfigField<[SiteDocument]>
 }
 
-/// `headers:`: names of the identity headers sent upstream.
+/// `headers:`: names of the identity headers sent upstream, and which incoming names pass.
 struct HeadersDocument {
     var verify: ConfigField<String>
     var subject: ConfigField<String>
@@ -31,6 +31,8 @@ struct HeadersDocument {
     var fingerprint: ConfigField<String>
     var notAfter: ConfigField<String>
     var rfc9440: ConfigField<Bool>
+    /// Forward request header names with `_` (nginx's `underscores_in_headers`).
+    var allowUnderscores: ConfigField<Bool>
 }
 
 /// `timeouts:`: durations as written (`500ms`, `5s`, `2m`), parsed by the validator.
@@ -42,10 +44,15 @@ struct TimeoutsDocument {
     var clientBody: ConfigField<String>
     var clientSend: ConfigField<String>
     var tunnelIdle: ConfigField<String>
+    var handshake: ConfigField<String>
+    var sessionLifetime: ConfigField<String>
 }
 
-/// `limits:`: counts that bound what clients can hold.
+/// `limits:`: how much one process takes on before it refuses new connections, and
+/// how many requests one site's upstream gets at once.
 struct LimitsDocument {
+    var maxConnections: ConfigField<Int>
+    var maxHandshakes: ConfigField<Int>
     var maxUpstreamConnectionsPerSite: ConfigField<Int>
 }
 

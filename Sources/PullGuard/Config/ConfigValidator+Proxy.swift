@@ -41,12 +41,7 @@ extension ConfigValidator {
             (document.tunnelIdle, \.tunnelIdle),
         ]
         for (field, keyPath) in fields {
-            guard let text = field.value else { continue }
-            if let amount = ValueCheck.duration(text) {
-                timeouts[keyPath: keyPath] = amount
-            } else {
-                report(field.keyPath, "'\(text)' is not a duration; use a positive number with ms, s, m or h (e.g. 500ms, 5s, 2m)")
-            }
+            if let amount = duration(field) { timeouts[keyPath: keyPath] = amount }
         }
         return timeouts
     }

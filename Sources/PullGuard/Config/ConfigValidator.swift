@@ -81,6 +81,8 @@ struct ConfigValidator {
             default: .defaultSite)
         let headers = identityHeaders(document.headers)
         let timeouts = proxyTimeouts(document.timeouts)
+        let tlsTiming = tlsTiming(document.timeouts)
+        let limits = connectionLimits(document.limits)
         let upstreamLimit = upstreamConnectionLimit(document.limits)
         let sites = self.sites(document.sites)
         // Checked against every declared name, so a site with some other problem
@@ -92,9 +94,12 @@ struct ConfigValidator {
         return PullGuardSettings(
             listeners: listeners,
             workers: workers,
-            tls: TLSListenerSettings(sites: sites.map(\.tls), defaultSiteName: defaultSite, unknownSNI: unknownSNI),
+            tls: TLSListenerSettings(sites: sites.map(\.tls), defaultSiteName: defaultSite, unknownSNI: unknownSNI,
+                                     handshakeTimeout: tlsTiming.handshake, sessionLifetime: tlsTiming.sessionLifetime),
             proxy: ProxySettings(sites: sites.map(\.proxy), headers: headers, timeouts: timeouts,
+                                 allowUnderscoresInHeaders: document.headers.allowUnderscores.value ?? false,
                                  maxUpstreamConnectionsPerSite: upstreamLimit),
+            limits: limits,
             logLevel: logLevel
         )
     }

@@ -90,7 +90,8 @@ extension ConfigDocument {
                 issuer: ConfigField(keyPath: "headers.issuer"), serial: ConfigField(keyPath: "headers.serial"),
                 fingerprint: ConfigField(keyPath: "headers.fingerprint"),
                 notAfter: ConfigField(keyPath: "headers.not_after"),
-                rfc9440: field("--rfc9440", flags.rfc9440)),
+                rfc9440: field("--rfc9440", flags.rfc9440),
+                allowUnderscores: ConfigField(keyPath: "headers.allow_underscores")),
             timeouts: TimeoutsDocument(
                 upstreamConnect: ConfigField(keyPath: "timeouts.upstream_connect"),
                 upstreamResponse: ConfigField(keyPath: "timeouts.upstream_response"),
@@ -98,8 +99,12 @@ extension ConfigDocument {
                 clientHeader: ConfigField(keyPath: "timeouts.client_header"),
                 clientBody: ConfigField(keyPath: "timeouts.client_body"),
                 clientSend: ConfigField(keyPath: "timeouts.client_send"),
-                tunnelIdle: ConfigField(keyPath: "timeouts.tunnel_idle")),
+                tunnelIdle: ConfigField(keyPath: "timeouts.tunnel_idle"),
+                handshake: ConfigField(keyPath: "timeouts.handshake"),
+                sessionLifetime: ConfigField(keyPath: "timeouts.session_lifetime")),
             limits: LimitsDocument(
+                maxConnections: ConfigField(keyPath: "limits.max_connections"),
+                maxHandshakes: ConfigField(keyPath: "limits.max_handshakes"),
                 maxUpstreamConnectionsPerSite: ConfigField(keyPath: "limits.max_upstream_connections_per_site")),
             sites: ConfigField(keyPath: "sites", value: [site])
         )

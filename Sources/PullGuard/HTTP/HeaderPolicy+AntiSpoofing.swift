@@ -13,6 +13,10 @@ extension HeaderPolicy {
              "Client-Cert", "Client-Cert-Chain"].map(normalizedName))
     }
 
+    /// Headers PullGuard writes or vouches for on every request (`+Forwarding`), by
+    /// normalized name: their `_` spellings are never forwarded.
+    static let forwardingNames: Set<String> = ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"]
+
     /// Removes incoming headers that would impersonate PullGuard's verdict or the edge.
     ///
     /// Names are compared after ``normalizedName(_:)``, so `x_client_VERIFY` is caught.
@@ -20,8 +24,9 @@ extension HeaderPolicy {
     /// itself (a verified chain ending at the pinned AOP CA): only then does someone we
     /// trust vouch for them.
     public static func removeSpoofable(from headers: inout HTTPHeaders, names: IdentityHeaderNames,
-                                       verification: VerificationOutcome) {
-        removeNames(matching: SpoofableNames(names: names).matcher(for: verification), from: &headers)
+                                       verification: VerificationOutcome, allowUnderscores: Bool = false) {
+        removeNames(matching: SpoofableNames(names: names, allowUnderscores: allowUnderscores).rule(for: verification),
+                    from: &headers)
     }
 
     /// The anti-spoofing name sets of one configuration, for the two kinds of verdict
@@ -30,16 +35,44 @@ extension HeaderPolicy {
     public struct SpoofableNames: Sendable {
         let cloudflare: HeaderNameMatcher
         let others: HeaderNameMatcher
+        /// Every name PullGuard sets (identity, forwarding, edge client IP), normalized:
+        /// a name with `_` that matches is a look-alike and always dropped, because
+        /// CGI, WSGI, PHP and many frameworks fold `_` and `-` into one variable, where
+        /// the look-alike would overwrite or shadow PullGuard's value.
+        let lookalikes: HeaderNameMatcher
+        /// `headers.allow_underscores`: keep other names with `_` (nginx's
+        /// `underscores_in_headers on`); off by default, as in nginx.
+        let allowUnderscores: Bool
 
-        public init(names: IdentityHeaderNames) {
+        public init(names: IdentityHeaderNames, allowUnderscores: Bool = false) {
             let reserved = HeaderPolicy.reservedIdentityNames(names)
             cloudflare = HeaderNameMatcher(reserved, underscoreIsDash: true)
             others = HeaderNameMatcher(reserved.union(HeaderPolicy.edgeClientIPNames), underscoreIsDash: true)
+            lookalikes = HeaderNameMatcher(
+                reserved.union(HeaderPolicy.edgeClientIPNames).union(HeaderPolicy.forwardingNames),
+                underscoreIsDash: true)
+            self.allowUnderscores = allowUnderscores
         }
 
-        func matcher(for verification: VerificationOutcome) -> HeaderNameMatcher {
-            if case .success(let identity) = verification, identity.isCloudflare { return cloudflare }
-            return others
+        func rule(for verification: VerificationOutcome) -> RemovalRule {
+            if case .success(let identity) = verification, identity.isCloudflare {
+                return RemovalRule(spoofable: cloudflare, lookalikes: lookalikes, allowUnderscores: allowUnderscores)
+            }
+            return RemovalRule(spoofable: others, lookalikes: lookalikes, allowUnderscores: allowUnderscores)
+        }
+    }
+
+    /// Which incoming request header names are dropped on one connection.
+    struct RemovalRule: Sendable {
+        let spoofable: HeaderNameMatcher
+        let lookalikes: HeaderNameMatcher
+        let allowUnderscores: Bool
+
+        func removes(_ name: String) -> Bool {
+            if spoofable.matches(name) { return true }
+            // Names without `_` (nearly all) cost one byte scan here.
+            guard name.utf8.contains(UInt8(ascii: "_")) else { return false }
+            return !allowUnderscores || lookalikes.matches(name)
         }
     }
 }

@@ -13,7 +13,19 @@ extension HeaderPolicy {
     static let hopByHopMatcher = HeaderNameMatcher(hopByHopNames)
     private static let connectionMatcher = HeaderNameMatcher(["connection"])
 
-    /// Removes the fixed hop-by-hop fields and every field named by a `Connection` token.
+    /// Fields a `Connection` token can never remove: the body's framing and `Host`.
+    ///
+    /// `Connection: Content-Length` once made PullGuard forward a body without its
+    /// length, so the upstream read the body as a second, unchecked request; and
+    /// `Connection: Host` stripped the name Host binding had just checked. Neither
+    /// field describes only this hop, so RFC 9110 §7.6.1 gives the token no power
+    /// over them. (`Transfer-Encoding` is hop-by-hop anyway and re-stated by the
+    /// request rewrite.)
+    static let connectionProofNames: Set<String> = ["content-length", "host"]
+    private static let connectionProofMatcher = HeaderNameMatcher(connectionProofNames)
+
+    /// Removes the fixed hop-by-hop fields and every field named by a `Connection`
+    /// token, except the framing fields and `Host` (``connectionProofNames``).
     ///
     /// One pass that allocates only when a hop-by-hop field is present: a message
     /// without a `Connection` field has no tokens naming others either. Tokens that are
@@ -25,7 +37,9 @@ extension HeaderPolicy {
             doomed.append(header.name)
             guard connectionMatcher.matches(header.name) else { continue }
             forEachToken(in: header.value) { token in
-                if !hopByHopMatcher.matches(utf8: token) { doomed.append(String(decoding: token, as: UTF8.self)) }
+                if !hopByHopMatcher.matches(utf8: token), !connectionProofMatcher.matches(utf8: token) {
+                    doomed.append(String(decoding: token, as: UTF8.self))
+                }
             }
         }
         // `remove(name:)` compares names case-insensitively, as HTTP does.

@@ -24,8 +24,8 @@ public enum HeaderPolicy {
         public let names: IdentityHeaderNames
         /// The headers PullGuard adds for this connection's verdict.
         let identityHeaders: [(String, String)]
-        /// Matches the names dropped from every incoming request on this connection.
-        let spoofableMatcher: HeaderNameMatcher
+        /// Picks the names dropped from every incoming request on this connection.
+        let removalRule: RemovalRule
 
         /// - Parameter spoofable: the matchers for `names`, built once per configuration
         ///   (`SpoofableNames`); built here when not given.
@@ -35,7 +35,7 @@ public enum HeaderPolicy {
             self.verification = verification
             self.names = names
             identityHeaders = HeaderPolicy.identityHeaders(for: verification, names: names)
-            spoofableMatcher = (spoofable ?? SpoofableNames(names: names)).matcher(for: verification)
+            removalRule = (spoofable ?? SpoofableNames(names: names)).rule(for: verification)
         }
     }
 
@@ -43,26 +43,46 @@ public enum HeaderPolicy {
     /// The headers of a request as it is sent upstream.
     ///
     /// Order matters: hop-by-hop fields go first (a `Connection` token could
-    /// otherwise name a header we add), then spoofed identity headers, and only
-    /// then PullGuard's own headers are added, so nothing the client sent can
-    /// survive under an identity header's name.
-    public static func upstreamRequestHeaders(from incoming: HTTPHeaders, context: RequestContext) -> HTTPHeaders {
+    /// otherwise name a header we add), then spoofed identity headers and names
+    /// with `_`, and only then PullGuard's own headers are added, so nothing the
+    /// client sent can survive under an identity header's name.
+    ///
+    /// - Parameter framing: what ``RequestFraming/decide(method:headers:)`` read from
+    ///   `incoming`. It is re-stated on the result: `Transfer-Encoding` is hop-by-hop
+    ///   and removed, so a chunked body gets `Transfer-Encoding: chunked` again (NIO's
+    ///   encoder chunks it again); `Content-Length` cannot be removed by a
+    ///   `Connection` token and stays as the decoder read it.
+    public static func upstreamRequestHeaders(from incoming: HTTPHeaders, context: RequestContext,
+                                              framing: RequestFraming) -> HTTPHeaders {
         var headers = incoming
-        // The decoder only accepts `Transfer-Encoding: chunked` as the final coding;
-        // removing it as hop-by-hop would leave a body without framing, which an
-        // upstream would read as the start of the next request (smuggling). So the
-        // framing is re-stated explicitly and the encoder chunks again.
-        let wasChunked = !incoming.contains(name: "content-length") && incoming.contains(name: "transfer-encoding")
         removeHopByHop(from: &headers)
-        removeNames(matching: context.spoofableMatcher, from: &headers)
+        removeNames(matching: context.removalRule, from: &headers)
         addForwarding(to: &headers, clientIP: context.clientIP, originalHost: incoming.first(name: "host"))
         for (name, value) in context.identityHeaders {
             headers.add(name: name, value: value)
         }
-        if wasChunked {
+        switch framing {
+        case .none:
+            break
+        case .contentLength(let value):
+            // Kept by `removeHopByHop`; checked rather than trusted, since a lost length
+            // is exactly the smuggling this guards against.
+            if headers.first(name: "content-length") != value { headers.replaceOrAdd(name: "content-length", value: value) }
+        case .chunked:
             headers.add(name: "transfer-encoding", value: "chunked")
         }
         return headers
+    }
+
+    /// The same for a request whose framing has not been decided yet (tests only: a
+    /// refused framing is forwarded with none, which the proxy path never does).
+    static func upstreamRequestHeaders(from incoming: HTTPHeaders, context: RequestContext) -> HTTPHeaders {
+        let framing: RequestFraming
+        switch RequestFraming.decide(method: .GET, headers: incoming) {
+        case .forward(let decided): framing = decided
+        case .refuse: framing = .none
+        }
+        return upstreamRequestHeaders(from: incoming, context: context, framing: framing)
     }
 
     /// The headers of an upstream response as it is sent to the client.
@@ -93,10 +113,10 @@ public enum HeaderPolicy {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Removes every header whose normalized name `matcher` matches.
-    static func removeNames(matching matcher: HeaderNameMatcher, from headers: inout HTTPHeaders) {
+    /// Removes every header whose name `rule` removes.
+    static func removeNames(matching rule: RemovalRule, from headers: inout HTTPHeaders) {
         var present: [String] = []
-        for header in headers where matcher.matches(header.name) {
+        for header in headers where rule.removes(header.name) {
             present.append(header.name)
         }
         for name in present {

@@ -19,6 +19,18 @@ public enum HostBinding {
         case badRequest
     }
 
+    /// The configured sites' names and the table that ranks them, built once per
+    /// configuration: the same `ServerNameTable` ranking SNI selection uses.
+    public struct Sites: Sendable {
+        let table: ServerNameTable
+        let names: [String]
+
+        public init(_ sites: [ProxySiteSettings]) {
+            table = ServerNameTable(serverNames: sites.map(\.serverNames))
+            names = sites.map(\.name)
+        }
+    }
+
     /// Decides for one request on a connection whose TLS layer selected `selectedSite`.
     ///
     /// `hostHeaders` are all `Host` values: more than one is a 400 (RFC 9112 §3.2),
@@ -26,7 +38,7 @@ public enum HostBinding {
     /// absolute-form target (`GET http://b.example/`) names a host too, which an
     /// RFC-following upstream prefers over `Host`; both names must pass.
     public static func decide(hostHeaders: [String], uri: String, version: HTTPVersion, selectedSite: String,
-                              sites: [ProxySiteSettings]) -> Decision {
+                              sites: Sites) -> Decision {
         guard hostHeaders.count <= 1 else { return .badRequest }
         var names: [String] = []
         if let host = hostHeaders.first {
@@ -50,25 +62,26 @@ public enum HostBinding {
         return .forward
     }
 
+    /// The same, building the site table on the spot (tests, one-off checks).
+    public static func decide(hostHeaders: [String], uri: String, version: HTTPVersion, selectedSite: String,
+                              sites: [ProxySiteSettings]) -> Decision {
+        decide(hostHeaders: hostHeaders, uri: uri, version: version, selectedSite: selectedSite, sites: Sites(sites))
+    }
+
     /// Convenience for a single optional `Host` value and an origin-form target.
     public static func decide(host: String?, version: HTTPVersion, selectedSite: String,
                               sites: [ProxySiteSettings]) -> Decision {
         decide(hostHeaders: host.map { [$0] } ?? [], uri: "/", version: version, selectedSite: selectedSite,
-               sites: sites)
+               sites: Sites(sites))
     }
 
-    private static func decide(name: String, selectedSite: String, sites: [ProxySiteSettings]) -> Decision {
-        // The selected site wins if it claims the name, even if another one does too.
-        if let selected = sites.first(where: { $0.name == selectedSite }),
-           selected.serverNames.contains(where: { serverName($0, matches: name) }) {
-            return .forward
-        }
-        if let other = sites.first(where: { site in
-            site.name != selectedSite && site.serverNames.contains(where: { serverName($0, matches: name) })
-        }) {
-            return .misdirected(otherSite: other.name)
-        }
-        return .forward
+    /// The name goes to the site SNI would have chosen for it (exact before wildcard).
+    /// Another site means 421, even when both sites share an upstream: the other
+    /// site's client-auth policy is the one that never ran. No site: the connection's.
+    private static func decide(name: String, selectedSite: String, sites: Sites) -> Decision {
+        guard let index = sites.table.site(for: name) else { return .forward }
+        let owner = sites.names[index]
+        return owner == selectedSite ? .forward : .misdirected(otherSite: owner)
     }
 
     /// The host part of a `Host` header, lower-cased, without port or IPv6 brackets;
@@ -133,19 +146,5 @@ public enum HostBinding {
         if text.hasSuffix(".") { text = text.dropLast() }
         guard !text.isEmpty, !text.contains(where: { " /@,\t".contains($0) }) else { return nil }
         return text.lowercased()
-    }
-
-    /// `*.example.com` matches exactly one extra label (`a.example.com`, not
-    /// `example.com` nor `a.b.example.com`); other names match exactly, ignoring case.
-    public static func serverName(_ pattern: String, matches host: String) -> Bool {
-        // Configured names are usually lower-case already: no copy per request for them.
-        let pattern = pattern.utf8.contains(where: \.isASCIIUppercase) ? pattern.lowercased() : pattern
-        if pattern.hasPrefix("*.") {
-            let suffix = pattern.dropFirst(1)  // ".example.com"
-            guard host.hasSuffix(suffix) else { return false }
-            let label = host.dropLast(suffix.count)
-            return !label.isEmpty && !label.contains(".")
-        }
-        return pattern == host
     }
 }

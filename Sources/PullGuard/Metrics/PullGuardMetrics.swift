@@ -11,6 +11,12 @@ public final class PullGuardMetrics: Sendable {
         case handshakeFailed = "tls_handshakes_failed_total"
         case handshakeAbandoned = "tls_handshakes_abandoned_total"
         case handshakeTimedOut = "tls_handshakes_timed_out_total"
+        /// A client offered a session that its binding did not admit here; it got a full handshake.
+        case resumptionRefused = "tls_resumptions_refused_total"
+        /// Closed at accept: `limits.max_connections` reached.
+        case connectionsOverLimit = "connections_refused_max_connections_total"
+        /// Closed at accept: `limits.max_handshakes` handshakes already in progress.
+        case handshakesOverLimit = "connections_refused_max_handshakes_total"
         case refusedCertificate = "client_certificates_refused_total"
         case refusedNoCertificate = "client_certificates_missing_total"
         case upstreamErrors = "upstream_errors_total"

@@ -135,15 +135,6 @@ final class ClientCertificateVerifier: Sendable {
         return SHA256Digest.hash(digests)
     }
 
-    /// The identity cached for a chain this verifier admitted, if still inside its window:
-    /// a resumed connection presenting the same chain gets the same identity (anchor
-    /// included) without extracting the certificate facts again.
-    func cachedIdentity(leaf: OpaquePointer, sent: OpaquePointer?) -> PeerIdentity? {
-        guard let key = Self.chainKey(leaf: leaf, sent: sent) else { return nil }
-        let now = Date()
-        return cache.withLockedValue { $0.lookup(key, now: now) }
-    }
-
     /// The chain OpenSSL verified: leaf first, trust anchor last.
     private func verifiedChain(_ storeContext: OpaquePointer) -> [CertificateFacts] {
         guard let stack = X509_STORE_CTX_get0_chain(storeContext) else { return [] }

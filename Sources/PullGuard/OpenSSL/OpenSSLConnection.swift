@@ -1,4 +1,5 @@
 internal import COpenSSL
+import Foundation
 import NIOCore
 
 /// Owns one server-side `SSL` (and, through it, its `MemoryBIOPair`): bytes from
@@ -40,37 +41,83 @@ final class OpenSSLConnection {
 
     // MARK: - Callbacks from OpenSSL (via trampolines)
 
-    /// Called during ClientHello processing: picks the site for the SNI and switches
-    /// this connection to its context. `SSL_set_SSL_CTX` from the servername callback is
-    /// OpenSSL's documented way to do this; it does not copy the verify mode, so we set it.
-    /// - Returns: false when the SNI is unknown and the listener rejects unknown names.
-    func selectSite() -> Bool {
-        let name = SSL_get_servername(pointer, TLSEXT_NAMETYPE_host_name).map { String(cString: $0).lowercased() }
-        serverName = name
+    /// True once the ClientHello callback chose a site.
+    private(set) var siteSelected = false
+    /// The handshake was refused for its SNI (unknown, malformed, or changed after HelloRetryRequest).
+    private(set) var serverNameRefused = false
+    /// The binding of the session this handshake resumes; set only when it was admitted.
+    private var resumedBinding: SessionBinding?
+    /// Why an offered session was not resumed (the client then got a full handshake).
+    private(set) var sessionRefusal: SessionBinding.Refusal?
+
+    /// Called from the ClientHello callback, before OpenSSL looks up a session or asks for a
+    /// certificate: picks the site for the SNI and switches this connection to its context.
+    /// `SSL_set_SSL_CTX` there is OpenSSL's documented way to do this; it also moves the
+    /// session-ID context to the site's, and does not copy the verify mode, so we set it.
+    /// - Returns: false when the SNI is unknown and the listener rejects unknown names, or
+    ///   when a second ClientHello (after HelloRetryRequest) names another site.
+    func selectSite(serverName name: String?) -> Bool {
         switch contexts.selector.choose(serverName: name) {
         case .reject:
+            serverName = name
+            serverNameRefused = true
             return false
         case .site(let index):
             let chosen = contexts.contexts[index]
+            if siteSelected {
+                serverNameRefused = !(chosen === site && name == serverName)
+                return !serverNameRefused
+            }
+            serverName = name
             if chosen !== site {
                 guard SSL_set_SSL_CTX(pointer, chosen.pointer) != nil else { return false }
                 site = chosen
             }
             SSL_set_verify(pointer, chosen.verifier.opensslVerifyMode, nil)
+            siteSelected = true
             return true
         }
     }
 
-    /// Remembers the verdict; for an accepted chain also stores its trust source in the
-    /// session being built, so a resumed connection (which skips verification) still knows
-    /// whether it was anchored at the Cloudflare CA. This runs before OpenSSL caches or
-    /// copies the session for a ticket, so the copy carries it.
+    func recordBadServerName() {
+        serverNameRefused = true
+    }
+
+    /// Remembers the verdict of this handshake's certificate check.
     func recordVerification(_ outcome: VerificationOutcome) {
         verification = outcome
-        if case .success(let identity) = outcome, let session = SSL_get_session(pointer) {
-            let source = Array(identity.trustSource.utf8)
-            _ = SSL_SESSION_set1_ticket_appdata(session, source, source.count)
+    }
+
+    /// The stored session for `id` if its binding admits it on this connection's site now,
+    /// with a reference for OpenSSL; nil (a full handshake) otherwise.
+    func lookUpSession(id: [UInt8]) -> OpaquePointer? {
+        let now = Date()
+        guard let (session, binding) = contexts.sessions.lookup(id: id, now: now) else { return nil }
+        if let refusal = binding.refusal(siteName: site.siteName, clientAuthDigest: site.clientAuthDigest, now: now) {
+            sessionRefusal = refusal
+            SSL_SESSION_free(session)
+            return nil
         }
+        resumedBinding = binding
+        return session
+    }
+
+    /// Keeps a session OpenSSL just made, bound to what it stands for: on a resumption,
+    /// the binding of the resumed session (so the lifetime stays counted from the full
+    /// handshake); otherwise this handshake's site, settings and verdict.
+    func storeNewSession(_ session: OpaquePointer, id: [UInt8]) -> Bool {
+        let binding: SessionBinding
+        if SSL_session_reused(pointer) == 1 {
+            guard let resumedBinding else { return false }
+            binding = resumedBinding
+        } else {
+            binding = SessionBinding(
+                siteName: site.siteName, clientAuthDigest: site.clientAuthDigest, outcome: verification ?? .none,
+                verifiedAt: Date(), crlNextUpdate: site.verifier.store.earliestCRLNextUpdate,
+                lifetime: contexts.sessionLifetime)
+        }
+        contexts.sessions.insert(id: id, session: session, binding: binding)
+        return true
     }
 
     // MARK: - Driving the connection
@@ -121,8 +168,8 @@ final class OpenSSLConnection {
         let error = OpenSSLError.drain("TLS handshake")
         var failedVerification: VerificationFailure?
         if case .failed(let failure) = verification { failedVerification = failure }
-        return TLSHandshakeFailure(siteName: site.siteName, serverName: serverName,
-                                   verification: failedVerification, noClientCertificate: noCertificate, error: error)
+        return TLSHandshakeFailure(siteName: site.siteName, serverName: serverName, verification: failedVerification,
+                                   noClientCertificate: noCertificate, serverNameRefused: serverNameRefused, error: error)
     }
 
     enum ReadResult {
@@ -194,48 +241,18 @@ final class OpenSSLConnection {
         return TLSConnectionEstablished(
             siteName: site.siteName, serverName: serverName, alpn: alpn,
             protocolVersion: String(cString: SSL_get_version(pointer)), cipher: cipher,
-            resumed: SSL_session_reused(pointer) == 1, verification: outcome
+            resumed: SSL_session_reused(pointer) == 1, verification: outcome, sessionRefusal: sessionRefusal?.rawValue
         )
     }
 
-    /// A resumed session skipped verification; its peer certificate was verified when the
-    /// session was created under this same site (the session-ID context is per site), and
-    /// sessions live at most five minutes. Re-derive the identity from the session.
+    /// A resumed session skipped verification: its verdict is the one recorded in the
+    /// binding that admitted it. Without one (a session PullGuard did not store), fail closed.
     private func resumedVerification() -> VerificationOutcome {
-        guard let peer = SSL_get0_peer_certificate(pointer) else { return .none }
-        guard SSL_get_verify_result(pointer) == Int(X509_V_OK) else {
-            let code = Int32(SSL_get_verify_result(pointer))
-            let leaf = X509Certificate(borrowing: peer).facts
-            return .failed(VerificationFailure(
-                kind: .chain(code: code), reason: String(cString: X509_verify_cert_error_string(Int(code))),
-                errorName: VerifyErrorNames.name(of: code), depth: 0, certificate: leaf, presentedLeaf: leaf))
-        }
-        // Same site, same chain bytes, still inside the chain's validity window: the identity
-        // this site's verifier admitted when the session was made.
-        if let identity = site.verifier.cachedIdentity(leaf: peer, sent: SSL_get_peer_cert_chain(pointer)) {
-            return .success(identity)
-        }
-        let leaf = X509Certificate(borrowing: peer).facts
-        // On a server, the peer chain OpenSSL keeps excludes the client's own certificate.
-        var chain = [leaf]
-        if let stack = SSL_get_peer_cert_chain(pointer) {
-            for index in 0..<CPullGuardOpenSSL_sk_X509_num(stack) {
-                if let cert = CPullGuardOpenSSL_sk_X509_value(stack, index) { chain.append(X509Certificate(borrowing: cert).facts) }
-            }
-        }
-        var data: UnsafeMutableRawPointer?
-        var length = 0
-        var source = ""
-        if let session = SSL_get_session(pointer), SSL_SESSION_get0_ticket_appdata(session, &data, &length) == 1, let data {
-            source = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
-        }
-        // No recorded source: a session we did not verify ourselves. Fail closed.
-        guard !source.isEmpty else {
-            return .failed(VerificationFailure(
-                kind: .chain(code: X509_V_ERR_UNSPECIFIED), reason: "resumed session without a recorded verification",
-                errorName: "X509_V_ERR_UNSPECIFIED", depth: 0, certificate: leaf, presentedLeaf: leaf))
-        }
-        return .success(PeerIdentity(chain: chain, trustSource: source))
+        if let resumedBinding { return resumedBinding.outcome }
+        let leaf = SSL_get0_peer_certificate(pointer).map { X509Certificate(borrowing: $0).facts }
+        return .failed(VerificationFailure(
+            kind: .chain(code: X509_V_ERR_UNSPECIFIED), reason: "resumed session without a recorded verification",
+            errorName: "X509_V_ERR_UNSPECIFIED", depth: 0, certificate: leaf, presentedLeaf: leaf))
     }
 }
 
@@ -247,6 +264,8 @@ public struct TLSHandshakeFailure: Error, Sendable, CustomStringConvertible {
     public var verification: VerificationFailure?
     /// Set when a `require` site got no client certificate.
     public var noClientCertificate: Bool
+    /// Set when the SNI named no site (with `unknown_sni: reject`) or was malformed.
+    public var serverNameRefused: Bool
     public var error: OpenSSLError
 
     public var description: String {

@@ -1,4 +1,5 @@
 internal import COpenSSL
+import NIOCore
 
 /// Owns one site's `SSL_CTX`: its server certificates, its client-auth policy and
 /// trust store, ALPN, and the callbacks that reach back into Swift.
@@ -15,8 +16,16 @@ public final class OpenSSLServerContext: @unchecked Sendable {
     let verifier: ClientCertificateVerifier
     /// ALPN protocols in wire format (length-prefixed), server preference first.
     let alpnWire: [UInt8]
+    /// SHA-256 of the site's client-auth settings: what a session's binding must match.
+    let clientAuthDigest: [UInt8]
+    /// The session cache shared by every site of the listener (see `SessionStore`).
+    let sessions: SessionStore
 
-    init(site: TLSSiteSettings) throws {
+    /// - Parameters:
+    ///   - sessions: the listener's session store; a context built alone (`pullguard check`) gets its own.
+    ///   - sessionLifetime: OpenSSL's per-session timeout, also the lifetime hint sent with tickets.
+    init(site: TLSSiteSettings, sessions: SessionStore? = nil,
+         sessionLifetime: TimeAmount = TLSListenerSettings.defaultSessionLifetime) throws {
         BuiltInKeyEngine.prepare()
         OpenSSLError.clearQueue()
         guard let context = SSL_CTX_new(TLS_server_method()) else {
@@ -27,8 +36,10 @@ public final class OpenSSLServerContext: @unchecked Sendable {
         let store = try X509TrustStore(trustSources: site.trustSources, crls: site.crls)
         verifier = ClientCertificateVerifier(siteName: site.name, store: store, policy: site.clientAuth)
         alpnWire = site.alpn.flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) }
+        clientAuthDigest = SHA256Digest.hash(site.clientAuthCanonicalBytes)
+        self.sessions = sessions ?? SessionStore(capacity: TLSProtocolPolicy.sessionCacheSize)
 
-        try applyProtocolSettings(site: site.name)
+        try applyProtocolSettings(site: site.name, sessionLifetime: sessionLifetime)
         try loadIdentities(site.identities, site: site.name)
         try applyClientAuth(site: site, store: store)
         CPullGuardOpenSSL_SSL_CTX_set_app_data(context, Unmanaged.passUnretained(self).toOpaque())
@@ -41,7 +52,7 @@ public final class OpenSSLServerContext: @unchecked Sendable {
 
     /// TLS 1.2 and 1.3 only, ECDHE with X25519 and P-256 only, AEAD suites only,
     /// and the hot-path modes: no automatic chain building per handshake.
-    private func applyProtocolSettings(site: String) throws {
+    private func applyProtocolSettings(site: String, sessionLifetime: TimeAmount) throws {
         func check(_ ok: Bool, _ what: String) throws {
             if !ok { throw OpenSSLError.drain("\(what) for site \(site)") }
         }
@@ -60,9 +71,14 @@ public final class OpenSSLServerContext: @unchecked Sendable {
         // Stateful resumption from a bounded in-memory cache: with SSL_OP_NO_TICKET, TLS 1.3
         // tickets are session IDs, far cheaper than stateless tickets that re-encrypt the
         // client certificate each time. One ticket per handshake instead of OpenSSL's two.
-        _ = CPullGuardOpenSSL_SSL_CTX_set_session_cache_mode(pointer, Int(SSL_SESS_CACHE_SERVER))
-        _ = CPullGuardOpenSSL_SSL_CTX_sess_set_cache_size(pointer, TLSProtocolPolicy.sessionCacheSize)
-        _ = SSL_CTX_set_timeout(pointer, TLSProtocolPolicy.sessionLifetimeSeconds)
+        // The cache is PullGuard's (`SessionStore`), not OpenSSL's, so that each resumption
+        // is checked against the binding of the session (docs/verification.md, "Sessions").
+        let cacheMode = SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL
+        _ = CPullGuardOpenSSL_SSL_CTX_set_session_cache_mode(pointer, Int(cacheMode))
+        SSL_CTX_sess_set_new_cb(pointer, newSessionTrampoline)
+        SSL_CTX_sess_set_get_cb(pointer, getSessionTrampoline)
+        SSL_CTX_sess_set_remove_cb(pointer, removeSessionTrampoline)
+        _ = SSL_CTX_set_timeout(pointer, Int(max(1, sessionLifetime.nanoseconds / 1_000_000_000)))
         _ = SSL_CTX_set_num_tickets(pointer, 1)
     }
 

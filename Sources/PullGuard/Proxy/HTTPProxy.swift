@@ -16,15 +16,15 @@ public final class HTTPProxy: Sendable {
     let settings: ProxySettings
     let logger: Logger
     let metrics: PullGuardMetrics
-    /// The anti-spoofing names of `settings.headers`, built once for every connection.
-    let spoofable: HeaderPolicy.SpoofableNames
+    /// The anti-spoofing names and Host-binding table, built once for every connection.
+    let rules: ProxyRequestRules
     /// Each site's upstream cap (`limits.max_upstream_connections_per_site`), shared by every loop.
     let limits: [String: UpstreamConnectionLimit]
     private let pools = PoolRegistry()
 
     public init(settings: ProxySettings, logger: Logger, metrics: PullGuardMetrics = PullGuardMetrics()) {
         self.settings = settings
-        spoofable = HeaderPolicy.SpoofableNames(names: settings.headers)
+        rules = ProxyRequestRules(settings: settings)
         if let cap = settings.maxUpstreamConnectionsPerSite {
             limits = Dictionary(settings.sites.map { ($0.name, UpstreamConnectionLimit(limit: cap)) }) { first, _ in first }
         } else {
@@ -51,7 +51,7 @@ public final class HTTPProxy: Sendable {
         try Self.addHTTPCodec(pipeline, position: .last)
         let handler = HTTPProxyHandler(
             settings: settings, pool: pool(for: channel.eventLoop),
-            clientIP: channel.remoteAddress?.ipAddress, closeSendsPendingWrites: afterTLSHandler, spoofable: spoofable,
+            clientIP: channel.remoteAddress?.ipAddress, closeSendsPendingWrites: afterTLSHandler, rules: rules,
             limits: limits, logger: logger, metrics: metrics)
         try pipeline.addHandler(handler)
     }

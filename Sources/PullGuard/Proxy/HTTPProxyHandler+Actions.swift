@@ -83,7 +83,7 @@ extension HTTPProxyHandler {
         let upstreamAddress = site?.upstream ?? UpstreamAddress(host: "unknown", port: 0)
         let message = failure.message(upstream: upstreamAddress)
         switch failure {
-        case .misdirected, .badHost, .malformedRequest, .requestBodyTimedOut: break  // logged where decided
+        case .misdirected, .badHost, .malformedRequest, .refused, .requestBodyTimedOut: break  // logged where decided
         default:
             metrics.increment(.upstreamErrors)
             logger.error("\(message.dropLast())", metadata: logMetadata)

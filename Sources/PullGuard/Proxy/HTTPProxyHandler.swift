@@ -17,7 +17,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     let settings: ProxySettings
     let pool: UpstreamPool
     let clientIP: String?
-    let spoofable: HeaderPolicy.SpoofableNames
+    let rules: ProxyRequestRules
     /// A handler in front (`TLSServerHandler`) sends pending writes when the channel
     /// is closed, so a closing response need not be flushed on its own first.
     let closeSendsPendingWrites: Bool
@@ -90,11 +90,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var deadlineTimerFiresAt: NIODeadline?
 
     init(settings: ProxySettings, pool: UpstreamPool, clientIP: String?, closeSendsPendingWrites: Bool = false,
-         spoofable: HeaderPolicy.SpoofableNames? = nil, limits: [String: UpstreamConnectionLimit] = [:],
+         rules: ProxyRequestRules? = nil, limits: [String: UpstreamConnectionLimit] = [:],
          logger: Logger, metrics: PullGuardMetrics) {
         self.limits = limits
         self.closeSendsPendingWrites = closeSendsPendingWrites
-        self.spoofable = spoofable ?? HeaderPolicy.SpoofableNames(names: settings.headers)
+        self.rules = rules ?? ProxyRequestRules(settings: settings)
         self.metrics = metrics
         self.settings = settings
         self.pool = pool
@@ -125,7 +125,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             site = settings.sites.first { $0.name == established.siteName }
             siteLimit = limits[established.siteName]
             requestContext = HeaderPolicy.RequestContext(
-                clientIP: clientIP, verification: established.verification, names: settings.headers, spoofable: spoofable)
+                clientIP: clientIP, verification: established.verification, names: settings.headers, spoofable: rules.spoofable)
             perform(machine.handshakeCompleted())
             return
         }
@@ -168,10 +168,12 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if case .startExchange = action { startExchange(head, request) }
         case .body(let bytes):
             perform(machine.requestBodyPart(), part: .body(.byteBuffer(bytes)))
-        case .end(let trailers):
+        case .end:
             bodyDeadline = nil
             if upgradeRequested { decoderStopped = true }
-            perform(machine.requestEnd(), part: .end(trailers))
+            // Request trailers are dropped, as nginx does: they would reach the upstream
+            // past anti-spoofing and hop-by-hop removal (`X-Client-Verify` in a trailer).
+            perform(machine.requestEnd(), part: .end(nil))
         }
     }
 
@@ -247,8 +249,19 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             perform(.closeDownstream)
             return
         }
+        let framing: RequestFraming
+        switch RequestFraming.decide(method: head.method, headers: head.headers) {
+        case .forward(let decided):
+            framing = decided
+        case .refuse(let refusal):
+            let failure = ProxyFailure(refusal: refusal, method: head.method)
+            logger.notice("request refused (\(refusal)); \(failure.status.code)",
+                          metadata: logMetadata.merging(["method": "\(head.method)"]) { $1 })
+            perform(machine.reject(failure))
+            return
+        }
         let decision = HostBinding.decide(hostHeaders: head.headers["host"], uri: head.uri, version: head.version,
-                                          selectedSite: tls.siteName, sites: settings.sites)
+                                          selectedSite: tls.siteName, sites: rules.sites)
         switch decision {
         case .forward:
             break
@@ -263,7 +276,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         var forwarded = head
         forwarded.version = .http1_1
-        forwarded.headers = HeaderPolicy.upstreamRequestHeaders(from: head.headers, context: requestContext)
+        forwarded.headers = HeaderPolicy.upstreamRequestHeaders(from: head.headers, context: requestContext,
+                                                                framing: framing)
         // PullGuard answers `Expect: 100-continue` itself once the upstream is connected
         // (`sendBufferedRequest`); an upstream's own 100 would otherwise be read as the response.
         if request.expectsContinue { forwarded.headers.remove(name: "expect") }

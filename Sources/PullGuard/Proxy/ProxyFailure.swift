@@ -32,6 +32,10 @@ enum ProxyFailure: Error, Equatable {
     /// The site's `limits.max_upstream_connections_per_site` requests were in flight
     /// for the whole wait (`ProxyTimeouts.upstreamConnect`).
     case upstreamBusy(limit: Int, waited: TimeAmount)
+    /// Refused from its head (`RequestFraming`): 405 for `TRACE`/`CONNECT`, 501 for a
+    /// transfer coding other than `chunked`, 400 for contradictory framing.
+    /// `drains`: the body is framed, so it can be read and dropped and the connection kept.
+    case refused(RequestFraming.Refusal, drains: Bool)
 
     var status: HTTPResponseStatus {
         switch self {
@@ -42,6 +46,9 @@ enum ProxyFailure: Error, Equatable {
         case .responseTimedOut: return .gatewayTimeout
         case .misdirected: return .misdirectedRequest
         case .badHost, .malformedRequest: return .badRequest
+        case .refused(.methodNotAllowed, _): return .methodNotAllowed
+        case .refused(.unsupportedTransferCoding, _): return .notImplemented
+        case .refused(.ambiguous, _): return .badRequest
         }
     }
 
@@ -50,7 +57,15 @@ enum ProxyFailure: Error, Equatable {
     /// after an upstream failure or a malformed head the connection is closed.
     var drainsRequest: Bool {
         if case .misdirected = self { return true }
+        if case .refused(_, let drains) = self { return drains }
         return false
+    }
+
+    /// A refusal of `RequestFraming`. Only a `TRACE` is drained: after `CONNECT` NIO's
+    /// decoder stops parsing (the rest is a tunnel's bytes), and the other refusals
+    /// are about the very framing a drain would rely on.
+    init(refusal: RequestFraming.Refusal, method: HTTPMethod) {
+        self = .refused(refusal, drains: refusal == .methodNotAllowed && method != .CONNECT)
     }
 
     /// The one-line `text/plain` body, which also serves as the log message.
@@ -79,6 +94,12 @@ enum ProxyFailure: Error, Equatable {
             return "\(prefix): upstream \(upstream) switched protocols without being asked to\n"
         case .upstreamBusy(let limit, let waited):
             return "\(prefix): upstream \(upstream) has \(limit) requests in flight; none finished within \(waited.humanReadable)\n"
+        case .refused(.methodNotAllowed, _):
+            return "\(prefix): method not allowed through this proxy\n"
+        case .refused(.unsupportedTransferCoding, _):
+            return "\(prefix): only the chunked transfer coding is supported\n"
+        case .refused(.ambiguous, _):
+            return "\(prefix): ambiguous request framing\n"
         }
     }
 

@@ -8,6 +8,10 @@ public struct ProxySettings: Sendable {
     public var timeouts: ProxyTimeouts
     /// Idle keep-alive connections kept per event loop and upstream.
     public var maxIdleUpstreamConnectionsPerLoop: Int
+    /// `headers.allow_underscores`: forward request header names containing `_`
+    /// (nginx's `underscores_in_headers`). Look-alikes of the names PullGuard sets
+    /// are dropped either way.
+    public var allowUnderscoresInHeaders: Bool
     /// Requests in flight to one site's upstream at once, across all workers
     /// (`limits.max_upstream_connections_per_site`); nil: no cap. A request beyond it
     /// waits up to `timeouts.upstreamConnect` for a slot, then gets 503.
@@ -18,11 +22,13 @@ public struct ProxySettings: Sendable {
 
     public init(sites: [ProxySiteSettings], headers: IdentityHeaderNames = IdentityHeaderNames(),
                 timeouts: ProxyTimeouts = ProxyTimeouts(), maxIdleUpstreamConnectionsPerLoop: Int = 32,
+                allowUnderscoresInHeaders: Bool = false,
                 maxUpstreamConnectionsPerSite: Int? = ProxySettings.defaultMaxUpstreamConnectionsPerSite) {
         self.sites = sites
         self.headers = headers
         self.timeouts = timeouts
         self.maxIdleUpstreamConnectionsPerLoop = maxIdleUpstreamConnectionsPerLoop
+        self.allowUnderscoresInHeaders = allowUnderscoresInHeaders
         self.maxUpstreamConnectionsPerSite = maxUpstreamConnectionsPerSite
     }
 }

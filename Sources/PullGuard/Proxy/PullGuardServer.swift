@@ -35,6 +35,7 @@ public final class PullGuardServer: Sendable {
         }
         let contexts = NIOLockedValueBox(contextSet)
         let metrics = PullGuardMetrics()
+        let gate = ConnectionGate(limits: settings.limits)
         let proxy = HTTPProxy(settings: settings.proxy, logger: logger, metrics: metrics)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, settings.workers))
         var channels: [Channel] = []
@@ -49,9 +50,17 @@ public final class PullGuardServer: Sendable {
                     .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
+                            guard admit(channel, gate: gate, metrics: metrics, logger: logger) else { return }
                             let current = contexts.withLockedValue { $0 }
                             let pipeline = channel.pipeline.syncOperations
+                            let slotHandler = HandshakeSlotHandler(gate: gate)
+                            let slot = NIOLoopBound(slotHandler.slot, eventLoop: channel.eventLoop)
+                            channel.closeFuture.whenComplete { _ in
+                                gate.closed(handshakeFinished: slot.value.released)
+                                slot.value.released = true
+                            }
                             try pipeline.addHandler(TLSServerHandler(contexts: current, logger: logger, metrics: metrics))
+                            try pipeline.addHandler(slotHandler)
                             try proxy.configure(pipeline, channel: channel, afterTLSHandler: true)
                         }
                     }
@@ -82,6 +91,23 @@ public final class PullGuardServer: Sendable {
         }
         try await group.shutdownGracefully()
     }
+}
+
+/// Takes the connection's slots from `gate`, or closes it at once (counted, logged at
+/// debug: a flood must not flood the log) without reading a byte from it.
+private func admit(_ channel: Channel, gate: ConnectionGate, metrics: PullGuardMetrics, logger: Logger) -> Bool {
+    let counter: PullGuardMetrics.Counter
+    switch gate.admit() {
+    case .admitted: return true
+    case .overMaxConnections: counter = .connectionsOverLimit
+    case .overMaxHandshakes: counter = .handshakesOverLimit
+    }
+    metrics.increment(counter)
+    logger.debug("connection refused at accept", metadata: [
+        "client": "\(channel.remoteAddress?.ipAddress ?? "unknown")", "reason": "\(counter.rawValue)",
+    ])
+    channel.close(promise: nil)
+    return false
 }
 
 /// A listener that could not be bound, named by its configured address.

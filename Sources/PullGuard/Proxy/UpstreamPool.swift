@@ -20,11 +20,20 @@ final class UpstreamPool {
     private var machine: UpstreamPoolStateMachine
     private var connections: [UpstreamPoolStateMachine.ConnectionID: UpstreamConnection] = [:]
     private let connectTimeout: TimeAmount
+    private let connector: Connector?
 
-    init(eventLoop: EventLoop, maxIdlePerUpstream: Int, connectTimeout: TimeAmount) {
+    /// Opens a channel to an upstream and runs `initialize` on it (which adds the HTTP
+    /// client handlers and the `UpstreamConnection`). nil: a `ClientBootstrap` on
+    /// `eventLoop`. Tests pass in-memory channels, so what the proxy writes upstream
+    /// can be read byte by byte without sockets.
+    typealias Connector = (_ upstream: UpstreamAddress,
+                           _ initialize: @escaping @Sendable (Channel) -> EventLoopFuture<Void>) -> EventLoopFuture<Channel>
+
+    init(eventLoop: EventLoop, maxIdlePerUpstream: Int, connectTimeout: TimeAmount, connector: Connector? = nil) {
         self.eventLoop = eventLoop
         self.machine = UpstreamPoolStateMachine(maxIdlePerUpstream: maxIdlePerUpstream)
         self.connectTimeout = connectTimeout
+        self.connector = connector
     }
 
     /// Calls `completion` on the event loop with a connection owned by the caller,
@@ -94,17 +103,18 @@ final class UpstreamPool {
     private func connect(_ id: UpstreamPoolStateMachine.ConnectionID, _ upstream: UpstreamAddress,
                          completion: @escaping (Result<UpstreamConnection, ProxyFailure>) -> Void) {
         let timeout = connectTimeout
-        let future = ClientBootstrap(group: eventLoop)
+        let initialize: @Sendable (Channel) -> EventLoopFuture<Void> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                // Bytes an upstream sends right behind a `101` are handed on when the
+                // decoder is removed for the tunnel, not dropped.
+                try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
+                try channel.pipeline.syncOperations.addHandler(UpstreamConnection(id: id, upstream: upstream))
+            }
+        }
+        let future = connector?(upstream, initialize) ?? ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
             .channelOption(ChannelOptions.autoRead, value: false)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    // Bytes an upstream sends right behind a `101` are handed on when the
-                    // decoder is removed for the tunnel, not dropped.
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
-                    try channel.pipeline.syncOperations.addHandler(UpstreamConnection(id: id, upstream: upstream))
-                }
-            }
+            .channelInitializer(initialize)
             .connect(host: upstream.host, port: upstream.port)
         future.hop(to: eventLoop).assumeIsolated().whenComplete { result in
             switch result {

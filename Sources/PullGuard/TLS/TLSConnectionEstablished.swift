@@ -18,9 +18,11 @@ public struct TLSConnectionEstablished: Sendable {
     /// True when the handshake resumed an earlier session.
     public var resumed: Bool
     public var verification: VerificationOutcome
+    /// Why a session the client offered was not resumed (`other_site`, `lifetime_exceeded`, ...).
+    public var sessionRefusal: String?
 
     public init(siteName: String, serverName: String?, alpn: String?, protocolVersion: String,
-                cipher: String, resumed: Bool, verification: VerificationOutcome) {
+                cipher: String, resumed: Bool, verification: VerificationOutcome, sessionRefusal: String? = nil) {
         self.siteName = siteName
         self.serverName = serverName
         self.alpn = alpn
@@ -28,5 +30,6 @@ public struct TLSConnectionEstablished: Sendable {
         self.cipher = cipher
         self.resumed = resumed
         self.verification = verification
+        self.sessionRefusal = sessionRefusal
     }
 }

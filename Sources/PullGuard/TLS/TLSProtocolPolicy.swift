@@ -13,13 +13,6 @@ enum TLSProtocolPolicy {
     static let tls13Ciphersuites = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
     /// X25519 first: the cheapest key exchange; P-256 for clients without it.
     static let groups = "X25519:P-256"
-    /// Bounded server-side session cache (entries per listener).
+    /// Bounded server-side session cache (entries per listener); the oldest goes first.
     static let sessionCacheSize = 20_480
-    /// A client must finish its handshake within this time, or the connection is closed
-    /// (nginx's `ssl_handshake_timeout` is 60 s; a proxy behind Cloudflare needs far less,
-    /// and every stalled handshake holds memory).
-    static let handshakeTimeoutSeconds: Int64 = 10
-    /// Sessions expire after 5 minutes, so a revoked or de-trusted client cannot
-    /// resume for long after a CRL or trust change.
-    static let sessionLifetimeSeconds = 300
 }

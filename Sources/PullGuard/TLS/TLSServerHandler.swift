@@ -46,7 +46,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
         do {
             connection = try OpenSSLConnection(contexts: contexts)
             let target = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
-            handshakeTimeout = context.eventLoop.scheduleTask(in: .seconds(TLSProtocolPolicy.handshakeTimeoutSeconds)) {
+            handshakeTimeout = context.eventLoop.scheduleTask(in: contexts.handshakeTimeout) {
                 target.value.handler.handshakeTimedOut(context: target.value.context)
             }
         } catch {
@@ -108,6 +108,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
             if flushFirst { flushCiphertext(context: context, connection: connection) }
             let established = connection.establishedEvent()
             metrics.increment(established.resumed ? .handshakeResumed : .handshakeFull)
+            if established.sessionRefusal != nil { metrics.increment(.resumptionRefused) }
             logger.debug("TLS established", metadata: established.logMetadata(client: clientAddress))
             context.fireUserInboundEventTriggered(established)
             releasePendingWrites(context: context, connection: connection)
@@ -334,7 +335,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
         } else {
             metrics.increment(.handshakeFailed)
             metadata["error"] = "\(failure.error)"
-            if failure.error.queue.contains(where: { $0.contains("callback failed") || $0.contains("unrecognized name") }) {
+            if failure.serverNameRefused {
                 logger.warning("TLS handshake refused: unknown server name", metadata: metadata)
             } else {
                 logger.info("TLS handshake failed", metadata: metadata)
@@ -348,7 +349,7 @@ extension TLSConnectionEstablished {
         [
             "client": "\(client)", "site": "\(siteName)", "sni": "\(serverName ?? "-")",
             "version": "\(protocolVersion)", "cipher": "\(cipher)", "resumed": "\(resumed)",
-            "verify": "\(verification.headerValue)",
+            "verify": "\(verification.headerValue)", "session_refused": "\(sessionRefusal ?? "-")",
         ]
     }
 }

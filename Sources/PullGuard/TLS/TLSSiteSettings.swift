@@ -1,3 +1,5 @@
+import NIOCore
+
 /// What TLS does for one site (one nginx `server` block): its server identities,
 /// the names it answers to, and how it verifies clients.
 ///
@@ -80,14 +82,27 @@ public struct TLSListenerSettings: Sendable {
         case reject
     }
 
+    /// A client must finish its handshake within this time (`timeouts.handshake`; nginx
+    /// `ssl_handshake_timeout`, 60 s): every stalled handshake holds memory and a handshake slot.
+    public static let defaultHandshakeTimeout: TimeAmount = .seconds(10)
+    /// A session resumes for at most this long after the full handshake that verified it
+    /// (`timeouts.session_lifetime`; nginx `ssl_session_timeout`, 5 min).
+    public static let defaultSessionLifetime: TimeAmount = .minutes(5)
+
     public var sites: [TLSSiteSettings]
     /// Name of the site used without SNI or with an unknown SNI.
     public var defaultSiteName: String
     public var unknownSNI: UnknownSNI
+    public var handshakeTimeout: TimeAmount
+    /// Counted from the full handshake, not renewed by resumptions (docs/verification.md).
+    public var sessionLifetime: TimeAmount
 
-    public init(sites: [TLSSiteSettings], defaultSiteName: String, unknownSNI: UnknownSNI = .defaultSite) {
+    public init(sites: [TLSSiteSettings], defaultSiteName: String, unknownSNI: UnknownSNI = .defaultSite,
+                handshakeTimeout: TimeAmount = defaultHandshakeTimeout, sessionLifetime: TimeAmount = defaultSessionLifetime) {
         self.sites = sites
         self.defaultSiteName = defaultSiteName
         self.unknownSNI = unknownSNI
+        self.handshakeTimeout = handshakeTimeout
+        self.sessionLifetime = sessionLifetime
     }
 }

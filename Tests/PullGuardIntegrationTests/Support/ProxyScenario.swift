@@ -6,10 +6,14 @@ import PullGuardTestSupport
 /// One integration scenario: the test PKI on disk, a recording upstream, and the real
 /// `pullguard` binary in front of it. Created and torn down per test.
 struct ProxyScenario {
-    /// Generated once per test run into a temporary folder; nothing is committed.
+    /// Generated once per test run; nothing is committed. Kept so tests can issue more
+    /// certificates (a short-lived one, say) under the same root.
+    static let pki = try! TestPKI()
+
+    /// `pki` written into a temporary folder.
     static let pkiDirectory: URL = {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pullguard-it-\(getpid())")
-        return try! TestPKI().write(to: directory)
+        return try! pki.write(to: directory)
     }()
 
     static func file(_ name: String) -> String { pkiDirectory.appendingPathComponent(name).path }

@@ -2,7 +2,7 @@ import Testing
 @testable import PullGuard
 
 /// The slow-client timeouts and the upstream cap: defaults, mapping, bad values with their key path.
-@Suite struct ConfigLimitsTests {
+@Suite struct ConfigClientTimeoutTests {
     @Test func defaultsAreNginxLike() throws {
         let settings = try ConfigTestSupport.load(ConfigTestSupport.minimal())
         #expect(settings.proxy.timeouts.clientHeader == .seconds(60))

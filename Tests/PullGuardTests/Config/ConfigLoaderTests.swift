@@ -42,6 +42,7 @@ struct ConfigLoaderTests {
         headers:
           verify: X-Verify
           rfc9440: true
+          allow_underscores: true
         timeouts:
           upstream_connect: 500ms
           upstream_response: 2m
@@ -82,6 +83,7 @@ struct ConfigLoaderTests {
         #expect(settings.proxy.headers.verify == "X-Verify")
         #expect(settings.proxy.headers.subject == "X-Client-Cert-Subject")
         #expect(settings.proxy.headers.rfc9440)
+        #expect(settings.proxy.allowUnderscoresInHeaders)
         #expect(settings.proxy.timeouts.upstreamConnect == .milliseconds(500))
         #expect(settings.proxy.timeouts.upstreamResponse == .minutes(2))
         #expect(settings.proxy.timeouts.downstreamIdle == .hours(1))
@@ -99,6 +101,12 @@ struct ConfigLoaderTests {
             uris: ["spiffe://example/client"], fingerprints: ["abcd" + String(repeating: "0", count: 60)],
             spkiSHA256: [String(repeating: "f", count: 64)]))
         #expect(settings.proxy.sites[1].upstream == UpstreamAddress(host: "::1", port: 9090))
+    }
+
+    @Test func underscoresInHeaderNamesAreDroppedByDefault() throws {
+        #expect(try ConfigTestSupport.load(ConfigTestSupport.minimal()).proxy.allowUnderscoresInHeaders == false)
+        let problems = ConfigTestSupport.problems(ConfigTestSupport.minimal(extra: "headers:\n  allow_underscores: sometimes"))
+        #expect(problems.map(\.keyPath) == ["headers.allow_underscores"])
     }
 
     @Test func unknownTopLevelKeyIsReportedWithSuggestion() {

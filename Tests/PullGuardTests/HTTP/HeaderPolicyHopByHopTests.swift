@@ -29,6 +29,14 @@ import Testing
         #expect(headers.map(\.name) == ["X-B"])
     }
 
+    /// Issue 8, item 2: `Connection` never removes the framing or `Host`, in any spelling.
+    @Test func connectionTokensCannotRemoveFramingOrHost() {
+        var headers = HTTPHeaders([("Connection", "Content-Length, HOST, keep-alive, X-A"), ("Host", "a.example"),
+                                   ("Content-Length", "5"), ("X-A", "1")])
+        HeaderPolicy.removeHopByHop(from: &headers)
+        #expect(headers.map(\.name) == ["Host", "Content-Length"])
+    }
+
     @Test func listTokensAreTrimmedAndEmptyOnesSkipped() {
         func tokens(_ value: String) -> [String] {
             var out: [String] = []

@@ -22,7 +22,7 @@ import Testing
     }
 
     @Test func edgeClientIPKeptOnlyForCloudflare() {
-        let incoming = HTTPHeaders([("CF-Connecting-IP", "198.51.100.7"), ("true_client_ip", "198.51.100.8")])
+        let incoming = HTTPHeaders([("CF-Connecting-IP", "198.51.100.7"), ("True-Client-IP", "198.51.100.8")])
         var fromCloudflare = incoming
         HeaderPolicy.removeSpoofable(from: &fromCloudflare, names: names, verification: TestCertificates.cloudflare)
         #expect(fromCloudflare.count == 2)
@@ -45,5 +45,30 @@ import Testing
         #expect(out[canonicalForm: "x-client-verify"] == ["NONE"])
         #expect(!out.contains(name: "x-client-cert-subject"))
         #expect(!out.contains(name: "x_client_verify"))
+    }
+
+    /// Issue 8, item 3: names with `_` are dropped (nginx's `underscores_in_headers off`);
+    /// with `allow_underscores`, still every look-alike of a name PullGuard sets.
+    @Test func underscoreNamesAndLookalikes() {
+        let incoming = HTTPHeaders([("X_Forwarded_For", "6.6.6.6"), ("x_forwarded_proto", "http"),
+                                    ("X_FORWARDED_HOST", "e"), ("cf_connecting_ip", "6.6.6.6"),
+                                    ("True_Client_IP", "6.6.6.6"), ("Client_Cert", ":AA:"), ("My_Header", "1"),
+                                    ("CF-Connecting-IP", "198.51.100.7"), ("Accept", "*/*")])
+        var strict = incoming
+        HeaderPolicy.removeSpoofable(from: &strict, names: names, verification: TestCertificates.cloudflare)
+        #expect(strict.map(\.name) == ["CF-Connecting-IP", "Accept"])
+        var allowing = incoming
+        HeaderPolicy.removeSpoofable(from: &allowing, names: names, verification: TestCertificates.cloudflare,
+                                     allowUnderscores: true)
+        #expect(allowing.map(\.name) == ["My_Header", "CF-Connecting-IP", "Accept"])
+    }
+
+    /// A custom identity name's `_` spelling is a look-alike too.
+    @Test func configuredNamesLookalikesAreDroppedEvenWhenUnderscoresAreAllowed() {
+        var custom = IdentityHeaderNames()
+        custom.subject = "SSL-Client-S-DN"
+        var headers = HTTPHeaders([("SSL_Client_S_DN", "CN=admin"), ("X_Client_Cert_Subject", "CN=admin")])
+        HeaderPolicy.removeSpoofable(from: &headers, names: custom, verification: .none, allowUnderscores: true)
+        #expect(headers.map(\.name) == ["X_Client_Cert_Subject"])
     }
 }

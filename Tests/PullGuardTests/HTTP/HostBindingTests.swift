@@ -32,10 +32,17 @@ import Testing
     }
 
     @Test func wildcardMatchesExactlyOneLabel() {
-        #expect(HostBinding.serverName("*.a.example", matches: "x.a.example"))
-        #expect(!HostBinding.serverName("*.a.example", matches: "a.example"))
-        #expect(!HostBinding.serverName("*.a.example", matches: "x.y.a.example"))
-        #expect(!HostBinding.serverName("*.a.example", matches: ".a.example"))
+        let sites = [
+            ProxySiteSettings(name: "a", serverNames: ["*.a.example"], upstream: .init(host: "127.0.0.1", port: 1)),
+            ProxySiteSettings(name: "b", serverNames: ["b.example"], upstream: .init(host: "127.0.0.1", port: 2)),
+        ]
+        func decide(_ host: String) -> HostBinding.Decision {
+            HostBinding.decide(host: host, version: .http1_1, selectedSite: "b", sites: sites)
+        }
+        #expect(decide("x.a.example") == .misdirected(otherSite: "a"))
+        #expect(decide("a.example") == .forward)
+        #expect(decide("x.y.a.example") == .forward)
+        #expect(decide(".a.example") == .forward)
     }
 
     @Test func missingOrBrokenHost() {
@@ -65,8 +72,57 @@ import Testing
     }
 
     @Test func upperCaseConfiguredNamesStillMatch() {
-        #expect(HostBinding.serverName("A.Example", matches: "a.example"))
-        #expect(HostBinding.serverName("*.A.Example", matches: "x.a.example"))
+        let sites = [
+            ProxySiteSettings(name: "a", serverNames: ["A.Example", "*.B.Example"], upstream: .init(host: "127.0.0.1", port: 1)),
+            ProxySiteSettings(name: "c", serverNames: ["c.example"], upstream: .init(host: "127.0.0.1", port: 1)),
+        ]
+        #expect(HostBinding.decide(host: "a.example", version: .http1_1, selectedSite: "c", sites: sites)
+                == .misdirected(otherSite: "a"))
+        #expect(HostBinding.decide(host: "x.b.example", version: .http1_1, selectedSite: "c", sites: sites)
+                == .misdirected(otherSite: "a"))
+    }
+}
+
+/// Issue 8, item 5: Host resolves to a site with exactly SNI's precedence.
+@Suite struct HTTPHostBindingPrecedenceTests {
+    /// `w` has the wildcard, `adm` the exact name under it, with stricter trust; both
+    /// share one upstream, which must not matter.
+    let sites = [
+        ProxySiteSettings(name: "w", serverNames: ["*.example.com"], upstream: .init(host: "127.0.0.1", port: 1)),
+        ProxySiteSettings(name: "adm", serverNames: ["admin.example.com"], upstream: .init(host: "127.0.0.1", port: 1)),
+    ]
+
+    func decide(_ host: String, selected: String) -> HostBinding.Decision {
+        HostBinding.decide(host: host, version: .http1_1, selectedSite: selected, sites: sites)
+    }
+
+    @Test func exactNameOfAnotherSiteBeatsTheSelectedSitesWildcard() {
+        #expect(decide("admin.example.com", selected: "w") == .misdirected(otherSite: "adm"))
+        #expect(decide("ADMIN.example.com.:443", selected: "w") == .misdirected(otherSite: "adm"))
+        #expect(decide("x.example.com", selected: "w") == .forward)
+        #expect(decide("admin.example.com", selected: "adm") == .forward)
+        #expect(decide("x.example.com", selected: "adm") == .misdirected(otherSite: "w"))
+    }
+
+    /// Whatever SNI would pick for a name is what Host binding accepts for it.
+    @Test func agreesWithSiteSelectorForEveryName() {
+        let selector = SiteSelector(serverNames: sites.map(\.serverNames), defaultIndex: 0, unknownSNI: .defaultSite)
+        for name in ["admin.example.com", "x.example.com", "a.b.example.com", "example.com", "other.test"] {
+            guard case .site(let index) = selector.choose(serverName: name) else { continue }
+            let chosen = sites[index].name
+            let claimed = ServerNameTable(serverNames: sites.map(\.serverNames)).site(for: name) != nil
+            #expect(decide(name, selected: chosen) == .forward, "\(name)")
+            if claimed {
+                for other in sites.map(\.name) where other != chosen {
+                    #expect(decide(name, selected: other) == .misdirected(otherSite: chosen), "\(name) on \(other)")
+                }
+            }
+        }
+    }
+
+    @Test func absoluteFormTargetUsesTheSamePrecedence() {
+        #expect(HostBinding.decide(hostHeaders: ["x.example.com"], uri: "http://admin.example.com/", version: .http1_1,
+                                   selectedSite: "w", sites: sites) == .misdirected(otherSite: "adm"))
     }
 }
 

@@ -5,22 +5,23 @@ import Testing
 @testable import PullGuard
 import PullGuardTestSupport
 
-/// A client that starts a handshake and stalls is disconnected after the handshake timeout.
+/// A client that starts a handshake and stalls is disconnected after `timeouts.handshake`.
 @Suite struct TLSHandshakeTimeoutTests {
-    @Test func stalledHandshakeIsClosed() throws {
+    @Test(arguments: [TimeAmount.seconds(10), .milliseconds(1500)])
+    func stalledHandshakeIsClosed(timeout: TimeAmount) throws {
         let pki = try TestPKI()
         let site = TLSSiteSettings(
             name: "a", serverNames: ["localhost"], identities: [ServerIdentitySource(pki.server, label: "server")],
             trustSources: [TrustSource(name: "ca", bundle: PEMSource(label: "ca", text: pki.root.certificatePEM))])
-        let contexts = try ServerContextSet(settings: TLSListenerSettings(sites: [site], defaultSiteName: "a"))
+        let contexts = try ServerContextSet(settings: TLSListenerSettings(sites: [site], defaultSiteName: "a", handshakeTimeout: timeout))
         let metrics = PullGuardMetrics()
         let loop = EmbeddedEventLoop()
         let channel = EmbeddedChannel(loop: loop)
         try channel.pipeline.syncOperations.addHandler(TLSServerHandler(contexts: contexts, logger: Logger(label: "test"), metrics: metrics))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        loop.advanceTime(by: .seconds(TLSProtocolPolicy.handshakeTimeoutSeconds - 1))
+        loop.advanceTime(by: timeout - .milliseconds(100))
         #expect(channel.isActive)
-        loop.advanceTime(by: .seconds(2))
+        loop.advanceTime(by: .milliseconds(200))
         #expect(!channel.isActive)
         #expect(metrics.snapshot()[.handshakeTimedOut] == 1)
     }

@@ -44,6 +44,20 @@ import Testing
     @Test func boundedByCapacity() {
         var cache = VerdictCache(capacity: 2)
         for key in 0..<5 { cache.store([UInt8(key)], identity: identity(notBefore: -10, notAfter: 10), notAfterLimit: nil) }
-        #expect(cache.count <= 2)
+        #expect(cache.count == 2)
+    }
+
+    /// One admitted client presenting ever new certificates must not empty the cache for
+    /// everyone: each new chain pushes out one entry, and a chain in use survives.
+    @Test func aFullCacheEvictsOneUnusedEntryAtATime() {
+        var cache = VerdictCache(capacity: 4)
+        let valid = identity(notBefore: -10, notAfter: 1000)
+        cache.store([0], identity: valid, notAfterLimit: nil)  // the busy client (Cloudflare's certificate, say)
+        for key in 1..<4 { cache.store([UInt8(key)], identity: valid, notAfterLimit: nil) }
+        for key in 100..<200 {
+            #expect(cache.lookup([0], now: now) != nil, "the entry in use was evicted at key \(key)")
+            cache.store([UInt8(key)], identity: valid, notAfterLimit: nil)
+            #expect(cache.count == 4)
+        }
     }
 }
