@@ -36,15 +36,18 @@ extension HTTPProxyHandler {
         // request (at most one read's worth: reads were held), and they must reach the
         // tunnel end, which keeps them until the upstream end is in place.
         let pipeline = context.pipeline.syncOperations
+        // On any failure both connections close (the upstream one left the pool already).
+        let fail = {
+            clientEnd.end()
+            connection.close()
+        }
         do {
             try pipeline.addHandler(clientEnd, position: .after(self))
         } catch {
-            clientEnd.end()
-            return
+            return fail()
         }
         guard let decoder = try? pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self) else {
-            clientEnd.end()
-            return
+            return fail()
         }
         if let encoder = try? pipeline.handler(type: HTTPResponseEncoder.self) {
             pipeline.removeHandler(encoder, promise: nil)
@@ -60,11 +63,10 @@ extension HTTPProxyHandler {
         // and bytes flow once both decoders are gone.
         pipeline.removeHandler(decoder).assumeIsolated().whenComplete { result in
             guard case .success = result, let upstreamReady = connection.becomeTunnel(upstreamEnd) else {
-                clientEnd.end()
-                return
+                return fail()
             }
             upstreamReady.assumeIsolated().whenComplete { result in
-                guard case .success = result else { return clientEnd.end() }
+                guard case .success = result else { return fail() }
                 TunnelHandler.start(client: clientEnd, upstream: upstreamEnd)
             }
         }

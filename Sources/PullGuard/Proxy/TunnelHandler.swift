@@ -45,6 +45,11 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        if closing {
+            // The other end ended while this one was being set up.
+            context.close(promise: nil)
+            return
+        }
         lastActivity = context.eventLoop.now
         if let idleTimeout { scheduleIdleCheck(at: lastActivity + idleTimeout) }
     }
