@@ -35,10 +35,16 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
     private var handshakeTimeout: Scheduled<Void>?
 
-    public init(contexts: ServerContextSet, logger: Logger, metrics: PullGuardMetrics) {
+    /// How long the last records of a closing connection may wait to be written.
+    /// nginx's `lingering_timeout` (5 s) bounds the same wait on its side.
+    private let closeWriteLimit: TimeAmount
+
+    public init(contexts: ServerContextSet, logger: Logger, metrics: PullGuardMetrics,
+                closeWriteLimit: TimeAmount = .seconds(5)) {
         self.contexts = contexts
         self.logger = logger
         self.metrics = metrics
+        self.closeWriteLimit = closeWriteLimit
     }
 
     public func handlerAdded(context: ChannelHandlerContext) {
@@ -194,9 +200,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
             if let records = connection.takeCiphertext(allocator: context.channel.allocator) {
                 let written = context.writeAndFlush(wrapOutboundOut(records))
                 if let pendingPromise { written.cascade(to: pendingPromise) }
-                written.assumeIsolated().whenComplete { _ in
-                    context.close(promise: promise)
-                }
+                close(context: context, after: written, promise: promise)
             } else {
                 pendingPromise?.succeed(())
                 context.close(promise: promise)
@@ -302,8 +306,20 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
             context.writeAndFlush(wrapOutboundOut(records), promise: nil)
             return
         }
-        context.writeAndFlush(wrapOutboundOut(records)).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
+        close(context: context, after: context.writeAndFlush(wrapOutboundOut(records)), promise: nil)
+    }
+
+    /// Closes once `written` (the last records: an alert, or a response's end and the
+    /// close_notify) has left, or after `closeWriteLimit` if it has not: a client that
+    /// stopped reading never lets those bytes out, and must not hold the connection.
+    private func close(context: ChannelHandlerContext, after written: EventLoopFuture<Void>, promise: EventLoopPromise<Void>?) {
+        let target = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let deadline = context.eventLoop.scheduleTask(in: closeWriteLimit) {
+            target.value.close(promise: nil)
+        }
+        written.assumeIsolated().whenComplete { _ in
+            deadline.cancel()
+            context.close(promise: promise)
         }
     }
 

@@ -84,3 +84,38 @@ import PullGuardTestSupport
         try closed.wait()
     }
 }
+
+/// A client that stopped reading: the close_notify never leaves, and the connection is
+/// closed anyway once the close write limit has passed.
+@Suite struct TLSServerCloseLimitTests {
+    /// Holds every write's promise, as a socket whose peer stopped reading would.
+    final class StalledWrites: ChannelOutboundHandler {
+        typealias OutboundIn = ByteBuffer
+        var held: [EventLoopPromise<Void>] = []
+        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+            if let promise { held.append(promise) }
+        }
+        func flush(context: ChannelHandlerContext) {}
+    }
+
+    @Test func closeDoesNotWaitForeverForTheCloseNotifyWrite() throws {
+        let writes = TLSServerWriteTests()
+        let (channel, client) = try writes.clientPastTheServerFlight()
+        let loop = try #require(channel.eventLoop as? EmbeddedEventLoop)
+        let stalled = StalledWrites()
+        try channel.pipeline.syncOperations.addHandler(stalled, position: .first)
+        _ = client.write(plaintext: Array("GET / HTTP/1.1\r\n\r\n".utf8))
+        try channel.writeInbound(try #require(client.takeCiphertext()))
+        var closed = false
+        channel.closeFuture.whenComplete { _ in closed = true }
+        channel.close(promise: nil)
+        loop.run()
+        #expect(!closed, "closed before the close_notify had its chance")
+        #expect(!stalled.held.isEmpty, "the close_notify write is the one held")
+        loop.advanceTime(by: .seconds(4))
+        #expect(!closed)
+        loop.advanceTime(by: .seconds(2))
+        #expect(closed)
+        for promise in stalled.held { promise.fail(ChannelError.ioOnClosedChannel) }
+    }
+}
