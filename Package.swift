@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "pullguard", targets: ["pullguard"]),
-        .library(name: "PullGuard", targets: ["PullGuard"]),
+        .library(name: "PullGuard", targets: ["PullGuard", "PullGuardConfig", "PullGuardTooling"]),
         .executable(name: "pullguard-bench", targets: ["pullguard-bench"]),
     ],
     dependencies: [
@@ -29,22 +29,117 @@ let package = Package(
             pkgConfig: "libnghttp2",
             providers: [.apt(["libnghttp2-dev"])]
         ),
+        /// Values only: the resolved sites and settings, verification policy on certificate facts, site selection by name, session bindings.
         .target(
-            name: "PullGuard",
+            name: "PullGuardCore",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        /// Counters (and later the access log), injected from the composition root.
+        .target(
+            name: "PullGuardObservability",
+            dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        /// The OpenSSL wrapper: the only importer of COpenSSL. One Swift owner per C object, thin callback trampolines.
+        .target(
+            name: "PullGuardOpenSSL",
             dependencies: [
                 "COpenSSL",
+                "PullGuardCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        /// TLS termination: the server handler and its value state machine.
+        .target(
+            name: "PullGuardTLS",
+            dependencies: [
+                "PullGuardOpenSSL",
+                "PullGuardCore",
+                "PullGuardObservability",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        /// Header policy, request framing and Host binding: pure functions on request heads.
+        .target(
+            name: "PullGuardHTTP",
+            dependencies: [
+                "PullGuardCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        /// HTTP/2 on libnghttp2: the only importer of CNGHTTP2.
+        .target(
+            name: "PullGuardHTTP2",
+            dependencies: [
                 "CNGHTTP2",
+                "PullGuardCore",
+            ]
+        ),
+        /// Forwarding: the connection and exchange state machines, the upstream pool, tunnels.
+        .target(
+            name: "PullGuardProxy",
+            dependencies: [
+                "PullGuardHTTP",
+                "PullGuardCore",
+                "PullGuardObservability",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        /// One strict schema, validated once, mapped into the core values.
+        .target(
+            name: "PullGuardConfig",
+            dependencies: [
+                "PullGuardCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        /// The composition root: listeners, accept-time limits, pipelines per connection, the current configuration generation.
+        .target(
+            name: "PullGuard",
+            dependencies: [
+                "PullGuardCore",
+                "PullGuardObservability",
+                "PullGuardOpenSSL",
+                "PullGuardTLS",
+                "PullGuardHTTP",
+                "PullGuardProxy",
+                "PullGuardConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        /// Outside the server's path: the private PKI, the demo upstream, the load generator's client TLS role and reports.
+        .target(
+            name: "PullGuardTooling",
+            dependencies: [
+                "PullGuardCore",
+                "PullGuardOpenSSL",
+                "PullGuardObservability",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "pullguard",
             dependencies: [
-                "PullGuard",
+                "PullGuard", "PullGuardConfig", "PullGuardTooling", "PullGuardCore", "PullGuardOpenSSL", "PullGuardTLS",
+                "PullGuardHTTP", "PullGuardHTTP2", "PullGuardProxy", "PullGuardObservability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -55,7 +150,8 @@ let package = Package(
         .executableTarget(
             name: "pullguard-handshake-microbench",
             dependencies: [
-                "PullGuard",
+                "PullGuard", "PullGuardConfig", "PullGuardTooling", "PullGuardCore", "PullGuardOpenSSL", "PullGuardTLS",
+                "PullGuardHTTP", "PullGuardHTTP2", "PullGuardProxy", "PullGuardObservability",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -66,7 +162,8 @@ let package = Package(
         .executableTarget(
             name: "pullguard-bench",
             dependencies: [
-                "PullGuard",
+                "PullGuard", "PullGuardConfig", "PullGuardTooling", "PullGuardCore", "PullGuardOpenSSL", "PullGuardTLS",
+                "PullGuardHTTP", "PullGuardHTTP2", "PullGuardProxy", "PullGuardObservability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -78,7 +175,8 @@ let package = Package(
         .target(
             name: "PullGuardTestSupport",
             dependencies: [
-                "PullGuard",
+                "PullGuard", "PullGuardConfig", "PullGuardTooling", "PullGuardCore", "PullGuardOpenSSL", "PullGuardTLS",
+                "PullGuardHTTP", "PullGuardHTTP2", "PullGuardProxy", "PullGuardObservability",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -87,7 +185,8 @@ let package = Package(
         .testTarget(
             name: "PullGuardTests",
             dependencies: [
-                "PullGuard",
+                "PullGuard", "PullGuardConfig", "PullGuardTooling", "PullGuardCore", "PullGuardOpenSSL", "PullGuardTLS",
+                "PullGuardHTTP", "PullGuardHTTP2", "PullGuardProxy", "PullGuardObservability",
                 "PullGuardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -98,7 +197,8 @@ let package = Package(
         .testTarget(
             name: "PullGuardIntegrationTests",
             dependencies: [
-                "PullGuard",
+                "PullGuard", "PullGuardConfig", "PullGuardTooling", "PullGuardCore", "PullGuardOpenSSL", "PullGuardTLS",
+                "PullGuardHTTP", "PullGuardHTTP2", "PullGuardProxy", "PullGuardObservability",
                 "PullGuardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

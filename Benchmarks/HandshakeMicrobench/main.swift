@@ -3,6 +3,10 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import PullGuard
+import PullGuardOpenSSL
+import PullGuardCore
+import PullGuardObservability
+import PullGuardTLS
 
 // In-memory handshake microbenchmark: a real OpenSSL client against `TLSServerHandler`
 // in an `EmbeddedChannel`, timing only the server side with the thread CPU clock.

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import PullGuard
+import PullGuardTooling
 
 /// Drives one connection: waits for the TLS handshake, sends the requests one
 /// after another, checks each response's status, reports the outcome to its

@@ -2,6 +2,7 @@ import Dispatch
 import NIOCore
 import NIOPosix
 import PullGuard
+import PullGuardTooling
 
 /// Runs the load: one `BenchWorker` per event loop, progress once a second on
 /// stderr, CPU samples at the start and end of the measured period, and the

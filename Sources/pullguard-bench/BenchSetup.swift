@@ -1,6 +1,9 @@
 import Foundation
 import NIOCore
 import PullGuard
+import PullGuardOpenSSL
+import PullGuardTooling
+import PullGuardCore
 
 /// Everything a run needs from the outside world, read once before the first
 /// connection: files, the resolved address, the target processes. Failures

@@ -2,6 +2,8 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import PullGuard
+import PullGuardTooling
+import PullGuardOpenSSL
 
 /// Runs one event loop's share of the concurrency: starts connections, hands
 /// each to a `BenchConnectionHandler`, starts the next when one finishes, and

@@ -1,5 +1,7 @@
 import NIOCore
 import PullGuard
+import PullGuardOpenSSL
+import PullGuardTooling
 
 /// What one connection was started with, fixed at its start.
 struct ConnectionPlan {

@@ -1,5 +1,6 @@
 import Histogram
 import PullGuard
+import PullGuardTooling
 
 /// One event loop's counts, touched only on that loop (no locks on the hot
 /// path); the runner copies them once a second for progress and merges them

@@ -1,5 +1,6 @@
 import Foundation
 import PullGuard
+import PullGuardTooling
 
 /// CPU time of another process from `/proc/PID/stat` (all its threads, live and
 /// exited), which is what `--target-pid` reports, split into user and kernel time.

@@ -1,5 +1,7 @@
 import ArgumentParser
 import PullGuard
+import PullGuardCore
+import PullGuardConfig
 
 /// `pullguard check`: validate without serving, as `nginx -t` does.
 struct CheckCommand: AsyncParsableCommand {

@@ -1,4 +1,5 @@
 import PullGuard
+import PullGuardCore
 
 /// The short, human summary `pullguard check` prints for a valid configuration.
 enum ConfigSummary {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PullGuard
+import PullGuardConfig
 
 /// Output conventions of the binary: diagnostics on stderr prefixed `pullguard:`,
 /// so tests and scripts can parse them whatever the log level.

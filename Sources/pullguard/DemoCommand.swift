@@ -3,6 +3,8 @@ import Foundation
 import Logging
 import NIOPosix
 import PullGuard
+import PullGuardConfig
+import PullGuardTooling
 
 /// `pullguard demo`: a private CA, a server and a client certificate, a built-in
 /// upstream and the proxy in front of it, so mTLS can be tried with curl in one step.

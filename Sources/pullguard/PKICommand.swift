@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PullGuard
+import PullGuardTooling
 
 /// `pullguard pki`: a small private CA for client certificates, e.g. the one you
 /// upload to Cloudflare for zone-level or per-hostname Authenticated Origin Pulls.

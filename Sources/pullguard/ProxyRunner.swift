@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PullGuard
+import PullGuardCore
 
 /// Starts the proxy, announces each bound listener, and waits for SIGINT/SIGTERM
 /// (or the server closing by itself) before the one orderly shutdown.

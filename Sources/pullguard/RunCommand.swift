@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import PullGuard
+import PullGuardCore
 
 /// `pullguard run`: serve until SIGINT/SIGTERM.
 struct RunCommand: AsyncParsableCommand {

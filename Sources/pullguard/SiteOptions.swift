@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import PullGuard
+import PullGuardCore
+import PullGuardConfig
 
 /// `--config FILE`, or the flags of a single site; shared by `run` and `check`
 /// so both accept exactly the same ways of describing a proxy.

@@ -2,6 +2,7 @@ import Foundation
 import PullGuard
 import Testing
 import PullGuardTestSupport
+@testable import PullGuardOpenSSL
 
 /// Sessions through the real binary with a raw client (Python `ssl`, `session=`): a session
 /// admits a client only on the site that verified it, and only while what was verified holds.

@@ -1,5 +1,7 @@
 import Foundation
 import PullGuard
+@testable import PullGuardOpenSSL
+@testable import PullGuardCore
 
 /// A complete test PKI, generated fresh for each test run with the built-in issuer:
 /// nothing in the repository can expire.

@@ -2,6 +2,7 @@ import Foundation
 import NIOPosix
 import PullGuard
 import PullGuardTestSupport
+@testable import PullGuardTooling
 
 /// One integration scenario: the test PKI on disk, a recording upstream, and the real
 /// `pullguard` binary in front of it. Created and torn down per test.

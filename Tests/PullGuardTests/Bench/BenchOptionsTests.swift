@@ -1,5 +1,6 @@
 import Testing
 @testable import PullGuard
+@testable import PullGuardTooling
 
 /// `pullguard-bench` flag rules: defaults, derived values, and one rejection per rule,
 /// each naming its flag (the binary exits 2 with that message).

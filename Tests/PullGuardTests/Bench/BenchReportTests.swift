@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import PullGuard
+@testable import PullGuardTooling
+@testable import PullGuardOpenSSL
 
 /// The report's contract: the JSON object's keys and types, derived rates and
 /// CPU figures, error class names, and the exit code.

@@ -4,6 +4,11 @@ import NIOEmbedded
 import Testing
 @testable import PullGuard
 import PullGuardTestSupport
+@testable import PullGuardOpenSSL
+@testable import PullGuardTooling
+@testable import PullGuardCore
+@testable import PullGuardTLS
+@testable import PullGuardObservability
 
 /// `TLSClientHandler` against `TLSServerHandler`, two `EmbeddedChannel`s back to
 /// back: every byte moves in memory, one scenario per test.

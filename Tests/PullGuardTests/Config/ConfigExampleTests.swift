@@ -1,6 +1,8 @@
 import Foundation
 import PullGuard
 import Testing
+@testable import PullGuardConfig
+@testable import PullGuardCore
 
 /// Keeps `examples/pullguard.yaml` loadable: it is copied into a temporary folder,
 /// the PEM files it names are made there with `openssl`, and the result is checked.

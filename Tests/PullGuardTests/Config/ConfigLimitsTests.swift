@@ -1,6 +1,7 @@
 import NIOCore
 import PullGuard
 import Testing
+@testable import PullGuardCore
 
 /// `timeouts.handshake`, `timeouts.session_lifetime` and `limits:`: defaults, mapping, and
 /// bad values named by key path.

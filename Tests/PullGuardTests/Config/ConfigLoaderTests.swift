@@ -2,6 +2,8 @@ import Foundation
 import NIOCore
 import PullGuard
 import Testing
+@testable import PullGuardCore
+@testable import PullGuardConfig
 
 @Suite("Config: YAML loading and mapping")
 struct ConfigLoaderTests {

@@ -1,6 +1,8 @@
 import Foundation
 import PullGuard
 import Testing
+@testable import PullGuardConfig
+@testable import PullGuardCore
 
 @Suite("Config: single-site CLI flags")
 struct ConfigSingleSiteFlagsTests {

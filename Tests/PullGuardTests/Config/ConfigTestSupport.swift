@@ -1,6 +1,8 @@
 import Foundation
 import PullGuard
 import Testing
+@testable import PullGuardConfig
+@testable import PullGuardCore
 
 /// PEM material made at test time with the `openssl` CLI, shared by the Config tests.
 struct ConfigTestPKI: Sendable {

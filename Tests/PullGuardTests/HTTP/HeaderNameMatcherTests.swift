@@ -1,5 +1,6 @@
 import Testing
 @testable import PullGuard
+@testable import PullGuardHTTP
 
 @Suite struct HeaderNameMatcherTests {
     @Test func matchesCaseInsensitivelyOnly() {

@@ -1,6 +1,7 @@
 import NIOHTTP1
 import Testing
 @testable import PullGuard
+@testable import PullGuardHTTP
 
 @Suite struct HTTPHeaderPolicyForwardingTests {
     @Test func appendsPeerToExistingForwardedFor() {

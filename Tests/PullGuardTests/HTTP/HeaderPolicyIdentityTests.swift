@@ -2,6 +2,8 @@ import Foundation
 import NIOHTTP1
 import Testing
 @testable import PullGuard
+@testable import PullGuardHTTP
+@testable import PullGuardCore
 
 @Suite struct HTTPHeaderPolicyIdentityTests {
     func dictionary(_ pairs: [(String, String)]) -> [String: String] {

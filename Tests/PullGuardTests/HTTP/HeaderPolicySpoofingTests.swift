@@ -1,6 +1,8 @@
 import NIOHTTP1
 import Testing
 @testable import PullGuard
+@testable import PullGuardCore
+@testable import PullGuardHTTP
 
 @Suite struct HTTPHeaderPolicySpoofingTests {
     let names = IdentityHeaderNames()

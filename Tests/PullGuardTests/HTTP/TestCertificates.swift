@@ -1,5 +1,6 @@
 import Foundation
 @testable import PullGuard
+@testable import PullGuardCore
 
 /// Hand-made certificate facts: the proxy only turns them into headers, so no real PKI is needed.
 enum TestCertificates {

@@ -1,5 +1,6 @@
 import Testing
 @testable import PullGuard
+@testable import PullGuardCore
 
 @Suite struct ServerNameTableTests {
     let table = ServerNameTable(serverNames: [["*.example.com"], ["admin.example.com", "API.test"], ["*.b.example.com"]])

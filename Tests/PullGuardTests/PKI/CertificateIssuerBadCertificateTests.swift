@@ -1,6 +1,7 @@
 import Foundation
 import PullGuard
 import Testing
+@testable import PullGuardOpenSSL
 
 /// Deliberately bad certificates: the integration tests need each of these to
 /// prove PullGuard rejects them, so the generator must issue them as asked.

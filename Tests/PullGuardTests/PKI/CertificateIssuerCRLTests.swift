@@ -1,6 +1,7 @@
 import Foundation
 import PullGuard
 import Testing
+@testable import PullGuardOpenSSL
 
 @Suite("PKI: CertificateIssuer.makeCRL")
 struct PKICRLTests {

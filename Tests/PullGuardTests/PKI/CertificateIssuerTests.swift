@@ -1,6 +1,7 @@
 import Foundation
 import PullGuard
 import Testing
+@testable import PullGuardOpenSSL
 
 /// Good certificates from `CertificateIssuer`, judged by the real `openssl` CLI.
 @Suite("PKI: CertificateIssuer issues valid certificates")

@@ -1,5 +1,6 @@
 import Foundation
 import PullGuard
+@testable import PullGuardOpenSSL
 
 /// Helpers for the PKI tests: a scratch directory and the real `openssl` CLI,
 /// which serves as an independent judge of what the generator wrote.

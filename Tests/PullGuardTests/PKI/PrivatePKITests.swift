@@ -1,6 +1,7 @@
 import Foundation
 import PullGuard
 import Testing
+@testable import PullGuardTooling
 
 @Suite("PKI: PrivatePKI state folder")
 struct PrivatePKITests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import PullGuard
+@testable import PullGuardCore
 
 /// The accept-time limits as a value: which connection is refused, and that every slot comes back.
 @Suite struct ConnectionGateTests {

@@ -3,6 +3,7 @@ import NIOHTTP1
 import Testing
 @testable import PullGuard
 import PullGuardTestSupport
+@testable import PullGuardCore
 
 /// The proxy on real loopback sockets, without TLS: a fake handshake event, then
 /// `HTTPProxy.configure`, in front of `BuiltInUpstream`, driven by curl.

@@ -4,6 +4,9 @@ import NIOEmbedded
 import NIOHTTP1
 @testable import PullGuard
 import PullGuardTestSupport
+@testable import PullGuardCore
+@testable import PullGuardProxy
+@testable import PullGuardObservability
 
 /// The proxy handler behind NIO's HTTP server codec in an `EmbeddedChannel`, whose
 /// upstream connections are `EmbeddedChannel`s on the same loop: the bytes the

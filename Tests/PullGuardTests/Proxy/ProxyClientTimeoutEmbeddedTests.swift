@@ -4,6 +4,8 @@ import NIOEmbedded
 import NIOHTTP1
 import Testing
 @testable import PullGuard
+@testable import PullGuardCore
+@testable import PullGuardProxy
 
 /// The client clocks of `HTTPProxyHandler` in an `EmbeddedChannel` (virtual time).
 @Suite struct ProxyClientTimeoutEmbeddedTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import PullGuard
+@testable import PullGuardProxy
 
 @Suite struct ProxyConnectionStateMachineTests {
     func ready() -> ProxyConnectionStateMachine {

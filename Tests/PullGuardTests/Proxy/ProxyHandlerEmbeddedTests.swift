@@ -4,6 +4,8 @@ import NIOEmbedded
 import NIOHTTP1
 import Testing
 @testable import PullGuard
+@testable import PullGuardCore
+@testable import PullGuardProxy
 
 /// The proxy handler in an `EmbeddedChannel`: the paths that never reach an upstream.
 @Suite struct ProxyHandlerEmbeddedTests {

@@ -2,6 +2,7 @@ import NIOHTTP1
 import Testing
 @testable import PullGuard
 import PullGuardTestSupport
+@testable import PullGuardCore
 
 /// Issue 8, item 2: what a strict upstream parses from what the proxy forwards, in
 /// memory (`InMemoryProxy`). Every smuggling attempt must reach the upstream as

@@ -2,6 +2,7 @@ import NIOCore
 import PullGuardTestSupport
 import Testing
 @testable import PullGuard
+@testable import PullGuardCore
 
 /// Slow and silent clients against the in-process proxy over loopback (raw Python
 /// clients), with short timeouts. Each of these held both connections forever before.

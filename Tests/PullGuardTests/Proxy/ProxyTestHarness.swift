@@ -4,6 +4,10 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 @testable import PullGuard
+@testable import PullGuardCore
+@testable import PullGuardTooling
+@testable import PullGuardObservability
+@testable import PullGuardProxy
 
 /// Stands in for the TLS handler: fires the handshake event as soon as the connection is up.
 final class FakeTLSHandler: ChannelInboundHandler {

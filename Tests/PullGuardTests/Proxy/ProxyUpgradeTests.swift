@@ -2,6 +2,7 @@ import NIOCore
 import PullGuardTestSupport
 import Testing
 @testable import PullGuard
+@testable import PullGuardCore
 
 /// Upgrades against the in-process proxy, with a raw-bytes upstream that answers a
 /// WebSocket upgrade with 101 and echoes (`TunnelEchoUpstream`) and a raw Python client.

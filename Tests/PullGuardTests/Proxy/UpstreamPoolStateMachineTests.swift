@@ -1,5 +1,7 @@
 import Testing
 @testable import PullGuard
+@testable import PullGuardCore
+@testable import PullGuardProxy
 
 @Suite struct ProxyUpstreamPoolStateMachineTests {
     let a = UpstreamAddress(host: "127.0.0.1", port: 8080)

@@ -1,6 +1,8 @@
 import Testing
 @testable import PullGuard
 import PullGuardTestSupport
+@testable import PullGuardOpenSSL
+@testable import PullGuardCore
 
 /// `BuiltInKeyEngine`: EC and RSA keys decoded directly (no per-certificate
 /// OSSL_DECODER set-up), and every key operation still working on that path.

@@ -3,6 +3,10 @@ import NIOCore
 import NIOEmbedded
 @testable import PullGuard
 import PullGuardTestSupport
+@testable import PullGuardCore
+@testable import PullGuardObservability
+@testable import PullGuardOpenSSL
+@testable import PullGuardTLS
 
 /// Runs a real OpenSSL client against `TLSServerHandler` inside an `EmbeddedChannel`:
 /// every byte moves in memory, so a whole mTLS handshake is tested without sockets.

@@ -1,5 +1,6 @@
 import Testing
 @testable import PullGuard
+@testable import PullGuardCore
 
 @Suite struct SiteSelectorTests {
     let selector = SiteSelector(serverNames: [["example.com"], ["*.example.org", "api.test"]], defaultIndex: 0, unknownSNI: .defaultSite)

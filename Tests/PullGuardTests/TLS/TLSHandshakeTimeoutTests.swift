@@ -4,6 +4,10 @@ import NIOEmbedded
 import Testing
 @testable import PullGuard
 import PullGuardTestSupport
+@testable import PullGuardCore
+@testable import PullGuardOpenSSL
+@testable import PullGuardObservability
+@testable import PullGuardTLS
 
 /// A client that starts a handshake and stalls is disconnected after `timeouts.handshake`.
 @Suite struct TLSHandshakeTimeoutTests {

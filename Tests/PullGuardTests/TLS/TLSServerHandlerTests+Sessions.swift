@@ -2,6 +2,8 @@ import Foundation
 import Testing
 @testable import PullGuard
 import PullGuardTestSupport
+@testable import PullGuardOpenSSL
+@testable import PullGuardCore
 
 /// A session admits a client only on the site whose policy verified it (issue: cross-site
 /// resumption). Each scenario: a full handshake on one site, then the same session offered

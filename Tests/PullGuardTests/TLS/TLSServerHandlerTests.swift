@@ -2,6 +2,8 @@ import Foundation
 import Testing
 @testable import PullGuard
 import PullGuardTestSupport
+@testable import PullGuardOpenSSL
+@testable import PullGuardCore
 
 /// Whole mTLS handshakes through `TLSServerHandler` in memory, one scenario each.
 @Suite struct TLSServerHandlerTests {

@@ -4,6 +4,10 @@ import NIOEmbedded
 import Testing
 @testable import PullGuard
 import PullGuardTestSupport
+@testable import PullGuardOpenSSL
+@testable import PullGuardCore
+@testable import PullGuardTLS
+@testable import PullGuardObservability
 
 /// When `TLSServerHandler` writes, and what goes out together: records the handler
 /// holds back so that they leave in one write with the next ones.

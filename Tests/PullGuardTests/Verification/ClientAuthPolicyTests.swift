@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PullGuard
+@testable import PullGuardCore
 
 /// The policy half of verification on hand-made facts: no certificates needed.
 @Suite struct ClientAuthPolicyTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PullGuard
+@testable import PullGuardCore
 
 /// When a stored session may stand in for a full verification: values only, dates chosen.
 @Suite struct SessionBindingTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PullGuard
+@testable import PullGuardCore
 
 /// The verdict cache's rules, on values: window, CRL bound, capacity.
 @Suite struct VerdictCacheTests {

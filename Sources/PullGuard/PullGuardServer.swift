@@ -1,0 +1,143 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import PullGuardOpenSSL
+import PullGuardObservability
+import PullGuardCore
+import PullGuardProxy
+import PullGuardTLS
+
+/// A running PullGuard: event loops, one listening socket per configured address,
+/// and for each accepted connection the pipeline `TLSServerHandler` → HTTP/1.1 codec → proxy.
+///
+/// The TLS contexts are built once, off the event loops, before anything listens,
+/// and held in a lock-protected box that child channels read when they are set up:
+/// a reload (a later milestone) builds a new `ServerContextSet` the same way and swaps
+/// it in, while connections already open keep the set they started with.
+public final class PullGuardServer: Sendable {
+    private let group: MultiThreadedEventLoopGroup
+    private let serverChannels: [Channel]
+    private let contexts: NIOLockedValueBox<ServerContextSet>
+    public let metrics: PullGuardMetrics
+    /// The addresses actually bound (port 0 replaced by the kernel's choice).
+    public let boundAddresses: [ListenAddress]
+
+    private init(group: MultiThreadedEventLoopGroup, serverChannels: [Channel], contexts: NIOLockedValueBox<ServerContextSet>,
+                 metrics: PullGuardMetrics, boundAddresses: [ListenAddress]) {
+        self.group = group
+        self.serverChannels = serverChannels
+        self.contexts = contexts
+        self.metrics = metrics
+        self.boundAddresses = boundAddresses
+    }
+
+    /// Builds the TLS contexts, binds every listener and starts accepting.
+    /// - Throws: the first certificate, key or trust problem (naming its file), or a bind error.
+    public static func start(settings: PullGuardSettings, logger: Logger) async throws -> PullGuardServer {
+        let contextSet = try await NIOThreadPool.singleton.runIfActive {
+            try ServerContextSet(settings: settings.tls)
+        }
+        let contexts = NIOLockedValueBox(contextSet)
+        let metrics = PullGuardMetrics()
+        let gate = ConnectionGate(limits: settings.limits)
+        let proxy = HTTPProxy(settings: settings.proxy, logger: logger, metrics: metrics)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, settings.workers))
+        var channels: [Channel] = []
+        var bound: [ListenAddress] = []
+        do {
+            for listener in settings.listeners {
+                let channel = try await ServerBootstrap(group: group)
+                    .serverChannelOption(.backlog, value: 1024)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    // TCP_NODELAY is an IPPROTO_TCP option: `.socketOption(.tcp_nodelay)`
+                    // would set SOL_SOCKET option 1, which is SO_DEBUG.
+                    .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            guard admit(channel, gate: gate, metrics: metrics, logger: logger) else { return }
+                            let current = contexts.withLockedValue { $0 }
+                            let pipeline = channel.pipeline.syncOperations
+                            let slotHandler = HandshakeSlotHandler(gate: gate)
+                            let slot = NIOLoopBound(slotHandler.slot, eventLoop: channel.eventLoop)
+                            channel.closeFuture.whenComplete { _ in
+                                gate.closed(handshakeFinished: slot.value.released)
+                                slot.value.released = true
+                            }
+                            try pipeline.addHandler(TLSServerHandler(contexts: current, logger: logger, metrics: metrics))
+                            try pipeline.addHandler(slotHandler)
+                            try proxy.configure(pipeline, channel: channel, afterTLSHandler: true)
+                        }
+                    }
+                    .bind(host: listener.host, port: listener.port)
+                    .get()
+                channels.append(channel)
+                bound.append(ListenAddress(host: listener.host, port: channel.localAddress?.port ?? listener.port))
+            }
+        } catch {
+            for channel in channels { try? await channel.close() }
+            try? await group.shutdownGracefully()
+            throw ListenError(address: settings.listeners[channels.count], underlying: error)
+        }
+        return PullGuardServer(group: group, serverChannels: channels, contexts: contexts, metrics: metrics, boundAddresses: bound)
+    }
+
+    /// Returns once every listener has closed.
+    public func waitUntilClosed() async throws {
+        for channel in serverChannels {
+            try await channel.closeFuture.get()
+        }
+    }
+
+    /// Stops accepting, then shuts the event loops down (closing open connections).
+    public func shutdown() async throws {
+        for channel in serverChannels {
+            try? await channel.close()
+        }
+        try await group.shutdownGracefully()
+    }
+}
+
+/// Takes the connection's slots from `gate`, or closes it at once (counted, logged at
+/// debug: a flood must not flood the log) without reading a byte from it.
+private func admit(_ channel: Channel, gate: ConnectionGate, metrics: PullGuardMetrics, logger: Logger) -> Bool {
+    let counter: PullGuardMetrics.Counter
+    switch gate.admit() {
+    case .admitted: return true
+    case .overMaxConnections: counter = .connectionsOverLimit
+    case .overMaxHandshakes: counter = .handshakesOverLimit
+    }
+    metrics.increment(counter)
+    logger.debug("connection refused at accept", metadata: [
+        "client": "\(channel.remoteAddress?.ipAddress ?? "unknown")", "reason": "\(counter.rawValue)",
+    ])
+    channel.close(promise: nil)
+    return false
+}
+
+/// A listener that could not be bound, named by its configured address.
+public struct ListenError: Error, CustomStringConvertible {
+    public var address: ListenAddress
+    public var underlying: Error
+
+    public var description: String {
+        "cannot listen on \(address): \(underlying)"
+    }
+}
+
+/// Checks that everything the TLS layer will load at start-up loads: certificates,
+/// keys matching their certificates, trust bundles, the Cloudflare pin and CRLs.
+/// Used by `pullguard check` so a bad file is found before a restart, not during one.
+public enum ServerPreflight {
+    /// One line per site that fails to load, each naming the site and the file.
+    public static func problems(in settings: PullGuardSettings) -> [String] {
+        settings.tls.sites.enumerated().compactMap { index, site in
+            do {
+                _ = try OpenSSLServerContext(site: site)
+                return nil
+            } catch {
+                return "sites[\(index)] (\(site.name)): \(error)"
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import NIOCore
+import PullGuardCore
+
+/// `timeouts.handshake`, `timeouts.session_lifetime` and `limits:`: what the TLS side
+/// and the acceptor take on before they refuse.
+extension ConfigValidator {
+    /// The TLS timing settings, defaults where a key is absent.
+    mutating func tlsTiming(_ document: TimeoutsDocument) -> (handshake: TimeAmount, sessionLifetime: TimeAmount) {
+        var handshake = TLSListenerSettings.defaultHandshakeTimeout
+        var lifetime = TLSListenerSettings.defaultSessionLifetime
+        if let amount = duration(document.handshake) { handshake = amount }
+        if let amount = duration(document.sessionLifetime) {
+            // TLS 1.3 caps a ticket's lifetime at 7 days (RFC 8446 §4.6.1); OpenSSL counts in seconds.
+            if amount < .seconds(1) || amount > .hours(24 * 7) {
+                report(document.sessionLifetime.keyPath, "\(document.sessionLifetime.value ?? "") is out of range 1s...168h")
+            } else {
+                lifetime = amount
+            }
+        }
+        return (handshake, lifetime)
+    }
+
+    mutating func connectionLimits(_ document: LimitsDocument) -> ConnectionLimits {
+        var limits = ConnectionLimits()
+        if let value = document.maxConnections.value {
+            if (1...1_000_000).contains(value) {
+                limits.maxConnections = value
+            } else {
+                report(document.maxConnections.keyPath, "\(value) is out of range 1...1000000")
+            }
+        }
+        if let value = document.maxHandshakes.value {
+            if (1...1_000_000).contains(value) {
+                limits.maxHandshakes = value
+            } else {
+                report(document.maxHandshakes.keyPath, "\(value) is out of range 1...1000000")
+            }
+        }
+        return limits
+    }
+
+    /// A duration field's value, reporting text that is not a duration.
+    mutating func duration(_ field: ConfigField<String>) -> TimeAmount? {
+        guard let text = field.value else { return nil }
+        if let amount = ValueCheck.duration(text) { return amount }
+        report(field.keyPath, "'\(text)' is not a duration; use a positive number with ms, s, m or h (e.g. 500ms, 5s, 2m)")
+        return nil
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import NIOCore
+import PullGuardCore
+
+/// Checks a `ConfigDocument` once and maps it into `PullGuardSettings`.
+///
+/// Overview of `Config/`: `ConfigLoader` is the entry point. YAML becomes a
+/// `ConfigDocument` through `ConfigDocument+YAML` (schema: keys and types), CLI
+/// flags through `SingleSiteFlags`; this validator then checks meaning (ranges,
+/// references, files), reads every file exactly once, and builds the area values.
+/// It never stops at the first problem: each check records its problem with a key
+/// path and carries on with a placeholder, and settings are returned only when
+/// no problem was recorded.
+struct ConfigValidator {
+    let environment: ConfigEnvironment
+    let baseDirectory: URL
+    private(set) var problems: [ConfigProblem] = []
+    /// The `cloudflare` keyword's resolution, computed once per document.
+    var cloudflareCA: Result<TrustSource, CertsDirectoryNotFound>?
+    var certsDir: String?
+
+    init(environment: ConfigEnvironment, baseDirectory: URL) {
+        self.environment = environment
+        self.baseDirectory = baseDirectory
+    }
+
+    mutating func report(_ keyPath: String, _ message: String) {
+        problems.append(ConfigProblem(keyPath: keyPath, message: message))
+    }
+
+    /// The value of a required field, reporting its absence unless already reported.
+    mutating func required<T>(_ field: ConfigField<T>, _ message: String = "required") -> T? {
+        if let value = field.value { return value }
+        if !field.alreadyReported { report(field.keyPath, message) }
+        return nil
+    }
+
+    /// Maps a string onto one of `choices`, naming the accepted values when it fails.
+    mutating func choice<T>(_ field: ConfigField<String>, _ choices: [(String, T)], default fallback: T) -> T {
+        guard let text = field.value else { return fallback }
+        if let match = choices.first(where: { $0.0 == text }) { return match.1 }
+        report(field.keyPath, "'\(text)' is not one of: \(choices.map(\.0).joined(separator: ", "))")
+        return fallback
+    }
+
+    /// The absolute path a configured path refers to.
+    func resolve(_ path: String) -> String {
+        ConfigPath.resolve(path, against: baseDirectory)
+    }
+
+    /// Reads one configured file as `kind`, reporting failures at the field's key path.
+    mutating func load(_ field: ConfigField<String>, as kind: PEMFile.Kind) -> PEMSource? {
+        guard let path = field.value else { return nil }
+        guard !path.isEmpty else {
+            report(field.keyPath, "empty path")
+            return nil
+        }
+        let resolved = resolve(path)
+        switch PEMFile.load(resolved, as: kind) {
+        case .success(let bytes): return PEMSource(origin: resolved, pem: bytes)
+        case .failure(let error):
+            report(field.keyPath, error.message)
+            return nil
+        }
+    }
+
+    /// The whole document; nil when any problem was found.
+    mutating func validate(_ document: ConfigDocument) -> PullGuardSettings? {
+        certsDir = document.certsDir.value
+        if let dir = certsDir {
+            var isDirectory: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: resolve(dir), isDirectory: &isDirectory) || !isDirectory.boolValue {
+                report(document.certsDir.keyPath, "\(resolve(dir)): not a directory")
+            }
+        }
+        let listeners = listenAddresses(document.listen)
+        let workers = workerCount(document.workers)
+        let logLevel = choice(document.logLevel, Logger.Level.allCases.map { ($0.rawValue, $0) }, default: .info)
+        let unknownSNI = choice(
+            document.unknownSNI, [("default", TLSListenerSettings.UnknownSNI.defaultSite), ("reject", .reject)],
+            default: .defaultSite)
+        let headers = identityHeaders(document.headers)
+        let timeouts = proxyTimeouts(document.timeouts)
+        let tlsTiming = tlsTiming(document.timeouts)
+        let limits = connectionLimits(document.limits)
+        let upstreamLimit = upstreamConnectionLimit(document.limits)
+        let sites = self.sites(document.sites)
+        // Checked against every declared name, so a site with some other problem
+        // does not also make a correct default_site look wrong.
+        let declaredNames = (document.sites.value ?? []).compactMap(\.name.value)
+        let defaultSite = defaultSiteName(document.defaultSite, sites: declaredNames)
+
+        guard problems.isEmpty else { return nil }
+        return PullGuardSettings(
+            listeners: listeners,
+            workers: workers,
+            tls: TLSListenerSettings(sites: sites.map(\.tls), defaultSiteName: defaultSite, unknownSNI: unknownSNI,
+                                     handshakeTimeout: tlsTiming.handshake, sessionLifetime: tlsTiming.sessionLifetime),
+            proxy: ProxySettings(sites: sites.map(\.proxy), headers: headers, timeouts: timeouts,
+                                 allowUnderscoresInHeaders: document.headers.allowUnderscores.value ?? false,
+                                 maxUpstreamConnectionsPerSite: upstreamLimit),
+            limits: limits,
+            logLevel: logLevel
+        )
+    }
+
+    private mutating func listenAddresses(_ field: ConfigField<[ConfigField<String>]>) -> [ListenAddress] {
+        guard let entries = required(field) else { return [] }
+        if entries.isEmpty, !field.alreadyReported { report(field.keyPath, "at least one address is required") }
+        var seen: Set<ListenAddress> = []
+        return entries.compactMap { entry in
+            guard let text = entry.value else { return nil }
+            guard let address = ListenAddress(parsing: text) else {
+                report(entry.keyPath, "'\(text)' is not an address to listen on; use host:port, [v6]:port or :port")
+                return nil
+            }
+            guard seen.insert(address).inserted else {
+                report(entry.keyPath, "\(address) is listed twice")
+                return nil
+            }
+            return address
+        }
+    }
+
+    private mutating func workerCount(_ field: ConfigField<Int>) -> Int {
+        guard let workers = field.value else { return max(1, environment.coreCount) }
+        guard (1...1024).contains(workers) else {
+            report(field.keyPath, "\(workers) is out of range 1...1024")
+            return 1
+        }
+        return workers
+    }
+
+    private mutating func defaultSiteName(_ field: ConfigField<String>, sites: [String]) -> String {
+        guard let name = field.value else { return sites.first ?? "" }
+        if !sites.isEmpty, !sites.contains(name) {
+            report(field.keyPath, "no site is named '\(name)'; sites are: \(sites.joined(separator: ", "))")
+        }
+        return name
+    }
+}

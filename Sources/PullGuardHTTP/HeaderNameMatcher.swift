@@ -1,0 +1,44 @@
+/// Answers "is this header name one of these?" without allocating for the names that
+/// are not: candidates are grouped by length, and a name of another length (most of
+/// them) is rejected by one array lookup.
+///
+/// Why: the header rewrite runs twice per proxied request (request and response), and
+/// lower-casing or normalizing every header name allocated a string each; a profile of
+/// keep-alive requests put the header rewrite at ~9% of their CPU.
+package struct HeaderNameMatcher: Sendable {
+    /// Lower-cased (and, with `underscoreIsDash`, `_` → `-`) candidates; index = UTF-8 length.
+    private let candidatesByLength: [[[UInt8]]]
+    /// Compare `_` as `-`, for the normalized names of `HeaderPolicy.normalizedName`.
+    private let underscoreIsDash: Bool
+
+    /// - Parameter names: lower-case names (normalized ones when `underscoreIsDash`).
+    package init(_ names: some Sequence<String>, underscoreIsDash: Bool = false) {
+        var byLength: [[[UInt8]]] = []
+        for name in names {
+            let length = name.utf8.count
+            if byLength.count <= length { byLength += Array(repeating: [], count: length + 1 - byLength.count) }
+            byLength[length].append(Array(name.utf8))
+        }
+        candidatesByLength = byLength
+        self.underscoreIsDash = underscoreIsDash
+    }
+
+    package func matches(_ name: some StringProtocol) -> Bool {
+        matches(utf8: name.utf8)
+    }
+
+    /// The same test on raw bytes (a token inside a header value, say).
+    package func matches(utf8 name: some Collection<UInt8>) -> Bool {
+        let length = name.count
+        guard length < candidatesByLength.count else { return false }
+        return candidatesByLength[length].contains { candidate in
+            zip(name, candidate).allSatisfy { byte, expected in fold(byte) == expected }
+        }
+    }
+
+    private func fold(_ byte: UInt8) -> UInt8 {
+        if byte.isASCIIUppercase { return byte + 32 }
+        if underscoreIsDash, byte == UInt8(ascii: "_") { return UInt8(ascii: "-") }
+        return byte
+    }
+}

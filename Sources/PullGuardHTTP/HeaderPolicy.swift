@@ -1,0 +1,127 @@
+import NIOHTTP1
+import PullGuardCore
+
+/// How PullGuard rewrites HTTP/1.1 headers between the client and the upstream.
+///
+/// Overview: the proxy calls ``upstreamRequestHeaders(from:context:)`` once per
+/// request and ``downstreamResponseHeaders(from:)`` once per response. Everything
+/// here is a pure function on `HTTPHeaders` so that the security-relevant parts
+/// (anti-spoofing, identity headers) are unit tested without sockets. The facets
+/// live in `HeaderPolicy+*.swift`:
+/// - `+HopByHop`: RFC 9110 §7.6.1 connection-specific fields.
+/// - `+AntiSpoofing`: incoming copies of the identity headers are dropped.
+/// - `+Forwarding`: `X-Forwarded-*`.
+/// - `+Identity`: the verification verdict as headers, RFC 9440 included.
+public enum HeaderPolicy {
+    /// What the request rewrite needs to know about the connection it came on.
+    ///
+    /// Built once per connection (the verdict cannot change within one), so the
+    /// identity header values and the set of names a client may not send are
+    /// computed once, not on every keep-alive request.
+    public struct RequestContext: Sendable {
+        /// The client's IP address (no port), appended to `X-Forwarded-For`.
+        public let clientIP: String?
+        public let verification: VerificationOutcome
+        public let names: IdentityHeaderNames
+        /// The headers PullGuard adds for this connection's verdict.
+        let identityHeaders: [(String, String)]
+        /// Picks the names dropped from every incoming request on this connection.
+        let removalRule: RemovalRule
+
+        /// - Parameter spoofable: the matchers for `names`, built once per configuration
+        ///   (`SpoofableNames`); built here when not given.
+        public init(clientIP: String?, verification: VerificationOutcome, names: IdentityHeaderNames,
+                    spoofable: SpoofableNames? = nil) {
+            self.clientIP = clientIP
+            self.verification = verification
+            self.names = names
+            identityHeaders = HeaderPolicy.identityHeaders(for: verification, names: names)
+            removalRule = (spoofable ?? SpoofableNames(names: names)).rule(for: verification)
+        }
+    }
+
+
+    /// The headers of a request as it is sent upstream.
+    ///
+    /// Order matters: hop-by-hop fields go first (a `Connection` token could
+    /// otherwise name a header we add), then spoofed identity headers and names
+    /// with `_`, and only then PullGuard's own headers are added, so nothing the
+    /// client sent can survive under an identity header's name.
+    ///
+    /// - Parameter framing: what ``RequestFraming/decide(method:headers:)`` read from
+    ///   `incoming`. It is re-stated on the result: `Transfer-Encoding` is hop-by-hop
+    ///   and removed, so a chunked body gets `Transfer-Encoding: chunked` again (NIO's
+    ///   encoder chunks it again); `Content-Length` cannot be removed by a
+    ///   `Connection` token and stays as the decoder read it.
+    public static func upstreamRequestHeaders(from incoming: HTTPHeaders, context: RequestContext,
+                                              framing: RequestFraming) -> HTTPHeaders {
+        var headers = incoming
+        removeHopByHop(from: &headers)
+        removeNames(matching: context.removalRule, from: &headers)
+        addForwarding(to: &headers, clientIP: context.clientIP, originalHost: incoming.first(name: "host"))
+        for (name, value) in context.identityHeaders {
+            headers.add(name: name, value: value)
+        }
+        switch framing {
+        case .none:
+            break
+        case .contentLength(let value):
+            // Kept by `removeHopByHop`; checked rather than trusted, since a lost length
+            // is exactly the smuggling this guards against.
+            if headers.first(name: "content-length") != value { headers.replaceOrAdd(name: "content-length", value: value) }
+        case .chunked:
+            headers.add(name: "transfer-encoding", value: "chunked")
+        }
+        return headers
+    }
+
+    /// The same for a request whose framing has not been decided yet (tests only: a
+    /// refused framing is forwarded with none, which the proxy path never does).
+    static func upstreamRequestHeaders(from incoming: HTTPHeaders, context: RequestContext) -> HTTPHeaders {
+        let framing: RequestFraming
+        switch RequestFraming.decide(method: .GET, headers: incoming) {
+        case .forward(let decided): framing = decided
+        case .refuse: framing = .none
+        }
+        return upstreamRequestHeaders(from: incoming, context: context, framing: framing)
+    }
+
+    /// The headers of an upstream response as it is sent to the client.
+    ///
+    /// Framing headers are dropped with the other hop-by-hop fields; NIO's
+    /// response encoder adds `Transfer-Encoding: chunked` again when there is no
+    /// `Content-Length`, so a chunked upstream response stays chunked.
+    public static func downstreamResponseHeaders(from upstream: HTTPHeaders) -> HTTPHeaders {
+        var headers = upstream
+        removeHopByHop(from: &headers)
+        return headers
+    }
+
+    /// The form header names are compared in: lower case, `_` read as `-`.
+    ///
+    /// Some upstream stacks (CGI, PHP, WSGI, nginx with `underscores_in_headers`)
+    /// map `X_Client_Verify` and `X-Client-Verify` to the same variable, so both
+    /// spellings have to count as the same name for anti-spoofing.
+    static func normalizedName(_ name: String) -> String {
+        var bytes = Array(name.utf8)
+        for index in bytes.indices {
+            switch bytes[index] {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): bytes[index] += 32
+            case UInt8(ascii: "_"): bytes[index] = UInt8(ascii: "-")
+            default: break
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Removes every header whose name `rule` removes.
+    static func removeNames(matching rule: RemovalRule, from headers: inout HTTPHeaders) {
+        var present: [String] = []
+        for header in headers where rule.removes(header.name) {
+            present.append(header.name)
+        }
+        for name in present {
+            headers.remove(name: name)
+        }
+    }
+}

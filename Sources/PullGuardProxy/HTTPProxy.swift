@@ -1,0 +1,105 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import PullGuardCore
+import PullGuardObservability
+
+/// The proxy as the server sees it: one shared, immutable value per listener
+/// configuration that sets up each accepted connection's HTTP side.
+///
+/// Overview (life of a request): the TLS handler fires `TLSConnectionEstablished`;
+/// `HTTPProxyHandler` remembers the site and verdict; each request head is checked
+/// by `HostBinding`, rewritten by `HeaderPolicy`, and streamed to a connection
+/// leased from this event loop's `UpstreamPool`; the response streams back.
+/// Per-connection decisions live in `ProxyConnectionStateMachine`, pool decisions
+/// in `UpstreamPoolStateMachine`.
+public final class HTTPProxy: Sendable {
+    let settings: ProxySettings
+    let logger: Logger
+    let metrics: PullGuardMetrics
+    /// The anti-spoofing names and Host-binding table, built once for every connection.
+    let rules: ProxyRequestRules
+    /// Each site's upstream cap (`limits.max_upstream_connections_per_site`), shared by every loop.
+    let limits: [String: UpstreamConnectionLimit]
+    private let pools = PoolRegistry()
+
+    public init(settings: ProxySettings, logger: Logger, metrics: PullGuardMetrics = PullGuardMetrics()) {
+        self.settings = settings
+        rules = ProxyRequestRules(settings: settings)
+        if let cap = settings.maxUpstreamConnectionsPerSite {
+            limits = Dictionary(settings.sites.map { ($0.name, UpstreamConnectionLimit(limit: cap)) }) { first, _ in first }
+        } else {
+            limits = [:]
+        }
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    /// Adds the HTTP/1.1 server codec and the proxy handler after the TLS handler. Called on the channel's event loop.
+    /// `afterTLSHandler`: a `TLSServerHandler` is in front, which sends pending writes
+    /// with its close_notify when the channel closes.
+    ///
+    /// NIO's `configureHTTPServerPipeline` is used rather than adding the encoder
+    /// and decoder by hand: only it pairs the decoder with the encoder so that
+    /// responses to HEAD carry no body, and it adds response-header validation
+    /// (no CR/LF). Pipelined requests are held back and malformed requests answered
+    /// with 400 by `HTTPProxyHandler` itself, rather than by NIO's pipelining and
+    /// error handlers: the first stops reading from the socket during every exchange
+    /// (two `epoll_ctl` calls per request, for the rare client that pipelines), and
+    /// each is one more handler on every connection.
+    public func configure(_ pipeline: ChannelPipeline.SynchronousOperations, channel: Channel, afterTLSHandler: Bool = false) throws {
+        channel.eventLoop.assertInEventLoop()
+        try Self.addHTTPCodec(pipeline, position: .last)
+        let handler = HTTPProxyHandler(
+            settings: settings, pool: pool(for: channel.eventLoop),
+            clientIP: channel.remoteAddress?.ipAddress, closeSendsPendingWrites: afterTLSHandler, rules: rules,
+            limits: limits, logger: logger, metrics: metrics)
+        try pipeline.addHandler(handler)
+    }
+
+    /// NIO's response encoder and request decoder, paired (responses to HEAD carry no
+    /// body), plus its response-header validation.
+    ///
+    /// The decoder is made to hand on the bytes it holds when it is removed
+    /// (`forwardBytes`): it stops parsing after an upgrade request, and the proxy then
+    /// replaces it (`HTTPProxyHandler+CodecReset.swift`) or removes it for a tunnel;
+    /// bytes the client sent behind that request must reach the successor, not vanish.
+    /// NIO only chooses that strategy when an upgrade configuration is given, so one
+    /// without upgraders is passed and its handler removed again at once (once per
+    /// connection, before any byte is read).
+    static func addHTTPCodec(_ pipeline: ChannelPipeline.SynchronousOperations,
+                             position: ChannelPipeline.SynchronousOperations.Position) throws {
+        try pipeline.configureHTTPServerPipeline(
+            position: position, withPipeliningAssistance: false,
+            withServerUpgrade: (upgraders: [], completionHandler: { _ in }), withErrorHandling: false)
+        let upgradeHandler = try pipeline.handler(type: HTTPServerUpgradeHandler.self)
+        pipeline.removeHandler(upgradeHandler, promise: nil)
+    }
+
+    /// This loop's pool, created on first use. Must be called on `eventLoop`.
+    func pool(for eventLoop: EventLoop) -> UpstreamPool {
+        eventLoop.assertInEventLoop()
+        return pools.pool(for: eventLoop) {
+            UpstreamPool(eventLoop: eventLoop, maxIdlePerUpstream: settings.maxIdleUpstreamConnectionsPerLoop,
+                         connectTimeout: settings.timeouts.upstreamConnect)
+        }
+    }
+}
+
+/// The per-loop pools, keyed by the loop's identity. The lock only guards the
+/// dictionary; each pool is loop-bound and only touched on its own loop.
+private final class PoolRegistry: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pools: [ObjectIdentifier: NIOLoopBound<UpstreamPool>] = [:]
+
+    func pool(for eventLoop: EventLoop, make: () -> UpstreamPool) -> UpstreamPool {
+        lock.lock()
+        defer { lock.unlock() }
+        let key = ObjectIdentifier(eventLoop)
+        if let existing = pools[key] { return existing.value }
+        let pool = make()
+        pools[key] = NIOLoopBound(pool, eventLoop: eventLoop)
+        return pool
+    }
+}

@@ -1,0 +1,155 @@
+import NIOCore
+import NIOHTTP1
+import PullGuardCore
+
+extension HTTPProxyHandler {
+    /// Carries out one state-machine action. `part` is the request part the
+    /// action is about, for the request-part actions.
+    func perform(_ action: ProxyConnectionStateMachine.Action, part: HTTPClientRequestPart? = nil) {
+        guard let context else { return }
+        switch action {
+        case .none, .dropRequestPart:
+            break
+        case .startExchange:
+            idleDeadline = nil
+            headerDeadline = nil
+        case .armIdleTimer:
+            armIdleTimer()
+            armHeaderTimer()
+        case .closeDownstream:
+            abandonUpstream()
+            context.close(promise: nil)
+        case .abortDownstream:
+            abandonUpstream()
+            abortClose(context)
+        case .bufferRequestPart:
+            if let part { buffered.append(part) }
+        case .writeRequestPart:
+            if let part { upstream?.write(part) }
+            if case .end = part {
+                upstream?.flush()
+                armResponseTimer()
+            }
+        case .sendBufferedRequest(let sendContinue):
+            guard let upstream, let head = upstreamHead else { return }
+            if sendContinue {
+                // The client waits for this before sending its body (nginx sends it when it
+                // starts reading the body; here, once there is somewhere to send it).
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: requestVersion, status: .continue))),
+                                      promise: nil)
+            }
+            upstream.write(.head(head))
+            var requestSent = false
+            for part in buffered {
+                upstream.write(part)
+                if case .end = part { requestSent = true }
+            }
+            buffered.removeAll()
+            upstream.flush()
+            if requestSent { armResponseTimer() }
+            upstream.read()
+            resumeClientReadsIfPossible()
+        case .abandonUpstream:
+            abandonUpstream()
+        case .respondWithFailure(let failure, let after):
+            respond(failure, then: after)
+        case .writeResponseHead, .writeResponsePart, .startTunnel:
+            break  // done by the caller, which holds the response part
+        case .writeResponseEnd(let disposal, let after):
+            responseDeadline = nil
+            if let upstream {
+                self.upstream = nil
+                pool.release(upstream, reusable: disposal == .release && upstreamKeepAlive)
+            }
+            releaseUpstreamSlot()
+            if after == .close && closeSendsPendingWrites {
+                // Unflushed: closing makes the TLS handler encrypt what is pending and send
+                // it with its close_notify in one write (one syscall fewer per connection).
+                context.write(wrapOutboundOut(.end(nil)), promise: nil)
+                finish(after, after: nil)
+            } else {
+                finish(after, after: context.writeAndFlush(wrapOutboundOut(.end(nil))))
+            }
+        case .completeExchange(let after):
+            finish(after, after: context.eventLoop.makeSucceededVoidFuture())
+        }
+    }
+
+    /// Answers a request with a one-line text/plain body and logs it once.
+    func respond(_ failure: ProxyFailure, then after: ProxyConnectionStateMachine.After) {
+        guard let context else { return }
+        responseDeadline = nil
+        abandonUpstream()
+        buffered.removeAll()
+        let upstreamAddress = site?.upstream ?? UpstreamAddress(host: "unknown", port: 0)
+        let message = failure.message(upstream: upstreamAddress)
+        switch failure {
+        case .misdirected, .badHost, .malformedRequest, .refused, .requestBodyTimedOut: break  // logged where decided
+        default:
+            metrics.increment(.upstreamErrors)
+            logger.error("\(message.dropLast())", metadata: logMetadata)
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        headers.add(name: "Content-Length", value: "\(message.utf8.count)")
+        if after == .close { headers.add(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(version: requestVersion, status: failure.status, headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: message)))),
+                      promise: nil)
+        let end = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if after != .drainRequest { finish(after, after: end) }
+        resumeClientReadsIfPossible()
+    }
+
+    /// Ends an exchange: wait for the next request, or close once `written` is out
+    /// (nil: the close itself sends what is pending, `closeSendsPendingWrites`).
+    func finish(_ after: ProxyConnectionStateMachine.After, after written: EventLoopFuture<Void>?) {
+        guard let context else { return }
+        upstreamHead = nil
+        switch after {
+        case .keepAlive:
+            armIdleTimer()
+            if decoderStopped { return scheduleCodecReset() }
+            replayPipelined()
+            resumeClientReadsIfPossible()
+        case .drainRequest:
+            resumeClientReadsIfPossible()
+        case .close:
+            pipelined.removeAll()
+            guard let written else { return context.close(promise: nil) }
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    /// Hands waiting pipelined parts on, in order, until one has to wait again.
+    func replayPipelined() {
+        guard !replayingPipelined else { return }
+        replayingPipelined = true
+        defer { replayingPipelined = false }
+        while !pipelined.isEmpty, !machine.awaitsResponseToCompleteRequest, context != nil {
+            switch pipelined.removeFirst() {
+            case .part(let part): handle(part)
+            case .malformed(let reason): malformedRequest(reason)
+            }
+        }
+    }
+
+    /// Closes at once. The first close lets a TLS handler in front write its close_notify
+    /// (sent if the socket takes it now); a TLS handler that is already closing treats a
+    /// second close as "close the socket now" instead of waiting for that write, which a
+    /// client that stopped reading would never let complete.
+    func abortClose(_ context: ChannelHandlerContext) {
+        context.close(promise: nil)
+        context.close(promise: nil)
+    }
+
+    /// Drops the upstream connection of an unfinished exchange: it cannot be reused.
+    func abandonUpstream() {
+        responseDeadline = nil
+        releaseUpstreamSlot()
+        guard let upstream else { return }
+        self.upstream = nil
+        pool.release(upstream, reusable: false)
+    }
+}

@@ -1,0 +1,61 @@
+import NIOCore
+import NIOHTTP1
+import PullGuardHTTP
+
+extension HTTPProxyHandler: UpstreamConnectionDelegate {
+    func upstreamResponsePart(_ part: HTTPClientResponsePart) {
+        guard let context else { return }
+        switch part {
+        case .head(let head):
+            // After an upgrade request the upstream's decoder state is not worth trusting
+            // for another request (a 426 may carry `Connection: upgrade` too).
+            upstreamKeepAlive = head.version == .http1_1 && head.isKeepAlive && !forwardedWebSocket
+            var headers = HeaderPolicy.downstreamResponseHeaders(from: head.headers)
+            let closeDelimited = requestVersion.minor == 0 && !headers.contains(name: "content-length")
+            let action = machine.responseHead(closeDelimited: closeDelimited,
+                                              switchingProtocols: head.status == .switchingProtocols)
+            if case .startTunnel = action { return startTunnel(headers: headers) }
+            guard case .writeResponseHead(let closeConnection) = action else { return perform(action) }
+            responseDeadline = nil
+            if closeConnection {
+                headers.add(name: "Connection", value: "close")
+            } else if requestVersion.minor == 0 {
+                headers.add(name: "Connection", value: "keep-alive")
+            }
+            let response = HTTPResponseHead(version: requestVersion, status: head.status, headers: headers)
+            context.write(wrapOutboundOut(.head(response)), promise: nil)
+        case .body(let bytes):
+            let action = machine.responseBodyPart()
+            guard case .writeResponsePart = action else { return perform(action) }
+            context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+        case .end:
+            // Trailers are dropped: `Trailer`/`TE` are hop-by-hop and not negotiated here.
+            perform(machine.responseEnd(upstreamKeepAlive: upstreamKeepAlive))
+        }
+    }
+
+    func upstreamReadComplete() {
+        guard let context else { return }
+        context.flush()
+        guard let upstream else { return }
+        if context.channel.isWritable {
+            upstream.read()
+        } else {
+            upstreamReadPending = true
+        }
+    }
+
+    func upstreamWritabilityChanged(isWritable: Bool) {
+        if isWritable { resumeClientReadsIfPossible() }
+    }
+
+    func upstreamClosed(error: Error?) {
+        guard upstream != nil else { return }
+        if let error { logger.debug("upstream connection error: \(error)", metadata: logMetadata) }
+        let action = machine.upstreamFailed(.closedBeforeResponse)
+        if case .closeDownstream = action {
+            logger.error("upstream closed the connection mid-response; closing the client connection", metadata: logMetadata)
+        }
+        perform(action)
+    }
+}

@@ -1,0 +1,139 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import PullGuardCore
+
+/// One event loop's keep-alive connections to the upstreams; performs what
+/// `UpstreamPoolStateMachine` decides.
+///
+/// Every method runs on ``eventLoop``, and connections are opened on that same
+/// loop, so a downstream channel and its upstream channel never need a hop.
+///
+/// Stale connections: a parked connection the upstream closed is dropped as soon
+/// as its close is seen (a read stays outstanding while parked) and is checked
+/// again at lease time. A request that still races an upstream close gets a 502;
+/// PullGuard does not retry on a fresh connection, because it cannot know
+/// whether the upstream acted on the request, and replaying is only safe for
+/// some methods — the simpler rule is easier to reason about.
+package final class UpstreamPool {
+    let eventLoop: EventLoop
+    private var machine: UpstreamPoolStateMachine
+    private var connections: [UpstreamPoolStateMachine.ConnectionID: UpstreamConnection] = [:]
+    private let connectTimeout: TimeAmount
+    private let connector: Connector?
+
+    /// Opens a channel to an upstream and runs `initialize` on it (which adds the HTTP
+    /// client handlers and the `UpstreamConnection`). nil: a `ClientBootstrap` on
+    /// `eventLoop`. Tests pass in-memory channels, so what the proxy writes upstream
+    /// can be read byte by byte without sockets.
+    typealias Connector = (_ upstream: UpstreamAddress,
+                           _ initialize: @escaping @Sendable (Channel) -> EventLoopFuture<Void>) -> EventLoopFuture<Channel>
+
+    init(eventLoop: EventLoop, maxIdlePerUpstream: Int, connectTimeout: TimeAmount, connector: Connector? = nil) {
+        self.eventLoop = eventLoop
+        self.machine = UpstreamPoolStateMachine(maxIdlePerUpstream: maxIdlePerUpstream)
+        self.connectTimeout = connectTimeout
+        self.connector = connector
+    }
+
+    /// Calls `completion` on the event loop with a connection owned by the caller,
+    /// which must later ``release(_:reusable:)`` it.
+    func lease(_ upstream: UpstreamAddress,
+               completion: @escaping (Result<UpstreamConnection, ProxyFailure>) -> Void) {
+        eventLoop.assertInEventLoop()
+        while true {
+            switch machine.lease(upstream) {
+            case .fail:
+                completion(.failure(.connectFailed("proxy is shutting down")))
+                return
+            case .useIdle(let id):
+                guard let connection = connections[id], connection.isActive else {
+                    machine.closed(id)
+                    connections[id] = nil
+                    continue
+                }
+                completion(.success(connection))
+                return
+            case .connect(let id):
+                connect(id, upstream, completion: completion)
+                return
+            }
+        }
+    }
+
+    /// The owner is done. `reusable`: a complete HTTP/1.1 keep-alive exchange.
+    func release(_ connection: UpstreamConnection, reusable: Bool) {
+        eventLoop.assertInEventLoop()
+        connection.delegate = nil
+        switch machine.release(connection.id, reusable: reusable && connection.isActive) {
+        case .park:
+            connection.read()
+        case .close:
+            connections[connection.id] = nil
+            connection.close()
+        }
+    }
+
+    /// The connection leaves the pool for good, still open (it became a tunnel): its
+    /// close must not be reported here, and it is never parked.
+    func detach(_ connection: UpstreamConnection) {
+        eventLoop.assertInEventLoop()
+        connection.delegate = nil
+        connection.pool = nil
+        connection.detached = true
+        machine.closed(connection.id)
+        connections[connection.id] = nil
+    }
+
+    /// Called by the connection when its channel closed.
+    func connectionClosed(_ connection: UpstreamConnection) {
+        eventLoop.assertInEventLoop()
+        machine.closed(connection.id)
+        connections[connection.id] = nil
+    }
+
+    /// Closes the parked connections and refuses further leases.
+    func shutdown() {
+        eventLoop.assertInEventLoop()
+        for id in machine.shutdown() {
+            connections.removeValue(forKey: id)?.close()
+        }
+    }
+
+    private func connect(_ id: UpstreamPoolStateMachine.ConnectionID, _ upstream: UpstreamAddress,
+                         completion: @escaping (Result<UpstreamConnection, ProxyFailure>) -> Void) {
+        let timeout = connectTimeout
+        let initialize: @Sendable (Channel) -> EventLoopFuture<Void> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                // Bytes an upstream sends right behind a `101` are handed on when the
+                // decoder is removed for the tunnel, not dropped.
+                try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
+                try channel.pipeline.syncOperations.addHandler(UpstreamConnection(id: id, upstream: upstream))
+            }
+        }
+        let future = connector?(upstream, initialize) ?? ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeout)
+            .channelOption(ChannelOptions.autoRead, value: false)
+            .channelInitializer(initialize)
+            .connect(host: upstream.host, port: upstream.port)
+        future.hop(to: eventLoop).assumeIsolated().whenComplete { result in
+            switch result {
+            case .failure(let error):
+                self.machine.connectFailed(id)
+                completion(.failure(ProxyFailure(connectError: error, connectTimeout: timeout)))
+            case .success(let channel):
+                guard let connection = try? channel.pipeline.syncOperations.handler(type: UpstreamConnection.self),
+                      self.machine.connected(id) else {
+                    self.machine.connectFailed(id)
+                    channel.close(promise: nil)
+                    completion(.failure(.connectFailed("proxy is shutting down")))
+                    return
+                }
+                connection.pool = self
+                self.connections[id] = connection
+                completion(.success(connection))
+            }
+        }
+    }
+}
