@@ -138,8 +138,7 @@ let package = Package(
         .executableTarget(
             name: "pullguard",
             dependencies: [
-                "PullGuard", "PullGuardConfig", "PullGuardTooling", "PullGuardCore", "PullGuardOpenSSL", "PullGuardTLS",
-                "PullGuardHTTP", "PullGuardHTTP2", "PullGuardProxy", "PullGuardObservability",
+                "PullGuard", "PullGuardConfig", "PullGuardCore", "PullGuardTooling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -150,8 +149,7 @@ let package = Package(
         .executableTarget(
             name: "pullguard-handshake-microbench",
             dependencies: [
-                "PullGuard", "PullGuardConfig", "PullGuardTooling", "PullGuardCore", "PullGuardOpenSSL", "PullGuardTLS",
-                "PullGuardHTTP", "PullGuardHTTP2", "PullGuardProxy", "PullGuardObservability",
+                "PullGuardCore", "PullGuardObservability", "PullGuardOpenSSL", "PullGuardTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -162,8 +160,7 @@ let package = Package(
         .executableTarget(
             name: "pullguard-bench",
             dependencies: [
-                "PullGuard", "PullGuardConfig", "PullGuardTooling", "PullGuardCore", "PullGuardOpenSSL", "PullGuardTLS",
-                "PullGuardHTTP", "PullGuardHTTP2", "PullGuardProxy", "PullGuardObservability",
+                "PullGuardCore", "PullGuardOpenSSL", "PullGuardTooling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -175,8 +172,7 @@ let package = Package(
         .target(
             name: "PullGuardTestSupport",
             dependencies: [
-                "PullGuard", "PullGuardConfig", "PullGuardTooling", "PullGuardCore", "PullGuardOpenSSL", "PullGuardTLS",
-                "PullGuardHTTP", "PullGuardHTTP2", "PullGuardProxy", "PullGuardObservability",
+                "PullGuardCore", "PullGuardOpenSSL",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

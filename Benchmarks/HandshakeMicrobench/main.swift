@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import NIOCore
 import NIOEmbedded
-import PullGuard
 import PullGuardOpenSSL
 import PullGuardCore
 import PullGuardObservability

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import PullGuard
 import PullGuardTooling
 
 /// `pullguard-bench`: an mTLS load generator for PullGuard (or any HTTPS origin).

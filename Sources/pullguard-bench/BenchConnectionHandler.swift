@@ -1,7 +1,6 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
-import PullGuard
 import PullGuardTooling
 
 /// Drives one connection: waits for the TLS handshake, sends the requests one

@@ -1,7 +1,6 @@
 import Dispatch
 import NIOCore
 import NIOPosix
-import PullGuard
 import PullGuardTooling
 
 /// Runs the load: one `BenchWorker` per event loop, progress once a second on

@@ -1,6 +1,5 @@
 import Foundation
 import NIOCore
-import PullGuard
 import PullGuardOpenSSL
 import PullGuardTooling
 import PullGuardCore

@@ -1,7 +1,6 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import PullGuard
 import PullGuardTooling
 import PullGuardOpenSSL
 

@@ -1,5 +1,4 @@
 import Histogram
-import PullGuard
 import PullGuardTooling
 
 /// One event loop's counts, touched only on that loop (no locks on the hot

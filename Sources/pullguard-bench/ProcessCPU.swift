@@ -1,5 +1,4 @@
 import Foundation
-import PullGuard
 import PullGuardTooling
 
 /// CPU time of another process from `/proc/PID/stat` (all its threads, live and

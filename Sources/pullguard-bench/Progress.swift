@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import PullGuard
 import PullGuardTooling
 
 /// The once-a-second line on stderr: elapsed time, rates over the last second, errors so far.

@@ -1,5 +1,4 @@
 import Foundation
-import PullGuard
 @testable import PullGuardOpenSSL
 @testable import PullGuardCore
 
