@@ -182,13 +182,6 @@ static inline unsigned long CPullGuardOpenSSL_ASN1_STRFLGS_ESC_MSB(void) { retur
 static inline long CPullGuardOpenSSL_SSL_CTX_set1_verify_cert_store(SSL_CTX *ctx, X509_STORE *store) {
     return SSL_CTX_set1_verify_cert_store(ctx, store);
 }
-static inline int CPullGuardOpenSSL_ERR_is_alert_reason(unsigned long code) {
-    return ERR_GET_LIB(code) == ERR_LIB_SSL && ERR_GET_REASON(code) >= SSL_AD_REASON_OFFSET
-        && ERR_GET_REASON(code) < SSL_AD_REASON_OFFSET + 256;
-}
-static inline int CPullGuardOpenSSL_ERR_alert_code(unsigned long code) {
-    return ERR_GET_REASON(code) - SSL_AD_REASON_OFFSET;
-}
 
 // Deprecated in OpenSSL 3.0 but supported through 3.x: the ENGINE calls with which
 // PullGuard registers OpenSSL's built-in EC and RSA key methods (BuiltInKeyEngine.swift),

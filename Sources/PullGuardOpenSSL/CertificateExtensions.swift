@@ -65,7 +65,7 @@ enum CertificateExtensions {
         // An empty SEQUENCE is invalid DER for this extension (SIZE (1..MAX));
         // "no extension at all" is spelled `extendedKeyUsage: nil`.
         guard !usages.isEmpty else {
-            throw OpenSSLError(operation: "adding extendedKeyUsage: the list is empty (use nil for no extension)", queue: [])
+            throw OpenSSLError(operation: "adding extendedKeyUsage: the list is empty (use nil for no extension)")
         }
         let stack = try openSSLCall("allocating extendedKeyUsage") { CPullGuardOpenSSL_sk_ASN1_OBJECT_new_null() }
         defer { CPullGuardOpenSSL_sk_ASN1_OBJECT_pop_free(stack) }
@@ -96,7 +96,7 @@ enum CertificateExtensions {
         for (type, value) in entries {
             // IA5String is ASCII; a non-ASCII name would be silently mis-encoded.
             guard value.utf8.allSatisfy({ $0 < 0x80 }), !value.isEmpty else {
-                throw OpenSSLError(operation: "adding subjectAltName \"\(value)\": must be non-empty ASCII", queue: [])
+                throw OpenSSLError(operation: "adding subjectAltName \"\(value)\": must be non-empty ASCII")
             }
             let string = try openSSLCall("allocating a subjectAltName string") { ASN1_IA5STRING_new() }
             let bytes = Array(value.utf8)

@@ -88,7 +88,7 @@ public enum CertificateIssuer {
         case .sha384: md = EVP_sha384()
         case .sha512: md = EVP_sha512()
         case .intrinsic, .unknown:
-            throw OpenSSLError(operation: "choosing a digest: \(digest.rawValue) cannot sign with ECDSA or RSA keys", queue: [])
+            throw OpenSSLError(operation: "choosing a digest: \(digest.rawValue) cannot sign with ECDSA or RSA keys")
         }
         guard let md else { throw OpenSSLError.drain("loading the \(digest.rawValue) digest") }
         return md

@@ -19,7 +19,7 @@ public struct CertificateIssuerError: Error, CustomStringConvertible, Sendable, 
 
     /// The same failure, worded for the generator's callers.
     init(_ error: OpenSSLError) {
-        self.init(operation: error.operation, openSSLErrors: error.queue)
+        self.init(operation: error.operation, openSSLErrors: error.entries.map(\.text))
     }
 
     public var description: String {

@@ -30,7 +30,7 @@ enum CertificateSerial {
     /// A new ASN1_INTEGER from upper- or lower-case hex; the caller frees it.
     static func integer(fromHex hex: String) throws -> UnsafeMutablePointer<ASN1_INTEGER> {
         guard !hex.isEmpty, hex.count <= 40, hex.utf8.allSatisfy(isASCIIHexDigit) else {
-            throw OpenSSLError(operation: "reading serial \"\(hex)\": expected 1 to 40 hex digits", queue: [])
+            throw OpenSSLError(operation: "reading serial \"\(hex)\": expected 1 to 40 hex digits")
         }
         var parsed: OpaquePointer? = nil
         OpenSSLError.clearQueue()
@@ -38,7 +38,7 @@ enum CertificateSerial {
         guard let bignum = parsed else { throw OpenSSLError.drain("parsing serial \(hex)") }
         defer { BN_free(bignum) }
         guard digits == Int32(hex.utf8.count) else {
-            throw OpenSSLError(operation: "parsing serial \(hex): only \(digits) hex digits were read", queue: [])
+            throw OpenSSLError(operation: "parsing serial \(hex): only \(digits) hex digits were read")
         }
         return try openSSLCall("converting serial \(hex)") { BN_to_ASN1_INTEGER(bignum, nil) }
     }

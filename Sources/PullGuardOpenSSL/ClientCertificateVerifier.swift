@@ -82,7 +82,7 @@ final class ClientCertificateVerifier: Sendable {
             }
             return Decision(accept: true, outcome: .success(identity))
         case .refuse(let refusal):
-            X509_STORE_CTX_set_error(storeContext, refusal.opensslErrorCode)
+            X509_STORE_CTX_set_error(storeContext, refusal.signal.verifyError)
             let failure = refusal.failure(chain: chain)
             return finish(.failed(failure))
         }
@@ -141,23 +141,6 @@ final class ClientCertificateVerifier: Sendable {
         guard let stack = X509_STORE_CTX_get0_chain(storeContext) else { return [] }
         return (0..<CPullGuardOpenSSL_sk_X509_num(stack)).compactMap { index in
             CPullGuardOpenSSL_sk_X509_value(stack, index).map { X509Certificate(borrowing: $0).facts }
-        }
-    }
-}
-
-extension PolicyRefusal {
-    /// The verify error that makes OpenSSL send the closest TLS alert.
-    ///
-    /// OpenSSL 3.0's libssl maps verify errors to alerts itself and has no public way to
-    /// send `access_denied` from certificate verification; allow-list refusals therefore
-    /// surface as `handshake_failure` (`X509_V_ERR_APPLICATION_VERIFICATION`), and the
-    /// refusal log line names the policy.
-    var opensslErrorCode: Int32 {
-        switch self {
-        case .missingClientAuthUsage: return X509_V_ERR_INVALID_PURPOSE
-        case .weakKey(_, let depth): return depth == 0 ? X509_V_ERR_EE_KEY_TOO_SMALL : X509_V_ERR_CA_KEY_TOO_SMALL
-        case .weakSignature: return X509_V_ERR_CA_MD_TOO_WEAK
-        case .notAllowListed: return X509_V_ERR_APPLICATION_VERIFICATION
         }
     }
 }

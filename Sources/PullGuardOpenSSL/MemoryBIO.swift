@@ -42,6 +42,6 @@ func textWritten(by body: (OpaquePointer) throws -> Void) throws -> String {
 /// An empty result is an error: every PEM object has at least its BEGIN line.
 func pemText(_ operation: String, _ write: (OpaquePointer) -> Int32) throws -> String {
     let text = try textWritten { bio in try openSSLCall(operation) { write(bio) } }
-    guard !text.isEmpty else { throw OpenSSLError(operation: operation + " (nothing was written)", queue: []) }
+    guard !text.isEmpty else { throw OpenSSLError(operation: operation + " (nothing was written)") }
     return text
 }

@@ -48,7 +48,7 @@ public final class OpenSSLClientConnection {
         case complete
         case needsMoreData
         /// The handshake failed; `alert` is the TLS alert the server sent, when it sent one.
-        case failed(OpenSSLError, alert: String?)
+        case failed(OpenSSLError, alert: TLSAlert?)
     }
 
     public func handshake() -> Step {
@@ -64,7 +64,7 @@ public final class OpenSSLClientConnection {
             return .needsMoreData
         default:
             let error = OpenSSLError.drain("client TLS")
-            return .failed(error, alert: error.receivedAlert?.name)
+            return .failed(error, alert: error.receivedAlert)
         }
     }
 
@@ -78,7 +78,7 @@ public final class OpenSSLClientConnection {
         case data([UInt8])
         case needsMoreData
         case closed
-        case failed(OpenSSLError, alert: String?)
+        case failed(OpenSSLError, alert: TLSAlert?)
     }
 
     /// Reads the plaintext available now. In TLS 1.3 this is also where a client learns
@@ -99,7 +99,7 @@ public final class OpenSSLClientConnection {
         case data
         case needsMoreData
         case closed
-        case failed(OpenSSLError, alert: String?)
+        case failed(OpenSSLError, alert: TLSAlert?)
     }
 
     /// Decrypts everything available straight into `buffer` (no intermediate array), as
@@ -109,7 +109,7 @@ public final class OpenSSLClientConnection {
         case .data: return .data
         case .needsMoreData: return .needsMoreData
         case .closed: return .closed
-        case .failed(let error): return .failed(error, alert: error.receivedAlert?.name)
+        case .failed(let error): return .failed(error, alert: error.receivedAlert)
         }
     }
 

@@ -15,7 +15,7 @@ public final class OpenSSLClientContext: @unchecked Sendable {
         _ = CPullGuardOpenSSL_SSL_CTX_set_min_proto_version(context, minimum)
         _ = CPullGuardOpenSSL_SSL_CTX_set_max_proto_version(context, maximum)
         if let groups = settings.groups, CPullGuardOpenSSL_SSL_CTX_set1_groups_list(context, groups) != 1 {
-            throw OpenSSLError.drain("setting groups \(groups)")
+            throw UnknownGroupsError(groups: groups, error: OpenSSLError.drain("setting groups \(groups)"))
         }
         if let level = settings.securityLevel { SSL_CTX_set_security_level(context, Int32(level)) }
         if let ciphers = settings.cipherList, SSL_CTX_set_cipher_list(context, ciphers) != 1 {
@@ -70,4 +70,13 @@ public final class OpenSSLClientSession: @unchecked Sendable {
     deinit {
         SSL_SESSION_free(pointer)
     }
+}
+
+/// `TLSClientSettings.groups` names a group this OpenSSL cannot use: its own type so a
+/// caller can blame the setting (`pullguard-bench --groups`) without reading the text.
+public struct UnknownGroupsError: Error, CustomStringConvertible, Sendable {
+    public var groups: String
+    public var error: OpenSSLError
+
+    public var description: String { error.description }
 }

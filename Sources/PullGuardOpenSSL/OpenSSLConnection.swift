@@ -162,15 +162,12 @@ package final class OpenSSLConnection {
         }
     }
 
+    /// Decides, once and here, why the handshake failed: from what our callbacks recorded
+    /// and the drained error queue, never from its text.
     private func handshakeFailure() -> TLSHandshakeFailure {
-        let noCertificate = ERR_peek_error() != 0
-            && ERR_GET_LIB(ERR_peek_error()) == ERR_LIB_SSL
-            && ERR_GET_REASON(ERR_peek_error()) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE
         let error = OpenSSLError.drain("TLS handshake")
-        var failedVerification: VerificationFailure?
-        if case .failed(let failure) = verification { failedVerification = failure }
-        return TLSHandshakeFailure(siteName: site.siteName, serverName: serverName, verification: failedVerification,
-                                   noClientCertificate: noCertificate, serverNameRefused: serverNameRefused, error: error)
+        let reason = TLSHandshakeFailure.Reason(verification: verification, serverNameRefused: serverNameRefused, error: error)
+        return TLSHandshakeFailure(siteName: site.siteName, serverName: serverName, reason: reason, error: error)
     }
 
     package enum ReadResult {
@@ -253,25 +250,6 @@ package final class OpenSSLConnection {
         let leaf = SSL_get0_peer_certificate(pointer).map { X509Certificate(borrowing: $0).facts }
         return .failed(VerificationFailure(
             kind: .chain(code: X509_V_ERR_UNSPECIFIED), reason: "resumed session without a recorded verification",
-            errorName: "X509_V_ERR_UNSPECIFIED", depth: 0, certificate: leaf, presentedLeaf: leaf))
-    }
-}
-
-/// Why a handshake failed, with what the refusal log line needs.
-public struct TLSHandshakeFailure: Error, Sendable, CustomStringConvertible {
-    public var siteName: String
-    public var serverName: String?
-    /// Set when the client's certificate was refused.
-    public var verification: VerificationFailure?
-    /// Set when a `require` site got no client certificate.
-    public var noClientCertificate: Bool
-    /// Set when the SNI named no site (with `unknown_sni: reject`) or was malformed.
-    public var serverNameRefused: Bool
-    public var error: OpenSSLError
-
-    public var description: String {
-        if let verification { return "client certificate refused: \(verification.reason)" }
-        if noClientCertificate { return "client sent no certificate" }
-        return error.description
+            errorName: VerifyErrorNames.name(of: X509_V_ERR_UNSPECIFIED), depth: 0, certificate: leaf, presentedLeaf: leaf))
     }
 }

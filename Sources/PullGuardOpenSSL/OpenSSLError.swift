@@ -1,26 +1,35 @@
 internal import COpenSSL
 
-/// A failed OpenSSL call, with the library's error queue drained into text.
+/// A failed OpenSSL call, with the library's error queue drained into values.
 ///
 /// OpenSSL reports failures through a thread-local queue; reading it right where
 /// the call failed (and clearing it before the call) is what keeps one
-/// connection's error from being blamed on the next.
-public struct OpenSSLError: Error, CustomStringConvertible, Sendable {
+/// connection's error from being blamed on the next. Each entry keeps its library,
+/// reason and (for a received alert) alert as values: code decides on those, never
+/// on the text, which OpenSSL words differently from release to release.
+public struct OpenSSLError: Error, CustomStringConvertible, Sendable, Hashable {
     /// What we were doing, in words a user understands ("loading private key /etc/x.key").
     public var operation: String
-    /// The drained queue, oldest first, e.g. `error:05800074:x509 certificate routines::key values mismatch`.
-    public var queue: [String]
-    /// The TLS alert the peer sent us, when the failure was one (`unknown_ca`, ...).
-    public var receivedAlert: TLSAlert?
+    /// The drained queue, oldest first.
+    public var entries: [OpenSSLErrorEntry]
 
-    public init(operation: String, queue: [String], receivedAlert: TLSAlert? = nil) {
+    public init(operation: String, entries: [OpenSSLErrorEntry] = []) {
         self.operation = operation
-        self.queue = queue
-        self.receivedAlert = receivedAlert
+        self.entries = entries
+    }
+
+    /// The TLS alert the peer sent us, when the failure was one (`unknown_ca`, ...).
+    public var receivedAlert: TLSAlert? {
+        entries.last { $0.alert != nil }?.alert
+    }
+
+    /// True when any entry has this library and reason.
+    public func contains(_ reason: OpenSSLErrorReason) -> Bool {
+        entries.contains { $0.reason == reason }
     }
 
     public var description: String {
-        queue.isEmpty ? operation : "\(operation): \(queue.joined(separator: "; "))"
+        entries.isEmpty ? operation : "\(operation): \(entries.map(\.text).joined(separator: "; "))"
     }
 
     /// Drains the calling thread's OpenSSL error queue into an error value.
@@ -29,26 +38,17 @@ public struct OpenSSLError: Error, CustomStringConvertible, Sendable {
     /// (file names, OIDs, config values), because that is often the only part
     /// that says *which* input was wrong.
     static func drain(_ operation: String) -> OpenSSLError {
-        var entries: [String] = []
-        var alert: TLSAlert?
+        var entries: [OpenSSLErrorEntry] = []
         while true {
             var data: UnsafePointer<CChar>? = nil
             var flags: Int32 = 0
             let code = ERR_get_error_all(nil, nil, nil, &data, &flags)
             if code == 0 { break }
-            // libssl files a received alert as reason 1000 + alert number.
-            if CPullGuardOpenSSL_ERR_is_alert_reason(code) == 1 {
-                alert = TLSAlert(code: UInt8(CPullGuardOpenSSL_ERR_alert_code(code)))
-            }
-            var buffer = [CChar](repeating: 0, count: 256)
-            ERR_error_string_n(code, &buffer, buffer.count)
-            var entry = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            if flags & ERR_TXT_STRING != 0, let data, data.pointee != 0 {
-                entry += " (\(String(cString: data)))"
-            }
-            entries.append(entry)
+            var extra: String?
+            if flags & ERR_TXT_STRING != 0, let data, data.pointee != 0 { extra = String(cString: data) }
+            entries.append(OpenSSLErrorEntry(packedCode: code, data: extra))
         }
-        return OpenSSLError(operation: operation, queue: entries, receivedAlert: alert)
+        return OpenSSLError(operation: operation, entries: entries)
     }
 
     /// Clears stale entries so the next failure reads only its own.

@@ -16,7 +16,7 @@ extension PrivateKey {
             return PrivateKey(taking: key)
         case .rsa(let bits):
             guard (1024...16384).contains(bits) else {
-                throw OpenSSLError(operation: "generating an RSA key: \(bits) bits is outside 1024...16384", queue: [])
+                throw OpenSSLError(operation: "generating an RSA key: \(bits) bits is outside 1024...16384")
             }
             let key = try openSSLCall("generating an RSA-\(bits) key") {
                 CPullGuardOpenSSL_EVP_RSA_gen(UInt32(bits))

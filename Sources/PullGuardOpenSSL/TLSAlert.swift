@@ -13,6 +13,21 @@ public struct TLSAlert: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { name }
 
+    public static let closeNotify = TLSAlert(code: 0)
+    public static let handshakeFailure = TLSAlert(code: 40)
+    public static let badCertificate = TLSAlert(code: 42)
+    public static let unsupportedCertificate = TLSAlert(code: 43)
+    public static let certificateRevoked = TLSAlert(code: 44)
+    public static let certificateExpired = TLSAlert(code: 45)
+    public static let certificateUnknown = TLSAlert(code: 46)
+    public static let unknownCA = TLSAlert(code: 48)
+    public static let accessDenied = TLSAlert(code: 49)
+    public static let protocolVersion = TLSAlert(code: 70)
+    public static let internalError = TLSAlert(code: 80)
+    public static let unrecognizedName = TLSAlert(code: 112)
+    public static let certificateRequired = TLSAlert(code: 116)
+    public static let noApplicationProtocol = TLSAlert(code: 120)
+
     private static let names: [UInt8: String] = [
         0: "close_notify", 10: "unexpected_message", 20: "bad_record_mac", 22: "record_overflow",
         40: "handshake_failure", 42: "bad_certificate", 43: "unsupported_certificate", 44: "certificate_revoked",

@@ -43,7 +43,7 @@ public final class X509Certificate: @unchecked Sendable {
         }
         OpenSSLError.clearQueue()
         if certificates.isEmpty {
-            throw OpenSSLError(operation: "\(origin) holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)", queue: [])
+            throw OpenSSLError(operation: "\(origin) holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)")
         }
         return certificates
     }

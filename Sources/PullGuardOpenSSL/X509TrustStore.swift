@@ -33,7 +33,7 @@ public final class X509TrustStore: @unchecked Sendable {
                 // Adding the same anchor twice (old and new bundle overlap during a rotation) is fine.
                 if X509_STORE_add_cert(store, certificate.pointer) != 1 {
                     let error = OpenSSLError.drain("adding \(certificate.subjectDescription) from \(source.bundle.origin)")
-                    if !error.queue.contains(where: { $0.contains("already in hash table") }) { throw error }
+                    if !error.contains(.certificateAlreadyInHashTable) { throw error }
                 }
                 if sources[fingerprint] == nil { sources[fingerprint] = source.name }
                 anchors.append(certificate)
@@ -79,7 +79,7 @@ public final class X509TrustStore: @unchecked Sendable {
         }
         OpenSSLError.clearQueue()
         if count == 0 {
-            throw OpenSSLError(operation: "\(source.origin) holds no PEM CRL (expected -----BEGIN X509 CRL-----)", queue: [])
+            throw OpenSSLError(operation: "\(source.origin) holds no PEM CRL (expected -----BEGIN X509 CRL-----)")
         }
         return nextUpdates
     }

@@ -326,40 +326,11 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
-    /// One line per refused or failed handshake: a certificate refusal at warning
-    /// level with everything needed to find the certificate; other handshake failures
-    /// (scanners, protocol mismatches) at info.
+    /// One counter and one line per refused or failed handshake (`HandshakeRefusalRecord`).
     private func logRefusal(_ failure: TLSHandshakeFailure) {
-        var metadata: Logger.Metadata = [
-            "client": "\(clientAddress)",
-            "sni": "\(failure.serverName ?? "-")",
-            "site": "\(failure.siteName)",
-        ]
-        if let verification = failure.verification {
-            metrics.increment(.refusedCertificate)
-            metadata["verify_error"] = "\(verification.errorName)"
-            metadata["reason"] = "\(verification.reason)"
-            metadata["depth"] = "\(verification.depth)"
-            if let certificate = verification.certificate {
-                metadata["subject"] = "\(certificate.subject)"
-                metadata["issuer"] = "\(certificate.issuer)"
-                metadata["serial"] = "\(certificate.serialHex)"
-                metadata["fingerprint"] = "\(certificate.sha256Fingerprint)"
-            }
-            logger.warning("client certificate refused", metadata: metadata)
-        } else if failure.noClientCertificate {
-            metrics.increment(.refusedNoCertificate)
-            metadata["verify_error"] = "no_certificate"
-            logger.warning("client certificate refused: none presented", metadata: metadata)
-        } else {
-            metrics.increment(.handshakeFailed)
-            metadata["error"] = "\(failure.error)"
-            if failure.serverNameRefused {
-                logger.warning("TLS handshake refused: unknown server name", metadata: metadata)
-            } else {
-                logger.info("TLS handshake failed", metadata: metadata)
-            }
-        }
+        let record = HandshakeRefusalRecord(failure, client: clientAddress)
+        metrics.increment(record.counter)
+        logger.log(level: record.level, record.message, metadata: record.metadata)
     }
 }
 

@@ -25,7 +25,7 @@ struct BenchSetup {
         do {
             _ = try OpenSSLClientContext(settings: settings)
         } catch {
-            let flag = options.groups != nil && "\(error)".contains("groups") ? "--groups" : "--cert/--key/--cacert"
+            let flag = error is UnknownGroupsError ? "--groups" : "--cert/--key/--cacert"
             throw BenchOptionError(flag, "\(error)")
         }
         do {

@@ -64,37 +64,3 @@ extension AllowList {
         return canonical(a) == canonical(b)
     }
 }
-
-extension PolicyRefusal {
-    /// A user-facing reason, also used in `X-Client-Verify: FAILED:<reason>`.
-    public var reason: String {
-        switch self {
-        case .missingClientAuthUsage: return "certificate is not valid for client authentication (extendedKeyUsage lacks clientAuth)"
-        case .weakKey(let bits, let depth): return "RSA key of \(bits) bits at depth \(depth) is too weak"
-        case .weakSignature(let digest, let depth): return "\(digest.rawValue.uppercased()) signature at depth \(depth) is too weak"
-        case .notAllowListed: return "certificate is not on the site's allow-list"
-        }
-    }
-
-    public var name: String {
-        switch self {
-        case .missingClientAuthUsage: return "policy:client_auth_usage"
-        case .weakKey: return "policy:weak_key"
-        case .weakSignature: return "policy:weak_signature"
-        case .notAllowListed: return "policy:allow_list"
-        }
-    }
-
-    /// The failure value for a chain that verified but was refused here.
-    public func failure(chain: [CertificateFacts]) -> VerificationFailure {
-        let depth: Int
-        switch self {
-        case .weakKey(_, let d), .weakSignature(_, let d): depth = d
-        case .missingClientAuthUsage, .notAllowListed: depth = 0
-        }
-        return VerificationFailure(
-            kind: .policy(self), reason: reason, errorName: name, depth: depth,
-            certificate: depth < chain.count ? chain[depth] : chain.first, presentedLeaf: chain.first
-        )
-    }
-}

@@ -22,7 +22,7 @@ public struct BenchErrorClass: Hashable, Sendable, CustomStringConvertible {
     /// A TLS failure: the server's alert by name when it sent one.
     public static func tls(_ error: TLSClientError) -> BenchErrorClass {
         switch error {
-        case .alertReceived(let name): return BenchErrorClass("tls_alert:\(name)")
+        case .alertReceived(let alert): return BenchErrorClass("tls_alert:\(alert.name)")
         case .failed(let reason): return BenchErrorClass("tls:\(reason)")
         case .closedDuringHandshake: return BenchErrorClass("tls:closed_during_handshake")
         }

@@ -13,36 +13,36 @@ public struct TLSClientHandshakeCompleted: Sendable {
 /// Why a client-side TLS connection failed, as `TLSClientHandler` reports it
 /// through `errorCaught`.
 public enum TLSClientError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The server sent this alert, by its RFC 8446 name (`certificate_required`, `unknown_ca`).
-    case alertReceived(String)
-    /// OpenSSL failed without an alert from the server; `reason` is its reason text
-    /// with underscores (`certificate_verify_failed`, `wrong_version_number`).
+    /// The server sent this alert (`certificate_required`, `unknown_ca` by name).
+    case alertReceived(TLSAlert)
+    /// OpenSSL failed without an alert from the server; `reason` is its last reason
+    /// string with underscores (`certificate_verify_failed`, `wrong_version_number`).
     case failed(reason: String)
     /// The server closed the socket before the handshake finished.
     case closedDuringHandshake
 
     public var description: String {
         switch self {
-        case .alertReceived(let name): return "received TLS alert \(name)"
+        case .alertReceived(let alert): return "received TLS alert \(alert.name)"
         case .failed(let reason): return "TLS failed: \(reason)"
         case .closedDuringHandshake: return "connection closed during the TLS handshake"
         }
     }
 
-    init(_ error: OpenSSLError, alert: String?) {
-        if let alert {
+    /// Classifies on the drained queue's values: the alert the server sent, if any,
+    /// otherwise the last entry's reason.
+    init(_ error: OpenSSLError) {
+        if let alert = error.receivedAlert {
             self = .alertReceived(alert)
         } else {
             self = .failed(reason: Self.reason(of: error))
         }
     }
 
-    /// OpenSSL's last reason in one token: `error:0A000086:SSL routines::certificate verify failed`
-    /// becomes `certificate_verify_failed`, so it can name an error class.
+    /// OpenSSL's last reason string as one token: `certificate verify failed` becomes
+    /// `certificate_verify_failed`, so it can name an error class.
     static func reason(of error: OpenSSLError) -> String {
-        guard var entry = error.queue.last else { return "unknown" }
-        if let extra = entry.range(of: " (") { entry = String(entry[..<extra.lowerBound]) }
-        let text = entry.split(separator: ":", omittingEmptySubsequences: true).last.map(String.init) ?? entry
+        guard let text = error.entries.last?.reasonText else { return "unknown" }
         let token = text.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }
         return token.isEmpty ? "unknown" : String(token)
     }
@@ -145,8 +145,8 @@ public final class TLSClientHandler: ChannelDuplexHandler, RemovableChannelHandl
             // The server may have sent tickets or data right behind its Finished.
             decryptAndDeliver(context: context)
         case .reportErrorAndClose:
-            if case .failed(let error, let alert) = result {
-                context.fireErrorCaught(TLSClientError(error, alert: alert))
+            if case .failed(let error, _) = result {
+                context.fireErrorCaught(TLSClientError(error))
             }
             flushCiphertext(context: context, thenClose: true)
         case .ignore:
@@ -170,9 +170,9 @@ public final class TLSClientHandler: ChannelDuplexHandler, RemovableChannelHandl
             step = .data
         case .closed:
             step = .peerClosed
-        case .failed(let error, let alert):
+        case .failed(let error, _):
             step = .failed
-            failure = TLSClientError(error, alert: alert)
+            failure = TLSClientError(error)
         }
         switch state.readStepped(step) {
         case .deliver, .ignore:
@@ -225,7 +225,7 @@ public final class TLSClientHandler: ChannelDuplexHandler, RemovableChannelHandl
         let bytes = plaintext.readableBytesView
         if let error = connection.write(plaintext: Array(bytes)) {
             promise?.fail(error)
-            context.fireErrorCaught(TLSClientError(error, alert: error.receivedAlert?.name))
+            context.fireErrorCaught(TLSClientError(error))
             context.close(promise: nil)
             return
         }

@@ -94,11 +94,13 @@ import Testing
         #expect(BenchErrorClass.connect.name == "connect")
         #expect(BenchErrorClass.timeout.name == "timeout")
         #expect(BenchErrorClass.httpStatus(421).name == "http_status:421")
-        #expect(BenchErrorClass.tls(.alertReceived("unknown_ca")).name == "tls_alert:unknown_ca")
+        #expect(BenchErrorClass.tls(.alertReceived(.unknownCA)).name == "tls_alert:unknown_ca")
         #expect(BenchErrorClass.tls(.closedDuringHandshake).name == "tls:closed_during_handshake")
-        let error = OpenSSLError(operation: "client TLS", queue: ["error:0A000086:SSL routines::certificate verify failed (x)"])
-        #expect(TLSClientError(error, alert: nil) == .failed(reason: "certificate_verify_failed"))
-        #expect(BenchErrorClass.tls(TLSClientError(error, alert: "bad_certificate")).name == "tls_alert:bad_certificate")
+        let error = OpenSSLError(operation: "client TLS", entries: [OpenSSLErrorEntry(.certificateVerifyFailed, data: "x")])
+        #expect(TLSClientError(error) == .failed(reason: "certificate_verify_failed"))
+        var alerted = error
+        alerted.entries.append(OpenSSLErrorEntry(.alertReceived(.badCertificate)))
+        #expect(BenchErrorClass.tls(TLSClientError(alerted)).name == "tls_alert:bad_certificate")
     }
 
     /// /proc/PID/stat: utime and stime are fields 14 and 15, counted after the last `)`

@@ -131,7 +131,7 @@ import PullGuardTestSupport
         pair.client.writeAndFlush(ByteBuffer(string: "GET / HTTP/1.1\r\n\r\n"), promise: nil)
         pair.pump()
         #expect(pair.clientRecorder.completed != nil)
-        #expect(pair.clientRecorder.errors == [.alertReceived("certificate_required")])
+        #expect(pair.clientRecorder.errors == [.alertReceived(.certificateRequired)])
         #expect(pair.serverRecorder.received.isEmpty)
         #expect(!pair.client.isActive)
     }
@@ -142,7 +142,7 @@ import PullGuardTestSupport
         defer { pair.finish() }
         pair.pump()
         #expect(pair.clientRecorder.completed == nil)
-        #expect(pair.clientRecorder.errors == [.alertReceived("unknown_ca")])
+        #expect(pair.clientRecorder.errors == [.alertReceived(.unknownCA)])
     }
 
     @Test func untrustedServerFailsVerificationOnTheClient() throws {

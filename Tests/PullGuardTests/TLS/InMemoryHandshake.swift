@@ -66,7 +66,7 @@ final class InMemoryHandshake {
                 switch client.handshake() {
                 case .complete: completed = true
                 case .needsMoreData: break
-                case .failed(_, let received): alert = received
+                case .failed(_, let received): alert = received?.name
                 }
             }
             if completed && !sentRequest {
@@ -79,7 +79,7 @@ final class InMemoryHandshake {
                 client.receive(ciphertext: back)
                 progressed = true
             }
-            if completed, case .failed(_, let received) = client.read() { alert = received }
+            if completed, case .failed(_, let received) = client.read() { alert = received?.name }
             if alert != nil || (sentRequest && !progressed) { break }
         }
         // The application answers, as the proxy always does: in TLS 1.3 the session

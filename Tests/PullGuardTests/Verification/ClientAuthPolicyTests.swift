@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import PullGuard
 @testable import PullGuardCore
+import PullGuardOpenSSL
 
 /// The policy half of verification on hand-made facts: no certificates needed.
 @Suite struct ClientAuthPolicyTests {

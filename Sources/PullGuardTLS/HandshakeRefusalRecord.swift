@@ -1,0 +1,55 @@
+import Logging
+import PullGuardCore
+import PullGuardObservability
+import PullGuardOpenSSL
+
+/// What one failed handshake leaves behind: exactly one counter and one log line
+/// (docs/metrics.md "Log lines", docs/verification.md "The refusal log line").
+struct HandshakeRefusalRecord: Equatable {
+    var counter: PullGuardMetrics.Counter
+    var level: Logger.Level
+    var message: Logger.Message
+    var metadata: Logger.Metadata
+
+    /// The one mapping from a failure's reason to its counter, level and line. Certificate
+    /// refusals and refused names are warnings (someone is knocking at the wrong door);
+    /// other failures (scanners, version or cipher mismatches) are info.
+    /// - Parameter client: the peer's address as the line shows it.
+    init(_ failure: TLSHandshakeFailure, client: String) {
+        metadata = [
+            "client": "\(client)",
+            "sni": "\(failure.serverName ?? "-")",
+            "site": "\(failure.siteName)",
+        ]
+        switch failure.reason {
+        case .certificateRefused(let verification):
+            counter = .refusedCertificate
+            level = .warning
+            message = "client certificate refused"
+            metadata["verify_error"] = "\(verification.errorName)"
+            metadata["reason"] = "\(verification.reason)"
+            metadata["depth"] = "\(verification.depth)"
+            if let certificate = verification.certificate {
+                metadata["subject"] = "\(certificate.subject)"
+                metadata["issuer"] = "\(certificate.issuer)"
+                metadata["serial"] = "\(certificate.serialHex)"
+                metadata["fingerprint"] = "\(certificate.sha256Fingerprint)"
+            }
+        case .noCertificate:
+            counter = .refusedNoCertificate
+            level = .warning
+            message = "client certificate refused: none presented"
+            metadata["verify_error"] = "no_certificate"
+        case .serverNameRefused:
+            counter = .handshakeFailed
+            level = .warning
+            message = "TLS handshake refused: unknown server name"
+            metadata["error"] = "\(failure.error)"
+        case .protocolMismatch, .peerAlert, .other:
+            counter = .handshakeFailed
+            level = .info
+            message = "TLS handshake failed"
+            metadata["error"] = "\(failure.error)"
+        }
+    }
+}
