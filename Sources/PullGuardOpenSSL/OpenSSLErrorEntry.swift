@@ -22,6 +22,7 @@ public struct OpenSSLErrorEntry: Sendable, Hashable, CustomStringConvertible {
 
     /// - Parameter packedCode: the code `ERR_get_error_all` returned.
     init(packedCode code: UInt, data: String?) {
+        _ = Self.stringsLoaded
         reason = OpenSSLErrorReason(library: ERR_GET_LIB(code), code: ERR_GET_REASON(code))
         alert = reason.alert
         reasonText = ERR_reason_error_string(code).map { String(cString: $0) } ?? "reason(\(reason.code))"
@@ -31,6 +32,12 @@ public struct OpenSSLErrorEntry: Sendable, Hashable, CustomStringConvertible {
         if let data { line += " (\(data))" }
         text = line
     }
+
+    /// libssl registers its reason strings when it initializes; an entry made before any
+    /// `SSL_CTX` exists (a test, an early config error) would otherwise read `reason(134)`.
+    private static let stringsLoaded: Bool = {
+        OPENSSL_init_ssl(UInt64(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS), nil) == 1
+    }()
 }
 
 /// An OpenSSL error reason: a library (`ERR_LIB_SSL`, `ERR_LIB_X509`) and a reason code
