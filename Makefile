@@ -15,8 +15,9 @@ build: deps
 demo: build
 	$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)/pullguard demo
 
-## Unit tests (in memory) and integration tests (the real binary with curl and openssl over loopback).
+## The layer check (scripts/check-layers.py), unit tests (in memory) and integration tests (the real binary with curl and openssl over loopback).
 test: deps
+	python3 scripts/check-layers.py
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build
 
