@@ -22,7 +22,7 @@ test: deps
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build
 
 unit-test: deps
-	$(SWIFT) test $(BUILD_FLAGS) --filter PullGuardTests
+	$(SWIFT) test $(BUILD_FLAGS) --skip PullGuardIntegrationTests
 
 integration-test: deps
 	$(SWIFT) test $(BUILD_FLAGS) --filter PullGuardIntegrationTests
