@@ -6,6 +6,7 @@ import Testing
 @testable import PullGuard
 @testable import PullGuardCore
 @testable import PullGuardProxy
+import PullGuardTestSupport
 
 /// The client clocks of `HTTPProxyHandler` in an `EmbeddedChannel` (virtual time).
 @Suite struct ProxyClientTimeoutEmbeddedTests {

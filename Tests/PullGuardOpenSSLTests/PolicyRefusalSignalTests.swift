@@ -46,7 +46,8 @@ import Testing
         #expect(failure.depth == 1)
         #expect(failure.certificate == ca)
         #expect(failure.presentedLeaf == leaf)
-        #expect(PolicyRefusal.notAllowListed.failure(chain: [leaf]).reason == "certificate is not on the site's allow-list")
+        let allowList = PolicyRefusal.notAllowListed.failure(chain: [leaf])
+        #expect(VerificationOutcome.failed(allowList).headerValue == "FAILED:certificate is not on the site's allow-list")
     }
 
     func facts(_ cn: String) -> CertificateFacts {

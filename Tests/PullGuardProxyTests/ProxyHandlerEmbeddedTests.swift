@@ -6,6 +6,7 @@ import Testing
 @testable import PullGuard
 @testable import PullGuardCore
 @testable import PullGuardProxy
+import PullGuardTestSupport
 
 /// The proxy handler in an `EmbeddedChannel`: the paths that never reach an upstream.
 @Suite struct ProxyHandlerEmbeddedTests {

@@ -2,7 +2,6 @@ import Foundation
 import Testing
 @testable import PullGuard
 @testable import PullGuardCore
-import PullGuardOpenSSL
 
 /// The policy half of verification on hand-made facts: no certificates needed.
 @Suite struct ClientAuthPolicyTests {
@@ -64,7 +63,8 @@ import PullGuardOpenSSL
     }
 
     @Test func headerValuesMatchNginx() {
-        let failure = PolicyRefusal.notAllowListed.failure(chain: [facts()])
+        let failure = VerificationFailure(kind: .policy(.notAllowListed), reason: "certificate is not on the site's allow-list",
+                                          errorName: "policy:allow_list", depth: 0, certificate: nil, presentedLeaf: nil)
         #expect(VerificationOutcome.failed(failure).headerValue == "FAILED:certificate is not on the site's allow-list")
         #expect(VerificationOutcome.none.headerValue == "NONE")
         #expect(VerificationOutcome.success(PeerIdentity(chain: [facts()], trustSource: "cloudflare")).headerValue == "SUCCESS")
