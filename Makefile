@@ -15,13 +15,14 @@ build: deps
 demo: build
 	$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)/pullguard demo
 
-## Unit tests (in memory) and integration tests (the real binary with curl and openssl over loopback).
+## The layer check (scripts/check-layers.py), unit tests (in memory) and integration tests (the real binary with curl and openssl over loopback).
 test: deps
+	python3 scripts/check-layers.py
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build
 
 unit-test: deps
-	$(SWIFT) test $(BUILD_FLAGS) --filter PullGuardTests
+	$(SWIFT) test $(BUILD_FLAGS) --skip PullGuardIntegrationTests
 
 integration-test: deps
 	$(SWIFT) test $(BUILD_FLAGS) --filter PullGuardIntegrationTests

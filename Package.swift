@@ -170,18 +170,107 @@ let package = Package(
         .target(
             name: "PullGuardTestSupport",
             dependencies: [
-                "PullGuardCore", "PullGuardOpenSSL",
+                "PullGuardCore", "PullGuardOpenSSL", "PullGuardTLS", "PullGuardObservability",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/PullGuardTestSupport"
+        ),
+        // Unit tests mirror the source targets: one test target per target that has tests.
+        .testTarget(
+            name: "PullGuardCoreTests",
+            dependencies: [
+                "PullGuardCore", "PullGuardTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "PullGuardObservabilityTests",
+            dependencies: [
+                "PullGuardObservability",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "PullGuardOpenSSLTests",
+            dependencies: [
+                "PullGuardOpenSSL", "PullGuardCore", "PullGuardTLS", "PullGuardObservability", "PullGuardTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "PullGuardTLSTests",
+            dependencies: [
+                "PullGuardTLS", "PullGuardOpenSSL", "PullGuardCore", "PullGuardObservability", "PullGuardTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "PullGuardHTTPTests",
+            dependencies: [
+                "PullGuardHTTP", "PullGuardCore", "PullGuardTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "PullGuardHTTP2Tests",
+            dependencies: [
+                "PullGuardHTTP2", "PullGuardTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "PullGuardProxyTests",
+            dependencies: [
+                "PullGuardProxy", "PullGuardHTTP", "PullGuardCore", "PullGuardObservability", "PullGuardTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "PullGuardConfigTests",
+            dependencies: [
+                "PullGuardConfig", "PullGuardCore", "PullGuardTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "PullGuardToolingTests",
+            dependencies: [
+                "PullGuardTooling", "PullGuardOpenSSL", "PullGuardCore", "PullGuardObservability", "PullGuardTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "PullGuardTests",
             dependencies: [
-                "PullGuard", "PullGuardConfig", "PullGuardTooling", "PullGuardCore", "PullGuardOpenSSL", "PullGuardTLS",
-                "PullGuardHTTP", "PullGuardHTTP2", "PullGuardProxy", "PullGuardObservability",
-                "PullGuardTestSupport",
+                "PullGuard", "PullGuardCore", "PullGuardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -191,9 +280,7 @@ let package = Package(
         .testTarget(
             name: "PullGuardIntegrationTests",
             dependencies: [
-                "PullGuard", "PullGuardConfig", "PullGuardTooling", "PullGuardCore", "PullGuardOpenSSL", "PullGuardTLS",
-                "PullGuardHTTP", "PullGuardHTTP2", "PullGuardProxy", "PullGuardObservability",
-                "PullGuardTestSupport",
+                "PullGuard", "PullGuardCore", "PullGuardOpenSSL", "PullGuardTooling", "PullGuardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,6 +1,6 @@
 import Foundation
-@testable import PullGuardOpenSSL
-@testable import PullGuardCore
+import PullGuardOpenSSL
+import PullGuardCore
 
 /// A complete test PKI, generated fresh for each test run with the built-in issuer:
 /// nothing in the repository can expire.

@@ -2,6 +2,7 @@ import Foundation
 import PullGuard
 import Testing
 @testable import PullGuardOpenSSL
+import PullGuardTestSupport
 
 /// Deliberately bad certificates: the integration tests need each of these to
 /// prove PullGuard rejects them, so the generator must issue them as asked.

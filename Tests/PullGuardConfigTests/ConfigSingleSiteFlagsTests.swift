@@ -3,6 +3,7 @@ import PullGuard
 import Testing
 @testable import PullGuardConfig
 @testable import PullGuardCore
+import PullGuardTestSupport
 
 @Suite("Config: single-site CLI flags")
 struct ConfigSingleSiteFlagsTests {

@@ -4,6 +4,7 @@ import Testing
 @testable import PullGuard
 @testable import PullGuardHTTP
 @testable import PullGuardCore
+import PullGuardTestSupport
 
 @Suite struct HTTPHeaderPolicyIdentityTests {
     func dictionary(_ pairs: [(String, String)]) -> [String: String] {

@@ -1,17 +1,17 @@
 import Foundation
-import PullGuard
-@testable import PullGuardOpenSSL
+import PullGuardOpenSSL
+import PullGuardCore
 
 /// Helpers for the PKI tests: a scratch directory and the real `openssl` CLI,
 /// which serves as an independent judge of what the generator wrote.
-enum PKITestSupport {
-    struct CommandResult {
-        var status: Int32
+public enum PKITestSupport {
+    public struct CommandResult {
+        public var status: Int32
         /// stdout and stderr together, as a user would see them.
-        var output: String
+        public var output: String
     }
 
-    static func temporaryDirectory() throws -> URL {
+    public static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory
             .appendingPathComponent("pullguard-pki-tests-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -19,14 +19,14 @@ enum PKITestSupport {
     }
 
     @discardableResult
-    static func write(_ text: String, _ name: String, in directory: URL) throws -> URL {
+    public static func write(_ text: String, _ name: String, in directory: URL) throws -> URL {
         let url = directory.appendingPathComponent(name)
         try text.write(to: url, atomically: true, encoding: .utf8)
         return url
     }
 
     /// Runs `openssl ARGS…` and returns its exit status and combined output.
-    static func openssl(_ arguments: [String]) throws -> CommandResult {
+    public static func openssl(_ arguments: [String]) throws -> CommandResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["openssl"] + arguments
@@ -41,7 +41,7 @@ enum PKITestSupport {
     }
 
     /// `openssl x509 -noout ARGS… -in FILE` on a PEM written to a scratch file.
-    static func x509(_ certificatePEM: String, _ arguments: [String]) throws -> CommandResult {
+    public static func x509(_ certificatePEM: String, _ arguments: [String]) throws -> CommandResult {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = try write(certificatePEM, "cert.pem", in: directory)
@@ -49,7 +49,7 @@ enum PKITestSupport {
     }
 
     /// A root CA and an intermediate (pathlen 0) under it, both EC P-256.
-    static func rootAndIntermediate() throws -> (root: IssuedCertificate, intermediate: IssuedCertificate) {
+    public static func rootAndIntermediate() throws -> (root: IssuedCertificate, intermediate: IssuedCertificate) {
         let root = try CertificateIssuer.issue(
             CertificateProfile(commonName: "Test Root CA", organization: "PullGuard Tests", isCA: true),
             signedBy: nil
@@ -62,7 +62,7 @@ enum PKITestSupport {
     }
 
     /// `openssl verify` of `leaf` against `root` with `intermediate` as untrusted chain.
-    static func verify(
+    public static func verify(
         _ leaf: IssuedCertificate, root: IssuedCertificate, intermediate: IssuedCertificate,
         crlPEM: String? = nil, extra: [String] = []
     ) throws -> CommandResult {

@@ -8,6 +8,7 @@ import NIOPosix
 @testable import PullGuardTooling
 @testable import PullGuardObservability
 @testable import PullGuardProxy
+import PullGuardTestSupport
 
 /// Stands in for the TLS handler: fires the handshake event as soon as the connection is up.
 final class FakeTLSHandler: ChannelInboundHandler {

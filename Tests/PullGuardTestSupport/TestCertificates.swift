@@ -1,10 +1,9 @@
 import Foundation
-@testable import PullGuard
-@testable import PullGuardCore
+import PullGuardCore
 
 /// Hand-made certificate facts: the proxy only turns them into headers, so no real PKI is needed.
-enum TestCertificates {
-    static func facts(subject: String = "CN=client,O=Example", issuer: String = "CN=Test CA",
+public enum TestCertificates {
+    public static func facts(subject: String = "CN=client,O=Example", issuer: String = "CN=Test CA",
                       der: [UInt8] = [0x30, 0x82, 0x01, 0x0A], notAfter: Date = Date(timeIntervalSince1970: 1_888_246_800))
         -> CertificateFacts {
         CertificateFacts(
@@ -15,10 +14,10 @@ enum TestCertificates {
             signatureDigest: .sha256, isSelfIssued: false, der: der)
     }
 
-    static func success(trustSource: String = "/etc/pullguard/clients.pem") -> VerificationOutcome {
+    public static func success(trustSource: String = "/etc/pullguard/clients.pem") -> VerificationOutcome {
         .success(PeerIdentity(chain: [facts(), facts(subject: "CN=Test CA", issuer: "CN=Test CA", der: [1, 2, 3])],
                               trustSource: trustSource))
     }
 
-    static var cloudflare: VerificationOutcome { success(trustSource: TrustSourceName.cloudflare) }
+    public static var cloudflare: VerificationOutcome { success(trustSource: TrustSourceName.cloudflare) }
 }

@@ -3,6 +3,7 @@ import Testing
 @testable import PullGuard
 @testable import PullGuardCore
 @testable import PullGuardHTTP
+import PullGuardTestSupport
 
 @Suite struct HTTPHeaderPolicySpoofingTests {
     let names = IdentityHeaderNames()

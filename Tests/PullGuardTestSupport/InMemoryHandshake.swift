@@ -1,52 +1,50 @@
 import Logging
 import NIOCore
 import NIOEmbedded
-@testable import PullGuard
-import PullGuardTestSupport
-@testable import PullGuardCore
-@testable import PullGuardObservability
-@testable import PullGuardOpenSSL
-@testable import PullGuardTLS
+import PullGuardCore
+import PullGuardObservability
+import PullGuardOpenSSL
+import PullGuardTLS
 
 /// Runs a real OpenSSL client against `TLSServerHandler` inside an `EmbeddedChannel`:
 /// every byte moves in memory, so a whole mTLS handshake is tested without sockets.
-final class InMemoryHandshake {
+public final class InMemoryHandshake {
     /// Captures what the TLS handler passes up the pipeline.
-    final class Recorder: ChannelInboundHandler {
-        typealias InboundIn = ByteBuffer
-        var established: TLSConnectionEstablished?
-        var received: [UInt8] = []
+    public final class Recorder: ChannelInboundHandler {
+        public typealias InboundIn = ByteBuffer
+        public var established: TLSConnectionEstablished?
+        public var received: [UInt8] = []
 
-        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
             if let event = event as? TLSConnectionEstablished { established = event }
             context.fireUserInboundEventTriggered(event)
         }
 
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             var buffer = unwrapInboundIn(data)
             received += buffer.readBytes(length: buffer.readableBytes) ?? []
         }
     }
 
-    struct Result {
-        var established: TLSConnectionEstablished?
+    public struct Result {
+        public var established: TLSConnectionEstablished?
         /// Plaintext the server side delivered upward.
-        var serverReceived: [UInt8]
+        public var serverReceived: [UInt8]
         /// The alert the client received, if the server refused it.
-        var clientAlert: String?
-        var clientCompleted: Bool
-        var channelOpen: Bool
-        var metrics: [PullGuardMetrics.Counter: Int]
+        public var clientAlert: String?
+        public var clientCompleted: Bool
+        public var channelOpen: Bool
+        public var metrics: [PullGuardMetrics.Counter: Int]
         /// The session the client may resume with next time.
-        var session: OpenSSLClientSession?
+        public var session: OpenSSLClientSession?
     }
 
-    static func run(contexts: ServerContextSet, client settings: TLSClientSettings, serverName: String? = "localhost",
+    public static func run(contexts: ServerContextSet, client settings: TLSClientSettings, serverName: String? = "localhost",
                     send request: String = "GET / HTTP/1.1\r\n\r\n") throws -> Result {
         try run(contexts: contexts, clientContext: OpenSSLClientContext(settings: settings), serverName: serverName, send: request)
     }
 
-    static func run(contexts: ServerContextSet, clientContext: OpenSSLClientContext, serverName: String? = "localhost",
+    public static func run(contexts: ServerContextSet, clientContext: OpenSSLClientContext, serverName: String? = "localhost",
                     session: OpenSSLClientSession? = nil, send request: String = "GET / HTTP/1.1\r\n\r\n") throws -> Result {
         let recorder = Recorder()
         let metrics = PullGuardMetrics(eventLoops: 1)

@@ -2,6 +2,7 @@ import Foundation
 import PullGuard
 import Testing
 @testable import PullGuardOpenSSL
+import PullGuardTestSupport
 
 /// Good certificates from `CertificateIssuer`, judged by the real `openssl` CLI.
 @Suite("PKI: CertificateIssuer issues valid certificates")

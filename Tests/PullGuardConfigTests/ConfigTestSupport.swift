@@ -3,6 +3,7 @@ import PullGuard
 import Testing
 @testable import PullGuardConfig
 @testable import PullGuardCore
+import PullGuardTestSupport
 
 /// PEM material made at test time with the `openssl` CLI, shared by the Config tests.
 struct ConfigTestPKI: Sendable {
@@ -79,7 +80,7 @@ enum ConfigTestSupport {
     /// The repository's `certs/`, which holds the real Cloudflare origin-pull CA.
     static let repositoryCerts = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("certs").path
+        .appendingPathComponent("certs").path
 
     /// A fixed environment: nothing from the real one leaks into a test.
     static func environment(variables: [String: String] = [:], currentDirectory: URL? = nil) -> ConfigEnvironment {

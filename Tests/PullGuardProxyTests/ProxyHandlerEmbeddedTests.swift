@@ -7,6 +7,7 @@ import Testing
 @testable import PullGuardCore
 import PullGuardObservability
 @testable import PullGuardProxy
+import PullGuardTestSupport
 
 /// The proxy handler in an `EmbeddedChannel`: the paths that never reach an upstream.
 @Suite struct ProxyHandlerEmbeddedTests {

@@ -2,6 +2,7 @@ import Foundation
 import PullGuard
 import Testing
 @testable import PullGuardTooling
+import PullGuardTestSupport
 
 @Suite("PKI: PrivatePKI state folder")
 struct PrivatePKITests {

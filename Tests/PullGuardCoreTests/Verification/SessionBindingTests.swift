@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import PullGuard
 @testable import PullGuardCore
+import PullGuardTestSupport
 
 /// When a stored session may stand in for a full verification: values only, dates chosen.
 @Suite struct SessionBindingTests {

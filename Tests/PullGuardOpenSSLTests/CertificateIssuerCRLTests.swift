@@ -2,6 +2,7 @@ import Foundation
 import PullGuard
 import Testing
 @testable import PullGuardOpenSSL
+import PullGuardTestSupport
 
 @Suite("PKI: CertificateIssuer.makeCRL")
 struct PKICRLTests {

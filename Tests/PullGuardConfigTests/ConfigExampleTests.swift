@@ -3,6 +3,7 @@ import PullGuard
 import Testing
 @testable import PullGuardConfig
 @testable import PullGuardCore
+import PullGuardTestSupport
 
 /// Keeps `examples/pullguard.yaml` loadable: it is copied into a temporary folder,
 /// the PEM files it names are made there with `openssl`, and the result is checked.
@@ -10,7 +11,7 @@ import Testing
 struct ConfigExampleTests {
     static let example = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("examples/pullguard.yaml")
+        .appendingPathComponent("examples/pullguard.yaml")
 
     /// Creates every file the example refers to under `directory/pki`.
     private func makeExamplePKI(in directory: URL) throws {

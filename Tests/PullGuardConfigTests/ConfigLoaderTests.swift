@@ -4,6 +4,7 @@ import PullGuard
 import Testing
 @testable import PullGuardCore
 @testable import PullGuardConfig
+import PullGuardTestSupport
 
 @Suite("Config: YAML loading and mapping")
 struct ConfigLoaderTests {

@@ -7,6 +7,7 @@ import Testing
 @testable import PullGuardCore
 import PullGuardObservability
 @testable import PullGuardProxy
+import PullGuardTestSupport
 
 /// The client clocks of `HTTPProxyHandler` in an `EmbeddedChannel` (virtual time).
 @Suite struct ProxyClientTimeoutEmbeddedTests {

@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Fails when a source target imports a PullGuard target (or a C module) that its layer
+may not import. The layers and their arrows are drawn in docs/architecture.md; this is
+the same table, checked on every `import` line under Sources/ and Benchmarks/.
+Run by `make test`; exits 1 naming each forbidden import with its file and line."""
+import pathlib
+import re
+import sys
+
+# Which of our modules each target may import. Modules not named here (Foundation,
+# NIO, Logging, Yams...) are free; COpenSSL and CNGHTTP2 are ours to police.
+ALLOWED = {
+    "PullGuardCore": set(),
+    "PullGuardObservability": set(),
+    "PullGuardOpenSSL": {"COpenSSL", "PullGuardCore"},
+    "PullGuardTLS": {"PullGuardCore", "PullGuardOpenSSL", "PullGuardObservability"},
+    "PullGuardHTTP": {"PullGuardCore"},
+    "PullGuardHTTP2": {"CNGHTTP2", "PullGuardCore", "PullGuardHTTP"},
+    "PullGuardProxy": {"PullGuardCore", "PullGuardHTTP", "PullGuardObservability"},
+    "PullGuardConfig": {"PullGuardCore"},
+    "PullGuard": {"PullGuardCore", "PullGuardObservability", "PullGuardOpenSSL", "PullGuardTLS",
+                  "PullGuardHTTP", "PullGuardHTTP2", "PullGuardProxy", "PullGuardConfig"},
+    "PullGuardTooling": {"PullGuardCore", "PullGuardOpenSSL", "PullGuardObservability"},
+    # Executables sit on top; they may not reach the C libraries directly.
+    "pullguard": {"PullGuard", "PullGuardConfig", "PullGuardCore", "PullGuardTooling", "PullGuardObservability"},
+    "pullguard-bench": {"PullGuardCore", "PullGuardOpenSSL", "PullGuardTooling"},
+    "HandshakeMicrobench": {"PullGuardCore", "PullGuardObservability", "PullGuardOpenSSL", "PullGuardTLS"},
+}
+POLICED = {"COpenSSL", "CNGHTTP2"} | {name for name in ALLOWED if name.startswith("PullGuard")}
+IMPORT = re.compile(r"^\s*(?:@\w+\s+)*(?:(?:public|package|internal|private|fileprivate)\s+)?import\s+(?:\w+\s+)?(\w+)")
+
+
+def main(root: pathlib.Path) -> int:
+    problems = []
+    for folder in ("Sources", "Benchmarks"):
+        for path in sorted((root / folder).rglob("*.swift")):
+            target = path.relative_to(root / folder).parts[0]
+            if target not in ALLOWED:
+                problems.append(f"{path.relative_to(root)}: target {target} is not in scripts/check-layers.py")
+                continue
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                match = IMPORT.match(line)
+                if match and match.group(1) in POLICED and match.group(1) not in ALLOWED[target] and match.group(1) != target:
+                    problems.append(f"{path.relative_to(root)}:{number}: {target} may not import {match.group(1)}")
+    for problem in problems:
+        print(f"check-layers: {problem}", file=sys.stderr)
+    if not problems:
+        print("check-layers: every import follows docs/architecture.md")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(pathlib.Path(__file__).resolve().parent.parent))
