@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "PullGuard",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "pullguard", targets: ["pullguard"]),
         .library(name: "PullGuard", targets: ["PullGuard", "PullGuardConfig", "PullGuardTooling"]),
@@ -38,11 +38,9 @@ let package = Package(
             ]
         ),
         /// Counters (and later the access log), injected from the composition root.
+        /// Per-loop counters use the standard library's `Synchronization.Atomic` (hence macOS 15).
         .target(
-            name: "PullGuardObservability",
-            dependencies: [
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ]
+            name: "PullGuardObservability"
         ),
         /// The OpenSSL wrapper: the only importer of COpenSSL. One Swift owner per C object, thin callback trampolines.
         .target(
@@ -138,7 +136,7 @@ let package = Package(
         .executableTarget(
             name: "pullguard",
             dependencies: [
-                "PullGuard", "PullGuardConfig", "PullGuardCore", "PullGuardTooling",
+                "PullGuard", "PullGuardConfig", "PullGuardCore", "PullGuardObservability", "PullGuardTooling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -189,6 +187,14 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "PullGuardObservabilityTests",
+            dependencies: [
+                "PullGuardObservability",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(

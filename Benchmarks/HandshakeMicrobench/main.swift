@@ -68,13 +68,13 @@ let clientContext = try OpenSSLClientContext(settings: TLSClientSettings(
     verifyServer: false, version: version))
 var logger = Logger(label: "bench")
 logger.logLevel = .critical
-let metrics = PullGuardMetrics()
+let metrics = PullGuardMetrics(eventLoops: 1)
 
 if mode == "records" {
     let size = arguments.dropFirst(2).first.flatMap { Int($0) } ?? 16_384
     let channel = EmbeddedChannel()
     let sink = Sink()
-    try channel.pipeline.syncOperations.addHandler(TLSServerHandler(contexts: contexts, logger: logger, metrics: metrics))
+    try channel.pipeline.syncOperations.addHandler(TLSServerHandler(contexts: contexts, logger: logger, metrics: metrics, loop: 0))
     try channel.pipeline.syncOperations.addHandler(sink)
     channel.pipeline.fireChannelActive()
     let connection = try OpenSSLClientConnection(context: clientContext, serverName: "localhost")
@@ -115,7 +115,7 @@ for index in 0..<(count + 50) {
     let measuring = index >= 50  // warm-up
     let channel = EmbeddedChannel()
     let sink = Sink()
-    try channel.pipeline.syncOperations.addHandler(TLSServerHandler(contexts: contexts, logger: logger, metrics: metrics))
+    try channel.pipeline.syncOperations.addHandler(TLSServerHandler(contexts: contexts, logger: logger, metrics: metrics, loop: 0))
     try channel.pipeline.syncOperations.addHandler(sink)
     let start = threadCPUNanoseconds()
     channel.pipeline.fireChannelActive()

@@ -33,16 +33,19 @@ public final class PullGuardServer: Sendable {
     }
 
     /// Builds the TLS contexts, binds every listener and starts accepting.
+    /// - Parameter metrics: the process's counters, made by the caller with one block per
+    ///   worker (`PullGuardMetrics(eventLoops: settings.workers)`); loop *i* counts into block *i*.
     /// - Throws: the first certificate, key or trust problem (naming its file), or a bind error.
-    public static func start(settings: PullGuardSettings, logger: Logger) async throws -> PullGuardServer {
+    public static func start(settings: PullGuardSettings, logger: Logger,
+                             metrics: PullGuardMetrics) async throws -> PullGuardServer {
         let contextSet = try await NIOThreadPool.singleton.runIfActive {
             try ServerContextSet(settings: settings.tls)
         }
         let contexts = NIOLockedValueBox(contextSet)
-        let metrics = PullGuardMetrics()
         let gate = ConnectionGate(limits: settings.limits)
         let proxy = HTTPProxy(settings: settings.proxy, logger: logger, metrics: metrics)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, settings.workers))
+        let loops = EventLoopIndex(group)
         var channels: [Channel] = []
         var bound: [ListenAddress] = []
         do {
@@ -55,7 +58,10 @@ public final class PullGuardServer: Sendable {
                     .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
-                            guard admit(channel, gate: gate, metrics: metrics, logger: logger) else { return }
+                            let loop = loops.position(of: channel.eventLoop)
+                            guard admit(channel, gate: gate, counters: metrics.counters(forLoop: loop), logger: logger) else {
+                                return
+                            }
                             let current = contexts.withLockedValue { $0 }
                             let pipeline = channel.pipeline.syncOperations
                             let slotHandler = HandshakeSlotHandler(gate: gate)
@@ -64,9 +70,9 @@ public final class PullGuardServer: Sendable {
                                 gate.closed(handshakeFinished: slot.value.released)
                                 slot.value.released = true
                             }
-                            try pipeline.addHandler(TLSServerHandler(contexts: current, logger: logger, metrics: metrics))
+                            try pipeline.addHandler(TLSServerHandler(contexts: current, logger: logger, metrics: metrics, loop: loop))
                             try pipeline.addHandler(slotHandler)
-                            try proxy.configure(pipeline, channel: channel, afterTLSHandler: true)
+                            try proxy.configure(pipeline, channel: channel, loop: loop, afterTLSHandler: true)
                         }
                     }
                     .bind(host: listener.host, port: listener.port)
@@ -100,14 +106,14 @@ public final class PullGuardServer: Sendable {
 
 /// Takes the connection's slots from `gate`, or closes it at once (counted, logged at
 /// debug: a flood must not flood the log) without reading a byte from it.
-private func admit(_ channel: Channel, gate: ConnectionGate, metrics: PullGuardMetrics, logger: Logger) -> Bool {
+private func admit(_ channel: Channel, gate: ConnectionGate, counters: LoopCounters, logger: Logger) -> Bool {
     let counter: PullGuardMetrics.Counter
     switch gate.admit() {
     case .admitted: return true
     case .overMaxConnections: counter = .connectionsOverLimit
     case .overMaxHandshakes: counter = .handshakesOverLimit
     }
-    metrics.increment(counter)
+    counters.increment(counter)
     logger.debug("connection refused at accept", metadata: [
         "client": "\(channel.remoteAddress?.ipAddress ?? "unknown")", "reason": "\(counter.rawValue)",
     ])

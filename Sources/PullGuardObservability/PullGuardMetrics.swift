@@ -1,40 +1,31 @@
-import NIOConcurrencyHelpers
-
-/// Process-wide counters, created once and injected into the handlers that count.
+/// Process-wide counters, created once by the composition root and injected into the
+/// handlers that count.
 ///
-/// Deliberately tiny for now: named counters behind one lock. The Prometheus
-/// exporter (a later milestone) reads `snapshot()`; counter names are a contract.
+/// Each event loop counts into its own block (`LoopCounters`), so the hot path takes no
+/// shared lock and no two cores write the same cache line; `snapshot()` sums the blocks.
+/// The Prometheus exporter (a later milestone) reads `snapshot()`; counter names are a
+/// contract (`Counter`, docs/metrics.md).
 public final class PullGuardMetrics: Sendable {
-    public enum Counter: String, Sendable, CaseIterable {
-        case handshakeFull = "tls_handshakes_full_total"
-        case handshakeResumed = "tls_handshakes_resumed_total"
-        case handshakeFailed = "tls_handshakes_failed_total"
-        case handshakeAbandoned = "tls_handshakes_abandoned_total"
-        case handshakeTimedOut = "tls_handshakes_timed_out_total"
-        /// A client offered a session that its binding did not admit here; it got a full handshake.
-        case resumptionRefused = "tls_resumptions_refused_total"
-        /// Closed at accept: `limits.max_connections` reached.
-        case connectionsOverLimit = "connections_refused_max_connections_total"
-        /// Closed at accept: `limits.max_handshakes` handshakes already in progress.
-        case handshakesOverLimit = "connections_refused_max_handshakes_total"
-        case refusedCertificate = "client_certificates_refused_total"
-        case refusedNoCertificate = "client_certificates_missing_total"
-        case upstreamErrors = "upstream_errors_total"
-        case clientTimeouts = "client_timeouts_total"
-        case upstreamLimitWaits = "upstream_connection_limit_waits_total"
-        case upstreamLimitRejected = "upstream_connection_limit_rejected_total"
-        case websocketTunnels = "websocket_tunnels_total"
+    private let blocks: CounterBlocks
+
+    /// - Parameter eventLoops: how many loops will count, one block each (at least 1 is made).
+    ///   The server passes its worker count; a test on one `EmbeddedEventLoop` passes 1.
+    public init(eventLoops: Int) {
+        blocks = CounterBlocks(blockCount: max(1, eventLoops))
     }
 
-    private let counts = NIOLockedValueBox([Counter: Int]())
-
-    public init() {}
-
-    public func increment(_ counter: Counter, by amount: Int = 1) {
-        counts.withLockedValue { $0[counter, default: 0] += amount }
+    /// The counters of the loop at `index` in its group (0-based). An index past the last
+    /// block wraps around: the counts stay exact, that loop just shares a block.
+    public func counters(forLoop index: Int) -> LoopCounters {
+        LoopCounters(blocks: blocks, block: Int(index.magnitude % UInt(blocks.blockCount)))
     }
 
+    /// Every counter (zeros included), summed over the loops' blocks.
+    ///
+    /// Taken while loops are counting, the values may be slightly stale (an add racing
+    /// with the read shows up in the next snapshot), but never double-counted, and
+    /// successive snapshots read on one thread never go down.
     public func snapshot() -> [Counter: Int] {
-        counts.withLockedValue { $0 }
+        Dictionary(uniqueKeysWithValues: Counter.allCases.map { ($0, blocks.sum(of: $0)) })
     }
 }

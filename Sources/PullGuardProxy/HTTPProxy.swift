@@ -24,7 +24,8 @@ public final class HTTPProxy: Sendable {
     let limits: [String: UpstreamConnectionLimit]
     private let pools = PoolRegistry()
 
-    public init(settings: ProxySettings, logger: Logger, metrics: PullGuardMetrics = PullGuardMetrics()) {
+    /// - Parameter metrics: the process's counters, from the composition root.
+    public init(settings: ProxySettings, logger: Logger, metrics: PullGuardMetrics) {
         self.settings = settings
         rules = ProxyRequestRules(settings: settings)
         if let cap = settings.maxUpstreamConnectionsPerSite {
@@ -37,6 +38,7 @@ public final class HTTPProxy: Sendable {
     }
 
     /// Adds the HTTP/1.1 server codec and the proxy handler after the TLS handler. Called on the channel's event loop.
+    /// `loop`: the position of the channel's event loop in its group, whose counters it uses.
     /// `afterTLSHandler`: a `TLSServerHandler` is in front, which sends pending writes
     /// with its close_notify when the channel closes.
     ///
@@ -48,13 +50,14 @@ public final class HTTPProxy: Sendable {
     /// error handlers: the first stops reading from the socket during every exchange
     /// (two `epoll_ctl` calls per request, for the rare client that pipelines), and
     /// each is one more handler on every connection.
-    public func configure(_ pipeline: ChannelPipeline.SynchronousOperations, channel: Channel, afterTLSHandler: Bool = false) throws {
+    public func configure(_ pipeline: ChannelPipeline.SynchronousOperations, channel: Channel, loop: Int,
+                          afterTLSHandler: Bool = false) throws {
         channel.eventLoop.assertInEventLoop()
         try Self.addHTTPCodec(pipeline, position: .last)
         let handler = HTTPProxyHandler(
             settings: settings, pool: pool(for: channel.eventLoop),
             clientIP: channel.remoteAddress?.ipAddress, closeSendsPendingWrites: afterTLSHandler, rules: rules,
-            limits: limits, logger: logger, metrics: metrics)
+            limits: limits, logger: logger, counters: metrics.counters(forLoop: loop))
         try pipeline.addHandler(handler)
     }
 

@@ -86,7 +86,7 @@ extension HTTPProxyHandler {
         switch failure {
         case .misdirected, .badHost, .malformedRequest, .refused, .requestBodyTimedOut: break  // logged where decided
         default:
-            metrics.increment(.upstreamErrors)
+            counters.increment(.upstreamErrors)
             logger.error("\(message.dropLast())", metadata: logMetadata)
         }
         var headers = HTTPHeaders()

@@ -160,7 +160,7 @@ extension HTTPProxyHandler {
 
     private func clientTimedOut(_ action: ProxyConnectionStateMachine.Action, _ reason: String) {
         if case .none = action { return }
-        metrics.increment(.clientTimeouts)
+        counters.increment(.clientTimeouts)
         logger.notice("client too slow: \(reason); closing", metadata: logMetadata)
         perform(action)
     }

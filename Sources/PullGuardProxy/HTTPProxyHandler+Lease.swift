@@ -17,7 +17,7 @@ extension HTTPProxyHandler {
             upstreamSlot = .held(limit)
             leaseFromPool(site.upstream)
         case .waiting(let id):
-            metrics.increment(.upstreamLimitWaits)
+            counters.increment(.upstreamLimitWaits)
             upstreamSlot = .waiting(limit, id)
             armSlotWaitTimer()
         }
@@ -41,7 +41,7 @@ extension HTTPProxyHandler {
         // False: a slot is on its way; `slotGranted` will take it.
         guard limit.cancel(id) else { return }
         upstreamSlot = nil
-        metrics.increment(.upstreamLimitRejected)
+        counters.increment(.upstreamLimitRejected)
         perform(machine.upstreamFailed(.upstreamBusy(limit: limit.limit, waited: settings.timeouts.upstreamConnect)))
     }
 

@@ -13,7 +13,7 @@ extension HTTPProxyHandler {
         headers.add(name: "Upgrade", value: "websocket")
         context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: requestVersion, status: .switchingProtocols,
                                                                      headers: headers))), promise: nil)
-        metrics.increment(.websocketTunnels)
+        counters.increment(.websocketTunnels)
         cancelTimers()
 
         // The upstream connection leaves the pool; its slot under the site's cap stays

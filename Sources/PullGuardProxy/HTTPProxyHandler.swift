@@ -25,7 +25,8 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
     /// is closed, so a closing response need not be flushed on its own first.
     let closeSendsPendingWrites: Bool
     let logger: Logger
-    let metrics: PullGuardMetrics
+    /// This connection's event loop's counters (no lock: see `PullGuardMetrics`).
+    let counters: LoopCounters
     /// Each site's upstream cap, shared by all connections (`HTTPProxy`).
     let limits: [String: UpstreamConnectionLimit]
     /// This connection's site's cap, set with `site`.
@@ -94,11 +95,11 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
 
     init(settings: ProxySettings, pool: UpstreamPool, clientIP: String?, closeSendsPendingWrites: Bool = false,
          rules: ProxyRequestRules? = nil, limits: [String: UpstreamConnectionLimit] = [:],
-         logger: Logger, metrics: PullGuardMetrics) {
+         logger: Logger, counters: LoopCounters) {
         self.limits = limits
         self.closeSendsPendingWrites = closeSendsPendingWrites
         self.rules = rules ?? ProxyRequestRules(settings: settings)
-        self.metrics = metrics
+        self.counters = counters
         self.settings = settings
         self.pool = pool
         self.clientIP = clientIP

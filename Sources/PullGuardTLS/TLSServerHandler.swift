@@ -20,7 +20,8 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private let contexts: ServerContextSet
     private let logger: Logger
-    private let metrics: PullGuardMetrics
+    /// The counters of this connection's event loop (no lock: see `PullGuardMetrics`).
+    private let counters: LoopCounters
     private var connection: OpenSSLConnection?
     private var state = TLSServerStateMachine()
     /// Writes issued before the handshake finished, released in order once it has.
@@ -42,11 +43,14 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// nginx's `lingering_timeout` (5 s) bounds the same wait on its side.
     private let closeWriteLimit: TimeAmount
 
-    public init(contexts: ServerContextSet, logger: Logger, metrics: PullGuardMetrics,
+    /// - Parameters:
+    ///   - metrics: the process's counters, from the composition root.
+    ///   - loop: the position of the connection's event loop in its group; the handler counts into that loop's block.
+    public init(contexts: ServerContextSet, logger: Logger, metrics: PullGuardMetrics, loop: Int,
                 closeWriteLimit: TimeAmount = .seconds(5)) {
         self.contexts = contexts
         self.logger = logger
-        self.metrics = metrics
+        self.counters = metrics.counters(forLoop: loop)
         self.closeWriteLimit = closeWriteLimit
     }
 
@@ -90,7 +94,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
     public func channelInactive(context: ChannelHandlerContext) {
         switch state.channelInactive() {
         case .abandonedHandshake:
-            metrics.increment(.handshakeAbandoned)
+            counters.increment(.handshakeAbandoned)
             logger.debug("client closed the connection during the TLS handshake", metadata: ["client": "\(clientAddress)"])
         case .endedCleanly:
             connection?.keepSessionResumable()
@@ -116,8 +120,8 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
             handshakeTimeout?.cancel()
             if flushFirst { flushCiphertext(context: context, connection: connection) }
             let established = connection.establishedEvent()
-            metrics.increment(established.resumed ? .handshakeResumed : .handshakeFull)
-            if established.sessionRefusal != nil { metrics.increment(.resumptionRefused) }
+            counters.increment(established.resumed ? .handshakeResumed : .handshakeFull)
+            if established.sessionRefusal != nil { counters.increment(.resumptionRefused) }
             logger.debug("TLS established", metadata: established.logMetadata(client: clientAddress))
             context.fireUserInboundEventTriggered(established)
             releasePendingWrites(context: context, connection: connection)
@@ -133,7 +137,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private func handshakeTimedOut(context: ChannelHandlerContext) {
         guard state.state == .handshaking else { return }
-        metrics.increment(.handshakeTimedOut)
+        counters.increment(.handshakeTimedOut)
         logger.info("TLS handshake timed out", metadata: ["client": "\(clientAddress)"])
         context.close(promise: nil)
     }
@@ -329,7 +333,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// One counter and one line per refused or failed handshake (`HandshakeRefusalRecord`).
     private func logRefusal(_ failure: TLSHandshakeFailure) {
         let record = HandshakeRefusalRecord(failure, client: clientAddress)
-        metrics.increment(record.counter)
+        counters.increment(record.counter)
         logger.log(level: record.level, record.message, metadata: record.metadata)
     }
 }

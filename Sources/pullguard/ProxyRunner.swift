@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PullGuard
 import PullGuardCore
+import PullGuardObservability
 
 /// Starts the proxy, announces each bound listener, and waits for SIGINT/SIGTERM
 /// (or the server closing by itself) before the one orderly shutdown.
@@ -16,7 +17,9 @@ enum ProxyRunner {
     static func run(settings: PullGuardSettings, logger: Logger,
                     started: (PullGuardServer) -> Void = { _ in }) async throws {
         let signals = ShutdownSignals()
-        let server = try await PullGuardServer.start(settings: settings, logger: logger)
+        // The one metrics object of the process: one counter block per event loop.
+        let metrics = PullGuardMetrics(eventLoops: settings.workers)
+        let server = try await PullGuardServer.start(settings: settings, logger: logger, metrics: metrics)
         // Tests and scripts parse this exact line to learn the port when 0 was asked for.
         for address in server.boundAddresses { Console.note("listening on \(address)") }
         started(server)

@@ -37,7 +37,7 @@ final class InMemoryProxy {
             }.map { channel }
         }
         let handler = HTTPProxyHandler(settings: settings, pool: pool, clientIP: "192.0.2.1",
-                                       logger: Logger(label: "pullguard.test.in-memory"), metrics: PullGuardMetrics())
+                                       logger: Logger(label: "pullguard.test.in-memory"), counters: PullGuardMetrics(eventLoops: 1).counters(forLoop: 0))
         try client.pipeline.syncOperations.configureHTTPServerPipeline(
             position: .last, withPipeliningAssistance: false, withServerUpgrade: nil, withErrorHandling: false)
         try client.pipeline.syncOperations.addHandler(handler)

@@ -5,6 +5,7 @@ import NIOHTTP1
 import Testing
 @testable import PullGuard
 @testable import PullGuardCore
+import PullGuardObservability
 @testable import PullGuardProxy
 import PullGuardTestSupport
 
@@ -23,8 +24,9 @@ import PullGuardTestSupport
 
     func makeChannel() throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
-        let proxy = HTTPProxy(settings: settings, logger: Logger(label: "pullguard.test.embedded"))
-        try proxy.configure(channel.pipeline.syncOperations, channel: channel)
+        let proxy = HTTPProxy(settings: settings, logger: Logger(label: "pullguard.test.embedded"),
+                              metrics: PullGuardMetrics(eventLoops: 1))
+        try proxy.configure(channel.pipeline.syncOperations, channel: channel, loop: 0)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 443)).wait()
         channel.pipeline.fireUserInboundEventTriggered(event)
         return channel

@@ -55,7 +55,7 @@ final class ProxyTestHarness: Sendable {
                 ProxySiteSettings(name: "b", serverNames: ["b.example"], upstream: real),
             ],
             timeouts: timeouts, maxUpstreamConnectionsPerSite: maxUpstreamConnectionsPerSite)
-        let metrics = PullGuardMetrics()
+        let metrics = PullGuardMetrics(eventLoops: 1)
         let proxy = HTTPProxy(settings: settings, logger: Logger(label: "pullguard.test.proxy"), metrics: metrics)
         let event = TLSConnectionEstablished(siteName: "a", serverName: "a.example", alpn: "http/1.1",
                                              protocolVersion: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256",
@@ -65,7 +65,7 @@ final class ProxyTestHarness: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(FakeTLSHandler(event: event))
-                    try proxy.configure(channel.pipeline.syncOperations, channel: channel)
+                    try proxy.configure(channel.pipeline.syncOperations, channel: channel, loop: 0)
                 }
             }
             .bind(host: "127.0.0.1", port: 0)

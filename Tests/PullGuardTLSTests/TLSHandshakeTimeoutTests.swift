@@ -18,10 +18,10 @@ import PullGuardTestSupport
             name: "a", serverNames: ["localhost"], identities: [ServerIdentitySource(pki.server, label: "server")],
             trustSources: [TrustSource(name: "ca", bundle: PEMSource(label: "ca", text: pki.root.certificatePEM))])
         let contexts = try ServerContextSet(settings: TLSListenerSettings(sites: [site], defaultSiteName: "a", handshakeTimeout: timeout))
-        let metrics = PullGuardMetrics()
+        let metrics = PullGuardMetrics(eventLoops: 1)
         let loop = EmbeddedEventLoop()
         let channel = EmbeddedChannel(loop: loop)
-        try channel.pipeline.syncOperations.addHandler(TLSServerHandler(contexts: contexts, logger: Logger(label: "test"), metrics: metrics))
+        try channel.pipeline.syncOperations.addHandler(TLSServerHandler(contexts: contexts, logger: Logger(label: "test"), metrics: metrics, loop: 0))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         loop.advanceTime(by: timeout - .milliseconds(100))
         #expect(channel.isActive)

@@ -25,7 +25,7 @@ import PullGuardTestSupport
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(TLSServerHandler(contexts: contexts, logger: logger, metrics: PullGuardMetrics()))
+        try channel.pipeline.syncOperations.addHandler(TLSServerHandler(contexts: contexts, logger: logger, metrics: PullGuardMetrics(eventLoops: 1), loop: 0))
         channel.pipeline.fireChannelActive()
         let client = try OpenSSLClientConnection(
             context: OpenSSLClientContext(settings: TLSClientSettings(

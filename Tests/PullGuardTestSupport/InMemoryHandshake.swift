@@ -47,11 +47,11 @@ public final class InMemoryHandshake {
     public static func run(contexts: ServerContextSet, clientContext: OpenSSLClientContext, serverName: String? = "localhost",
                     session: OpenSSLClientSession? = nil, send request: String = "GET / HTTP/1.1\r\n\r\n") throws -> Result {
         let recorder = Recorder()
-        let metrics = PullGuardMetrics()
+        let metrics = PullGuardMetrics(eventLoops: 1)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(TLSServerHandler(contexts: contexts, logger: logger, metrics: metrics))
+        try channel.pipeline.syncOperations.addHandler(TLSServerHandler(contexts: contexts, logger: logger, metrics: metrics, loop: 0))
         try channel.pipeline.syncOperations.addHandler(recorder)
         channel.pipeline.fireChannelActive()
 

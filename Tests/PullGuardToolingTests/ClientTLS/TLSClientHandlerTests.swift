@@ -95,7 +95,7 @@ import PullGuardTestSupport
         logger.logLevel = .critical
         let server = EmbeddedChannel()
         let serverRecorder = ServerRecorder()
-        try server.pipeline.syncOperations.addHandler(TLSServerHandler(contexts: contexts, logger: logger, metrics: PullGuardMetrics()))
+        try server.pipeline.syncOperations.addHandler(TLSServerHandler(contexts: contexts, logger: logger, metrics: PullGuardMetrics(eventLoops: 1), loop: 0))
         try server.pipeline.syncOperations.addHandler(serverRecorder)
         server.pipeline.fireChannelActive()
         let client = EmbeddedChannel()

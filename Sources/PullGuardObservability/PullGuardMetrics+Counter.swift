@@ -1,0 +1,51 @@
+extension PullGuardMetrics {
+    /// The counters. Their raw values are a contract (docs/metrics.md): never rename one,
+    /// add new names instead.
+    public enum Counter: String, Sendable, CaseIterable {
+        case handshakeFull = "tls_handshakes_full_total"
+        case handshakeResumed = "tls_handshakes_resumed_total"
+        case handshakeFailed = "tls_handshakes_failed_total"
+        case handshakeAbandoned = "tls_handshakes_abandoned_total"
+        case handshakeTimedOut = "tls_handshakes_timed_out_total"
+        /// A client offered a session that its binding did not admit here; it got a full handshake.
+        case resumptionRefused = "tls_resumptions_refused_total"
+        /// Closed at accept: `limits.max_connections` reached.
+        case connectionsOverLimit = "connections_refused_max_connections_total"
+        /// Closed at accept: `limits.max_handshakes` handshakes already in progress.
+        case handshakesOverLimit = "connections_refused_max_handshakes_total"
+        case refusedCertificate = "client_certificates_refused_total"
+        case refusedNoCertificate = "client_certificates_missing_total"
+        case upstreamErrors = "upstream_errors_total"
+        case clientTimeouts = "client_timeouts_total"
+        case upstreamLimitWaits = "upstream_connection_limit_waits_total"
+        case upstreamLimitRejected = "upstream_connection_limit_rejected_total"
+        case websocketTunnels = "websocket_tunnels_total"
+
+        /// How many counters there are: the length of each loop's block.
+        static let count = allCases.count
+
+        /// The counter's place in a block: dense from 0, in declaration order.
+        /// A switch rather than a search of `allCases`, so an increment costs no lookup;
+        /// a new case fails to compile until it is given the next number here
+        /// (and `PullGuardMetricsTests` checks the numbers are 0..<count).
+        var ordinal: Int {
+            switch self {
+            case .handshakeFull: 0
+            case .handshakeResumed: 1
+            case .handshakeFailed: 2
+            case .handshakeAbandoned: 3
+            case .handshakeTimedOut: 4
+            case .resumptionRefused: 5
+            case .connectionsOverLimit: 6
+            case .handshakesOverLimit: 7
+            case .refusedCertificate: 8
+            case .refusedNoCertificate: 9
+            case .upstreamErrors: 10
+            case .clientTimeouts: 11
+            case .upstreamLimitWaits: 12
+            case .upstreamLimitRejected: 13
+            case .websocketTunnels: 14
+            }
+        }
+    }
+}
