@@ -92,12 +92,22 @@ struct ConfigValidator {
         let defaultSite = defaultSiteName(document.defaultSite, sites: declaredNames)
 
         guard problems.isEmpty else { return nil }
+        // The default site's name becomes an identity here, once; the checks above
+        // already reported every way this can fail, so a throw is a validator bug.
+        let table: SiteTable
+        do {
+            table = try SiteTable(sites, defaultSiteName: defaultSite)
+        } catch {
+            report(document.defaultSite.keyPath, "\(error)")
+            return nil
+        }
         return PullGuardSettings(
             listeners: listeners,
             workers: workers,
-            tls: TLSListenerSettings(sites: sites.map(\.tls), defaultSiteName: defaultSite, unknownSNI: unknownSNI,
+            sites: table,
+            tls: TLSListenerSettings(unknownSNI: unknownSNI,
                                      handshakeTimeout: tlsTiming.handshake, sessionLifetime: tlsTiming.sessionLifetime),
-            proxy: ProxySettings(sites: sites.map(\.proxy), headers: headers, timeouts: timeouts,
+            proxy: ProxySettings(headers: headers, timeouts: timeouts,
                                  allowUnderscoresInHeaders: document.headers.allowUnderscores.value ?? false,
                                  maxUpstreamConnectionsPerSite: upstreamLimit),
             limits: limits,
