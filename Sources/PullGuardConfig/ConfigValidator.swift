@@ -92,13 +92,17 @@ struct ConfigValidator {
         let defaultSite = defaultSiteName(document.defaultSite, sites: declaredNames)
 
         guard problems.isEmpty else { return nil }
-        // The default site's name becomes an identity here, once; the checks above
-        // already reported every way this can fail, so a throw is a validator bug.
+        // The default site's name becomes an identity here, once. A site that did not
+        // validate is missing from `sites`, and its problem was reported (above, or by the
+        // YAML reader, whose problems this validator does not see); only when every
+        // declared site was built is a failure here a problem of its own.
         let table: SiteTable
         do {
             table = try SiteTable(sites, defaultSiteName: defaultSite)
         } catch {
-            report(document.defaultSite.keyPath, "\(error)")
+            if !sites.isEmpty, sites.count == (document.sites.value ?? []).count {
+                report(document.defaultSite.keyPath, "\(error)")
+            }
             return nil
         }
         return PullGuardSettings(
