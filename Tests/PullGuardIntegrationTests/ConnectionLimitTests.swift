@@ -38,7 +38,7 @@ import PullGuardTestSupport
             let silent = try await silentConnections(2, port: scenario.proxy.port)
             let refused = try scenario.curl(client: "client", tls: "1.3")
             #expect(refused.status == nil)
-            #expect(scenario.proxy.log.contains("reason=\(reason)"), "log: \(scenario.proxy.log)")
+            #expect(await scenario.proxy.eventuallyLogs("reason=\(reason)"), "log: \(scenario.proxy.log)")
             #expect(scenario.upstream.requests.isEmpty)
             for channel in silent { try await channel.close() }
             try await Task.sleep(for: .milliseconds(300))
@@ -68,7 +68,7 @@ import PullGuardTestSupport
             watchdog.cancel()
             let elapsed = ContinuousClock.now - started
             #expect(elapsed >= .milliseconds(450) && elapsed < .seconds(3), "closed after \(elapsed)")
-            #expect(scenario.proxy.log.contains("TLS handshake timed out"))
+            #expect(await scenario.proxy.eventuallyLogs("TLS handshake timed out"), "log: \(scenario.proxy.log)")
         }
     }
 }

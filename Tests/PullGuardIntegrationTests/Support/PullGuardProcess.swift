@@ -11,6 +11,17 @@ final class PullGuardProcess {
     /// Everything the process wrote to stderr so far (logs, refusals).
     var log: String { stderrData.string }
 
+    /// Whether the log shows `text` within `limit`: a line written just before a close can
+    /// reach this side of the pipe after the client has seen the close.
+    func eventuallyLogs(_ text: String, within limit: Duration = .seconds(3)) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if log.contains(text) { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return log.contains(text)
+    }
+
     static var binary: String {
         if let explicit = ProcessInfo.processInfo.environment["PULLGUARD_BINARY"] { return explicit }
         // The test bundle sits next to the products in .build/<triple>/debug.
