@@ -116,7 +116,6 @@ extension HTTPProxyHandler {
         case .drainRequest:
             resumeClientReadsIfPossible()
         case .close:
-            pipelined.removeAll()
             guard let written else { return context.close(promise: nil) }
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
@@ -127,8 +126,8 @@ extension HTTPProxyHandler {
         guard !replayingPipelined else { return }
         replayingPipelined = true
         defer { replayingPipelined = false }
-        while !pipelined.isEmpty, !machine.awaitsResponseToCompleteRequest, context != nil {
-            switch pipelined.removeFirst() {
+        while context != nil, let input = machine.nextPipelined() {
+            switch input {
             case .part(let part): handle(part)
             case .malformed(let reason): malformedRequest(reason)
             }

@@ -59,15 +59,6 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
     /// (`limits.max_upstream_connections_per_site`), or a wait for one.
     var upstreamSlot: UpstreamSlot?
 
-    /// What arrived while a response was pending, in order: parts of pipelined
-    /// requests, or the decoder's verdict that the bytes after them were malformed.
-    /// Bounded: client reads stop while it is not empty (`holdsClientReads`).
-    var pipelined: CircularBuffer<PipelinedInput> = []
-
-    enum PipelinedInput {
-        case part(HTTPServerRequestPart)
-        case malformed(String)
-    }
     /// `replayPipelined` is running (an answered request can end inside it).
     var replayingPipelined = false
     /// The current client read delivered request parts (`clientBytesRead`).
@@ -139,17 +130,8 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         readDeliveredParts = true
         let part = unwrapInboundIn(data)
-        if waitsForEarlierResponse {
-            pipelined.append(.part(part))
-            return
-        }
+        if machine.queueIfWaiting(.part(part)) { return }
         handle(part)
-    }
-
-    /// Input read now belongs to a pipelined request: an earlier response is pending,
-    /// or earlier pipelined input is still waiting.
-    var waitsForEarlierResponse: Bool {
-        !pipelined.isEmpty || machine.awaitsResponseToCompleteRequest
     }
 
     func malformedRequest(_ reason: String) {
@@ -208,11 +190,8 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
             // Answered here rather than by NIO's HTTPServerProtocolErrorHandler (one
             // handler fewer on every connection), after the responses to any earlier
             // pipelined requests.
-            if waitsForEarlierResponse {
-                pipelined.append(.malformed("\(parseError)"))
-            } else {
-                malformedRequest("\(parseError)")
-            }
+            let reason = "\(parseError)"
+            if !machine.queueIfWaiting(.malformed(reason)) { malformedRequest(reason) }
             return
         }
         logger.debug("client connection error: \(error)", metadata: logMetadata)
@@ -230,7 +209,7 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     var holdsClientReads: Bool {
-        if !pipelined.isEmpty || decoderStopped { return true }
+        if !machine.pipelined.isEmpty || decoderStopped { return true }
         guard case .exchange(let exchange) = machine.state else { return false }
         switch exchange.upstream {
         case .connecting: return true

@@ -1,11 +1,18 @@
 import NIOCore
+import NIOHTTP1
 
 /// The life of one downstream (client) connection in the proxy, as a value.
 ///
 /// `HTTPProxyHandler` feeds it every event (TLS established, request parts,
 /// upstream connected or failed, response parts, timers, close) and performs the
-/// action it returns. One exchange at a time: `HTTPProxyHandler` holds pipelined
-/// requests back (`awaitsResponseToCompleteRequest`) until the previous response ended.
+/// action it returns. One exchange at a time (`ProxyExchangeStateMachine`): the
+/// connection queues what arrives while a response is pending (`pipelined`) and hands
+/// it on in order once the exchange before it is over.
+///
+/// The connection's phases: `awaitingHandshake` (TLS not yet established), `idle`
+/// (reading a next request head under `client_idle`/`client_header`), `exchange` (one
+/// request; it drains a refused request's body when the exchange says `drainRequest`),
+/// `tunnel`, and `closed` (closing: events ignored, the queue dropped).
 ///
 /// Invariants: a response head reaches the client at most once per request; the
 /// connection is closed whenever the two HTTP framings could disagree (upstream
@@ -80,7 +87,23 @@ package struct ProxyConnectionStateMachine {
         }
     }
 
-    private(set) var state: State = .awaitingHandshake
+    private(set) var state: State = .awaitingHandshake {
+        didSet {
+            // A closing connection serves no queued request.
+            if case .closed = state, !pipelined.isEmpty { pipelined.removeAll() }
+        }
+    }
+
+    /// What arrived while a response was pending, in order: parts of pipelined
+    /// requests, or the decoder's verdict that the bytes after them were malformed.
+    /// Bounded: the handler stops client reads while it is not empty
+    /// (`HTTPProxyHandler.holdsClientReads`), so it holds at most one read's worth.
+    private(set) var pipelined: CircularBuffer<PipelinedInput> = []
+
+    enum PipelinedInput {
+        case part(HTTPServerRequestPart)
+        case malformed(String)
+    }
 
     init() {}
 
@@ -89,6 +112,28 @@ package struct ProxyConnectionStateMachine {
     var awaitsResponseToCompleteRequest: Bool {
         guard case .exchange(let exchange) = state else { return false }
         return exchange.requestComplete && exchange.response != .complete
+    }
+
+    /// Input read now belongs to a pipelined request: an earlier response is pending,
+    /// or earlier pipelined input is still waiting.
+    var waitsForEarlierResponse: Bool {
+        !pipelined.isEmpty || awaitsResponseToCompleteRequest
+    }
+
+    /// Input read from the client: queued (true) when it must wait for an earlier
+    /// response, otherwise (false) to be handled now.
+    mutating func queueIfWaiting(_ input: PipelinedInput) -> Bool {
+        guard waitsForEarlierResponse else { return false }
+        pipelined.append(input)
+        return true
+    }
+
+    /// The next queued input, in order, once nothing before it is pending; nil when
+    /// the queue is empty or has to wait again.
+    mutating func nextPipelined() -> PipelinedInput? {
+        guard !pipelined.isEmpty, !awaitsResponseToCompleteRequest else { return nil }
+        if case .closed = state { return nil }
+        return pipelined.removeFirst()
     }
 
     mutating func handshakeCompleted() -> Action {
