@@ -26,10 +26,10 @@ extension HTTPProxyHandler {
             if let part { buffered.append(part) }
         case .writeRequestPart:
             if let part { upstream?.write(part) }
-            if case .end = part {
-                upstream?.flush()
-                armResponseTimer()
-            }
+        case .writeRequestEnd:
+            upstream?.write(.end(nil))
+            upstream?.flush()
+            armResponseTimer()
         case .sendBufferedRequest(let sendContinue):
             guard let upstream, let head = upstreamHead else { return }
             if sendContinue {

@@ -51,6 +51,8 @@ package struct ProxyConnectionStateMachine {
         case startExchange
         case bufferRequestPart
         case writeRequestPart
+        /// Write the request's end, flush, and start the `upstream_response` clock.
+        case writeRequestEnd
         case dropRequestPart
         /// The upstream is connected: send the head and anything buffered; answer
         /// `100 Continue` first when the client waits for it.
@@ -292,6 +294,7 @@ extension ProxyConnectionStateMachine.Action {
         case .none: self = .none
         case .bufferRequestPart: self = .bufferRequestPart
         case .writeRequestPart: self = .writeRequestPart
+        case .writeRequestEnd: self = .writeRequestEnd
         case .dropRequestPart: self = .dropRequestPart
         case .sendBufferedRequest(let sendContinue): self = .sendBufferedRequest(sendContinue: sendContinue)
         case .abandonUpstream: self = .abandonUpstream

@@ -73,6 +73,9 @@ package struct ProxyExchangeStateMachine: Equatable {
         case none
         case bufferRequestPart
         case writeRequestPart
+        /// The request's end goes to the upstream: flush, and start the `upstream_response`
+        /// clock (like nginx's `proxy_read_timeout`, a slow upload does not count against it).
+        case writeRequestEnd
         case dropRequestPart
         /// The upstream is connected: send the head and anything buffered; answer
         /// `100 Continue` first when the client waits for it.
@@ -106,7 +109,7 @@ package struct ProxyExchangeStateMachine: Equatable {
                 }
             case .startTunnel: return .tunnel
             case .closeDownstream: return .close
-            case .none, .bufferRequestPart, .writeRequestPart, .dropRequestPart, .sendBufferedRequest,
+            case .none, .bufferRequestPart, .writeRequestPart, .writeRequestEnd, .dropRequestPart, .sendBufferedRequest,
                  .abandonUpstream, .writeResponseHead, .writeResponsePart:
                 return nil
             }
@@ -157,7 +160,7 @@ package struct ProxyExchangeStateMachine: Equatable {
         if response == .complete {
             return .completeExchange(then: keepAlive ? .keepAlive : .close)
         }
-        return requestPartAction
+        return upstream == .connected ? .writeRequestEnd : requestPartAction
     }
 
     private var requestPartAction: Action {

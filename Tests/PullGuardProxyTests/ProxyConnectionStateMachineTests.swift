@@ -83,7 +83,7 @@ import Testing
         let r12 = machine.requestBodyPart()
         #expect(r12 == .writeRequestPart)
         let r13 = machine.requestEnd()
-        #expect(r13 == .writeRequestPart)
+        #expect(r13 == .writeRequestEnd)
     }
 
     @Test func clientCloseHonoured() {

@@ -18,7 +18,7 @@ import Testing
         #expect(exchange.upstreamConnected() == .sendBufferedRequest(sendContinue: false))
         #expect(exchange.requestBodyPart() == .writeRequestPart)
         #expect(!exchange.awaitsResponseToCompleteRequest)
-        #expect(exchange.requestEnd() == .writeRequestPart)
+        #expect(exchange.requestEnd() == .writeRequestEnd, "the end starts the upstream_response clock")
         #expect(exchange.awaitsResponseToCompleteRequest)
         #expect(exchange.responseHead(closeDelimited: false, switchingProtocols: false) == .writeResponseHead(closeConnection: false))
         #expect(exchange.responseBodyPart() == .writeResponsePart)
