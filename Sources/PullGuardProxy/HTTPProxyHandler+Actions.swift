@@ -51,6 +51,13 @@ extension HTTPProxyHandler {
             resumeClientReadsIfPossible()
         case .abandonUpstream:
             abandonUpstream()
+        case .waitForSlot:
+            counters.increment(.upstreamLimitWaits)
+            armSlotWaitTimer()
+        case .leaseConnection:
+            takeGrantedSlot()
+        case .releaseSlot:
+            siteLimit?.release()
         case .respondWithFailure(let failure, let after):
             respond(failure, then: after)
         case .writeResponseHead, .writeResponsePart, .startTunnel:

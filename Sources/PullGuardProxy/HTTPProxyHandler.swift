@@ -212,7 +212,7 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
         if !machine.pipelined.isEmpty || decoderStopped { return true }
         guard case .exchange(let exchange) = machine.state else { return false }
         switch exchange.upstream {
-        case .connecting: return true
+        case .waitingForSlot, .connecting: return true
         case .connected: return !(upstream?.isWritable ?? true)
         case .gone: return false
         }

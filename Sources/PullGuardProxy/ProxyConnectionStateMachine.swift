@@ -59,6 +59,12 @@ package struct ProxyConnectionStateMachine {
         case sendBufferedRequest(sendContinue: Bool)
         /// The downstream is gone or the request was answered already: give the connection up.
         case abandonUpstream
+        /// No slot under the site's cap now: start the `upstream_connect` clock and wait.
+        case waitForSlot
+        /// A slot arrived for the waiting exchange: lease a connection from the pool.
+        case leaseConnection
+        /// A slot arrived for an exchange that no longer waits for one: give it back.
+        case releaseSlot
         /// Answer with the failure's status and message; drop the upstream; then `After`.
         case respondWithFailure(ProxyFailure, then: After)
         /// Relay the head; `closeConnection` asks for `Connection: close` on it.
@@ -174,6 +180,27 @@ package struct ProxyConnectionStateMachine {
     mutating func requestEnd() -> Action {
         guard case .exchange(var exchange) = state else { return .none }
         let action = exchange.requestEnd()
+        return settle(exchange, action)
+    }
+
+    /// The site's cap is reached: the exchange in flight waits for a slot.
+    mutating func slotBusy() -> Action {
+        guard case .exchange(var exchange) = state else { return .none }
+        let action = exchange.slotBusy()
+        return settle(exchange, action)
+    }
+
+    /// A slot under the site's cap was handed to this connection.
+    mutating func slotGranted() -> Action {
+        guard case .exchange(var exchange) = state else { return .releaseSlot }
+        let action = exchange.slotGranted()
+        return settle(exchange, action)
+    }
+
+    /// No slot came within `upstream_connect`.
+    mutating func slotWaitTimedOut(limit: Int, waited: TimeAmount) -> Action {
+        guard case .exchange(var exchange) = state else { return .none }
+        let action = exchange.slotWaitTimedOut(limit: limit, waited: waited)
         return settle(exchange, action)
     }
 
@@ -298,6 +325,9 @@ extension ProxyConnectionStateMachine.Action {
         case .dropRequestPart: self = .dropRequestPart
         case .sendBufferedRequest(let sendContinue): self = .sendBufferedRequest(sendContinue: sendContinue)
         case .abandonUpstream: self = .abandonUpstream
+        case .waitForSlot: self = .waitForSlot
+        case .leaseConnection: self = .leaseConnection
+        case .releaseSlot: self = .releaseSlot
         case .respondWithFailure(let failure, let after): self = .respondWithFailure(failure, then: after)
         case .writeResponseHead(let closeConnection): self = .writeResponseHead(closeConnection: closeConnection)
         case .writeResponsePart: self = .writeResponsePart

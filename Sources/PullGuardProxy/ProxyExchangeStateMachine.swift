@@ -16,6 +16,10 @@ import NIOCore
 /// (`then: .close`); the upstream connection goes back to the pool only after a clean end.
 package struct ProxyExchangeStateMachine: Equatable {
     enum Upstream: Equatable {
+        /// The site's cap (`limits.max_upstream_connections_per_site`) is reached: the
+        /// exchange waits for a slot, at most `upstream_connect`; request parts wait
+        /// in the buffer as while connecting.
+        case waitingForSlot
         /// Leasing or connecting; request parts wait in a small buffer (at
         /// most one read's worth, because reads stop meanwhile).
         case connecting
@@ -82,6 +86,12 @@ package struct ProxyExchangeStateMachine: Equatable {
         case sendBufferedRequest(sendContinue: Bool)
         /// The upstream connection arrived for an exchange that no longer wants it.
         case abandonUpstream
+        /// No slot under the site's cap now: start the `upstream_connect` clock and wait.
+        case waitForSlot
+        /// A slot arrived for the waiting exchange: lease a connection from the pool.
+        case leaseConnection
+        /// A slot arrived for an exchange that no longer waits for one: give it back.
+        case releaseSlot
         /// Answer with the failure's status and message; drop the upstream; then `After`.
         case respondWithFailure(ProxyFailure, then: After)
         /// Relay the head; `closeConnection` asks for `Connection: close` on it.
@@ -110,7 +120,7 @@ package struct ProxyExchangeStateMachine: Equatable {
             case .startTunnel: return .tunnel
             case .closeDownstream: return .close
             case .none, .bufferRequestPart, .writeRequestPart, .writeRequestEnd, .dropRequestPart, .sendBufferedRequest,
-                 .abandonUpstream, .writeResponseHead, .writeResponsePart:
+                 .abandonUpstream, .waitForSlot, .leaseConnection, .releaseSlot, .writeResponseHead, .writeResponsePart:
                 return nil
             }
         }
@@ -165,10 +175,30 @@ package struct ProxyExchangeStateMachine: Equatable {
 
     private var requestPartAction: Action {
         switch upstream {
-        case .connecting: return .bufferRequestPart
+        case .waitingForSlot, .connecting: return .bufferRequestPart
         case .connected: return .writeRequestPart
         case .gone: return .dropRequestPart
         }
+    }
+
+    /// The site's cap is reached: the exchange waits for a slot.
+    mutating func slotBusy() -> Action {
+        guard upstream == .connecting else { return .none }
+        upstream = .waitingForSlot
+        return .waitForSlot
+    }
+
+    /// A slot under the site's cap was handed over.
+    mutating func slotGranted() -> Action {
+        guard upstream == .waitingForSlot else { return .releaseSlot }
+        upstream = .connecting
+        return .leaseConnection
+    }
+
+    /// No slot came within `upstream_connect`: 503.
+    mutating func slotWaitTimedOut(limit: Int, waited: TimeAmount) -> Action {
+        guard upstream == .waitingForSlot else { return .none }
+        return fail(.upstreamBusy(limit: limit, waited: waited))
     }
 
     mutating func upstreamConnected() -> Action {

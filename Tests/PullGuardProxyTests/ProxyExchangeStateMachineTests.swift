@@ -181,3 +181,44 @@ import Testing
         #expect(exchange.upstreamFailed(.closedBeforeResponse) == .none)
     }
 }
+
+/// The wait for a slot under the site's cap (`limits.max_upstream_connections_per_site`).
+@Suite struct ProxyExchangeSlotTests {
+    func exchange() -> ProxyExchangeStateMachine { ProxyExchangeStateMachine(.init(keepAlive: true)) }
+
+    @Test func slotGrantedLeasesAConnection() {
+        var exchange = exchange()
+        #expect(exchange.slotBusy() == .waitForSlot)
+        #expect(exchange.requestBodyPart() == .bufferRequestPart, "parts wait with the exchange")
+        #expect(exchange.upstreamConnected() == .abandonUpstream, "no connection before a slot")
+        #expect(exchange.slotGranted() == .leaseConnection)
+        #expect(exchange.upstreamConnected() == .sendBufferedRequest(sendContinue: false))
+        #expect(exchange.slotWaitTimedOut(limit: 1, waited: .seconds(1)) == .none, "no longer waiting")
+    }
+
+    @Test func noSlotWithinTheWaitIs503() {
+        var exchange = exchange()
+        _ = exchange.slotBusy()
+        _ = exchange.requestEnd()
+        let busy = ProxyFailure.upstreamBusy(limit: 2, waited: .seconds(1))
+        #expect(exchange.slotWaitTimedOut(limit: 2, waited: .seconds(1)) == .respondWithFailure(busy, then: .keepAlive))
+        #expect(busy.status.code == 503)
+        #expect(exchange.slotGranted() == .releaseSlot, "a late slot is given back")
+    }
+
+    @Test func slotForAnAnsweredExchangeIsGivenBack() {
+        var exchange = exchange()
+        _ = exchange.slotBusy()
+        _ = exchange.reject(.badHost)
+        #expect(exchange.slotGranted() == .releaseSlot)
+    }
+
+    @Test func slotForAClosedConnectionIsGivenBack() {
+        var machine = ProxyConnectionStateMachine()
+        _ = machine.handshakeCompleted()
+        _ = machine.requestHead(keepAlive: true)
+        #expect(machine.slotBusy() == .waitForSlot)
+        #expect(machine.downstreamClosed() == .abandonUpstream)
+        #expect(machine.slotGranted() == .releaseSlot)
+    }
+}
