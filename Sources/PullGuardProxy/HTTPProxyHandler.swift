@@ -8,7 +8,10 @@ import PullGuardHTTP
 /// The downstream side of the proxy: the last handler of a client connection,
 /// after NIO's HTTP/1.1 server codec.
 ///
-/// It performs what `ProxyConnectionStateMachine` decides. Backpressure both ways:
+/// An adapter: it turns NIO's events into events of `ProxyConnectionStateMachine` (the
+/// connection, its pipelining queue) and its `ProxyExchangeStateMachine` (the request in
+/// flight), and performs the actions they return; it holds the I/O resources (upstream
+/// connection, slot, buffered parts, deadline values). Backpressure both ways:
 /// client reads are held while the upstream is connecting or not writable, and
 /// the upstream (autoRead off) is read only while the client is writable. At most
 /// one read's worth of request parts is buffered, while the upstream connects.
