@@ -58,11 +58,14 @@ let client = try CertificateIssuer.issue(
     CertificateProfile(commonName: "bench-client", extendedKeyUsage: [.clientAuth], key: rsaClient ? .rsa(bits: 2048) : .ecdsaP256),
     signedBy: clientRoot)
 func pem(_ label: String, _ text: String) -> PEMSource { PEMSource(origin: label, pem: Array(text.utf8)) }
-let site = TLSSiteSettings(
+let site = Site(
     name: "bench", serverNames: ["localhost"],
-    identities: [ServerIdentitySource(certificateChain: pem("server.pem", server.certificatePEM), privateKey: pem("server.key", server.privateKeyPEM))],
-    trustSources: [TrustSource(name: "root.pem", bundle: pem("root.pem", clientRoot.certificatePEM))])
-let contexts = try ServerContextSet(settings: TLSListenerSettings(sites: [site], defaultSiteName: "bench"))
+    tls: TLSSiteSettings(
+        identities: [ServerIdentitySource(certificateChain: pem("server.pem", server.certificatePEM), privateKey: pem("server.key", server.privateKeyPEM))],
+        trustSources: [TrustSource(name: "root.pem", bundle: pem("root.pem", clientRoot.certificatePEM))]),
+    // The TLS layer alone: nothing is forwarded.
+    proxy: ProxySiteSettings(upstream: UpstreamAddress(host: "127.0.0.1", port: 80)))
+let contexts = try ServerContextSet(sites: SiteTable([site]))
 let clientContext = try OpenSSLClientContext(settings: TLSClientSettings(
     identity: ServerIdentitySource(certificateChain: pem("client.pem", client.certificatePEM), privateKey: pem("client.key", client.privateKeyPEM)),
     verifyServer: false, version: version))

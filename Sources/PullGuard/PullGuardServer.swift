@@ -39,11 +39,13 @@ public final class PullGuardServer: Sendable {
     public static func start(settings: PullGuardSettings, logger: Logger,
                              metrics: PullGuardMetrics) async throws -> PullGuardServer {
         let contextSet = try await NIOThreadPool.singleton.runIfActive {
-            try ServerContextSet(settings: settings.tls)
+            try ServerContextSet(sites: settings.sites, settings: settings.tls)
         }
         let contexts = NIOLockedValueBox(contextSet)
         let gate = ConnectionGate(limits: settings.limits)
-        let proxy = HTTPProxy(settings: settings.proxy, logger: logger, metrics: metrics)
+        // The proxy is built from the same site table as the TLS contexts: the `SiteID`
+        // a handshake chose is an index into both.
+        let proxy = HTTPProxy(settings: settings.proxy, sites: settings.sites, logger: logger, metrics: metrics)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, settings.workers))
         let loops = EventLoopIndex(group)
         var channels: [Channel] = []
@@ -137,9 +139,10 @@ public struct ListenError: Error, CustomStringConvertible {
 public enum ServerPreflight {
     /// One line per site that fails to load, each naming the site and the file.
     public static func problems(in settings: PullGuardSettings) -> [String] {
-        settings.tls.sites.enumerated().compactMap { index, site in
+        zip(settings.sites.ids, settings.sites).compactMap { id, site in
+            let index = id.index
             do {
-                _ = try OpenSSLServerContext(site: site)
+                _ = try OpenSSLServerContext(site: site, id: id)
                 return nil
             } catch {
                 return "sites[\(index)] (\(site.name)): \(error)"

@@ -1,14 +1,8 @@
 import PullGuardCore
-/// `sites:`: names, server names, certificates and upstreams, and the pairing of
-/// each site's TLS and proxy halves.
+/// `sites:`: names, server names, certificates and upstreams, each site mapped once
+/// into one `Site` value holding its TLS and proxy halves.
 extension ConfigValidator {
-    /// One validated site in both areas' terms.
-    struct ValidatedSite {
-        var tls: TLSSiteSettings
-        var proxy: ProxySiteSettings
-    }
-
-    mutating func sites(_ field: ConfigField<[SiteDocument]>) -> [ValidatedSite] {
+    mutating func sites(_ field: ConfigField<[SiteDocument]>) -> [Site] {
         guard let documents = required(field, "required: at least one site") else { return [] }
         if documents.isEmpty, !field.alreadyReported { report(field.keyPath, "at least one site is required") }
         var siteNames: [String: String] = [:]
@@ -21,18 +15,18 @@ extension ConfigValidator {
     private mutating func site(
         _ document: SiteDocument, isOnlySite: Bool,
         siteNames: inout [String: String], serverNames: inout [String: String]
-    ) -> ValidatedSite? {
+    ) -> Site? {
         let name = siteName(document.name, seen: &siteNames)
         let names = self.serverNames(document.serverNames, isOnlySite: isOnlySite, seen: &serverNames)
         let identities = self.identities(document.certificates)
         let upstream = self.upstream(document.upstream)
         let clientAuth = required(document.clientAuth).map { clientAuthSettings($0) }
         guard let name, let upstream, let clientAuth else { return nil }
-        return ValidatedSite(
+        return Site(
+            name: name, serverNames: names,
             tls: TLSSiteSettings(
-                name: name, serverNames: names, identities: identities, trustSources: clientAuth.trust,
-                crls: clientAuth.crls, clientAuth: clientAuth.policy),
-            proxy: ProxySiteSettings(name: name, serverNames: names, upstream: upstream)
+                identities: identities, trustSources: clientAuth.trust, crls: clientAuth.crls, clientAuth: clientAuth.policy),
+            proxy: ProxySiteSettings(upstream: upstream)
         )
     }
 

@@ -92,12 +92,26 @@ struct ConfigValidator {
         let defaultSite = defaultSiteName(document.defaultSite, sites: declaredNames)
 
         guard problems.isEmpty else { return nil }
+        // The default site's name becomes an identity here, once. A site that did not
+        // validate is missing from `sites`, and its problem was reported (above, or by the
+        // YAML reader, whose problems this validator does not see); only when every
+        // declared site was built is a failure here a problem of its own.
+        let table: SiteTable
+        do {
+            table = try SiteTable(sites, defaultSiteName: defaultSite)
+        } catch {
+            if !sites.isEmpty, sites.count == (document.sites.value ?? []).count {
+                report(document.defaultSite.keyPath, "\(error)")
+            }
+            return nil
+        }
         return PullGuardSettings(
             listeners: listeners,
             workers: workers,
-            tls: TLSListenerSettings(sites: sites.map(\.tls), defaultSiteName: defaultSite, unknownSNI: unknownSNI,
+            sites: table,
+            tls: TLSListenerSettings(unknownSNI: unknownSNI,
                                      handshakeTimeout: tlsTiming.handshake, sessionLifetime: tlsTiming.sessionLifetime),
-            proxy: ProxySettings(sites: sites.map(\.proxy), headers: headers, timeouts: timeouts,
+            proxy: ProxySettings(headers: headers, timeouts: timeouts,
                                  allowUnderscoresInHeaders: document.headers.allowUnderscores.value ?? false,
                                  maxUpstreamConnectionsPerSite: upstreamLimit),
             limits: limits,

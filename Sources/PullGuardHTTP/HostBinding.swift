@@ -20,26 +20,17 @@ public enum HostBinding {
         case badRequest
     }
 
-    /// The configured sites' names and the table that ranks them, built once per
-    /// configuration: the same `ServerNameTable` ranking SNI selection uses.
-    public struct Sites: Sendable {
-        let table: ServerNameTable
-        let names: [String]
-
-        public init(_ sites: [ProxySiteSettings]) {
-            table = ServerNameTable(serverNames: sites.map(\.serverNames))
-            names = sites.map(\.name)
-        }
-    }
-
     /// Decides for one request on a connection whose TLS layer selected `selectedSite`.
     ///
     /// `hostHeaders` are all `Host` values: more than one is a 400 (RFC 9112 §3.2),
     /// since the upstream might honour a different one than we checked. An
     /// absolute-form target (`GET http://b.example/`) names a host too, which an
     /// RFC-following upstream prefers over `Host`; both names must pass.
-    public static func decide(hostHeaders: [String], uri: String, version: HTTPVersion, selectedSite: String,
-                              sites: Sites) -> Decision {
+    ///
+    /// `sites` is the configuration's `SiteTable`, whose name table (built once with it)
+    /// is the ranking SNI selection uses; `selectedSite` is the identity SNI chose.
+    public static func decide(hostHeaders: [String], uri: String, version: HTTPVersion, selectedSite: SiteID,
+                              sites: SiteTable) -> Decision {
         guard hostHeaders.count <= 1 else { return .badRequest }
         var names: [String] = []
         if let host = hostHeaders.first {
@@ -63,26 +54,19 @@ public enum HostBinding {
         return .forward
     }
 
-    /// The same, building the site table on the spot (tests, one-off checks).
-    public static func decide(hostHeaders: [String], uri: String, version: HTTPVersion, selectedSite: String,
-                              sites: [ProxySiteSettings]) -> Decision {
-        decide(hostHeaders: hostHeaders, uri: uri, version: version, selectedSite: selectedSite, sites: Sites(sites))
-    }
-
     /// Convenience for a single optional `Host` value and an origin-form target.
-    public static func decide(host: String?, version: HTTPVersion, selectedSite: String,
-                              sites: [ProxySiteSettings]) -> Decision {
+    public static func decide(host: String?, version: HTTPVersion, selectedSite: SiteID,
+                              sites: SiteTable) -> Decision {
         decide(hostHeaders: host.map { [$0] } ?? [], uri: "/", version: version, selectedSite: selectedSite,
-               sites: Sites(sites))
+               sites: sites)
     }
 
     /// The name goes to the site SNI would have chosen for it (exact before wildcard).
     /// Another site means 421, even when both sites share an upstream: the other
     /// site's client-auth policy is the one that never ran. No site: the connection's.
-    private static func decide(name: String, selectedSite: String, sites: Sites) -> Decision {
-        guard let index = sites.table.site(for: name) else { return .forward }
-        let owner = sites.names[index]
-        return owner == selectedSite ? .forward : .misdirected(otherSite: owner)
+    private static func decide(name: String, selectedSite: SiteID, sites: SiteTable) -> Decision {
+        guard let owner = sites.claimant(of: name) else { return .forward }
+        return owner == selectedSite ? .forward : .misdirected(otherSite: sites[owner].name)
     }
 
     /// The host part of a `Host` header, lower-cased, without port or IPv6 brackets;

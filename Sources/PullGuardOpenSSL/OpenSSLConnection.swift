@@ -63,8 +63,8 @@ package final class OpenSSLConnection {
             serverName = name
             serverNameRefused = true
             return false
-        case .site(let index):
-            let chosen = contexts.contexts[index]
+        case .site(let id):
+            let chosen = contexts.contexts[id.index]
             if siteSelected {
                 serverNameRefused = !(chosen === site && name == serverName)
                 return !serverNameRefused
@@ -237,7 +237,7 @@ package final class OpenSSLConnection {
             outcome = verification ?? .none
         }
         return TLSConnectionEstablished(
-            siteName: site.siteName, serverName: serverName, alpn: alpn,
+            site: site.siteID, siteName: site.siteName, serverName: serverName, alpn: alpn,
             protocolVersion: String(cString: SSL_get_version(pointer)), cipher: cipher,
             resumed: SSL_session_reused(pointer) == 1, verification: outcome, sessionRefusal: sessionRefusal?.rawValue
         )

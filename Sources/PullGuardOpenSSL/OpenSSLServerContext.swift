@@ -14,6 +14,9 @@ public final class OpenSSLServerContext: @unchecked Sendable {
     // only reads the SSL_CTX, with its own locking for the session cache.
     let pointer: OpaquePointer
     public let siteName: String
+    /// The site's identity in the configuration's `SiteTable`, handed to the proxy on
+    /// the established event.
+    public let siteID: SiteID
     let verifier: ClientCertificateVerifier
     /// ALPN protocols in wire format (length-prefixed), server preference first.
     let alpnWire: [UInt8]
@@ -25,24 +28,27 @@ public final class OpenSSLServerContext: @unchecked Sendable {
     /// - Parameters:
     ///   - sessions: the listener's session store; a context built alone (`pullguard check`) gets its own.
     ///   - sessionLifetime: OpenSSL's per-session timeout, also the lifetime hint sent with tickets.
-    package init(site: TLSSiteSettings, sessions: SessionStore? = nil,
+    ///   - id: the site's position in its `SiteTable`.
+    package init(site whole: Site, id: SiteID, sessions: SessionStore? = nil,
          sessionLifetime: TimeAmount = TLSListenerSettings.defaultSessionLifetime) throws {
+        let site = whole.tls
         BuiltInKeyEngine.prepare()
         OpenSSLError.clearQueue()
         guard let context = SSL_CTX_new(TLS_server_method()) else {
-            throw OpenSSLError.drain("creating the TLS context for site \(site.name)")
+            throw OpenSSLError.drain("creating the TLS context for site \(whole.name)")
         }
         pointer = context
-        siteName = site.name
+        siteName = whole.name
+        siteID = id
         let store = try X509TrustStore(trustSources: site.trustSources, crls: site.crls)
-        verifier = ClientCertificateVerifier(siteName: site.name, store: store, policy: site.clientAuth)
+        verifier = ClientCertificateVerifier(siteName: whole.name, store: store, policy: site.clientAuth)
         alpnWire = site.alpn.flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) }
         clientAuthDigest = SHA256Digest.hash(site.clientAuthCanonicalBytes)
         self.sessions = sessions ?? SessionStore(capacity: TLSProtocolPolicy.sessionCacheSize)
 
-        try applyProtocolSettings(site: site.name, sessionLifetime: sessionLifetime)
-        try loadIdentities(site.identities, site: site.name)
-        try applyClientAuth(site: site, store: store)
+        try applyProtocolSettings(site: whole.name, sessionLifetime: sessionLifetime)
+        try loadIdentities(site.identities, site: whole.name)
+        try applyClientAuth(site: site, name: whole.name, store: store)
         CPullGuardOpenSSL_SSL_CTX_set_app_data(context, Unmanaged.passUnretained(self).toOpaque())
         SSL_CTX_set_alpn_select_cb(context, alpnSelectTrampoline, nil)
     }
@@ -119,13 +125,13 @@ public final class OpenSSLServerContext: @unchecked Sendable {
 
     /// Client-auth mode, the CA names sent in CertificateRequest, the session-ID context
     /// (resumed sessions never cross sites), and the certificate verification trampoline.
-    private func applyClientAuth(site: TLSSiteSettings, store: X509TrustStore) throws {
+    private func applyClientAuth(site: TLSSiteSettings, name siteName: String, store: X509TrustStore) throws {
         SSL_CTX_set_verify(pointer, verifier.opensslVerifyMode, nil)
         SSL_CTX_set_cert_verify_callback(pointer, certificateVerifyTrampoline, nil)
         // The site's own store, by reference: SNI switching copies it with the context's
         // certificate settings, so each site verifies against its own anchors.
         guard CPullGuardOpenSSL_SSL_CTX_set1_verify_cert_store(pointer, store.pointer) == 1 else {
-            throw OpenSSLError.drain("attaching the client trust store for site \(site.name)")
+            throw OpenSSLError.drain("attaching the client trust store for site \(siteName)")
         }
         SSL_CTX_set_verify_depth(pointer, Int32(site.clientAuth.verifyDepth))
         if let names = CPullGuardOpenSSL_sk_X509_NAME_new_null() {
@@ -136,9 +142,9 @@ public final class OpenSSLServerContext: @unchecked Sendable {
             }
             SSL_CTX_set_client_CA_list(pointer, names)
         }
-        let sessionContext = Array(SHA256Digest.hash(Array("pullguard-site:\(site.name)".utf8)).prefix(32))
+        let sessionContext = Array(SHA256Digest.hash(Array("pullguard-site:\(siteName)".utf8)).prefix(32))
         guard SSL_CTX_set_session_id_context(pointer, sessionContext, UInt32(sessionContext.count)) == 1 else {
-            throw OpenSSLError.drain("setting the session ID context for site \(site.name)")
+            throw OpenSSLError.drain("setting the session ID context for site \(siteName)")
         }
     }
 

@@ -10,6 +10,7 @@ import PullGuardCore
 /// once, off the event loop; a reload builds a new set and swaps it in whole,
 /// keeping the old one if the new one fails.
 public final class ServerContextSet: Sendable {
+    /// One context per site, at the site's `SiteID.index`.
     let contexts: [OpenSSLServerContext]
     let selector: SiteSelector
     let defaultIndex: Int
@@ -19,23 +20,22 @@ public final class ServerContextSet: Sendable {
     /// `session_lifetime` in seconds, for `SessionBinding`.
     let sessionLifetime: TimeInterval
 
-    /// - Parameter sessions: the store to keep sessions in; a reload passes the previous
-    ///   generation's, so sessions whose site's client-auth settings did not change still resume.
-    public convenience init(settings: TLSListenerSettings) throws {
-        try self.init(settings: settings, sessions: SessionStore(capacity: TLSProtocolPolicy.sessionCacheSize))
+    /// - Parameters:
+    ///   - sites: the configuration's sites; each gets its context at its `SiteID`, and the
+    ///     SNI choice uses the table's own name ranking and default site.
+    ///   - settings: what the listener does with unknown SNI, and its timing.
+    public convenience init(sites: SiteTable, settings: TLSListenerSettings = TLSListenerSettings()) throws {
+        try self.init(sites: sites, settings: settings, sessions: SessionStore(capacity: TLSProtocolPolicy.sessionCacheSize))
     }
 
-    init(settings: TLSListenerSettings, sessions: SessionStore) throws {
-        guard !settings.sites.isEmpty else { throw ServerContextSetError.noSites }
-        guard let defaultIndex = settings.sites.firstIndex(where: { $0.name == settings.defaultSiteName }) else {
-            throw ServerContextSetError.unknownDefaultSite(settings.defaultSiteName)
+    /// - Parameter sessions: the store to keep sessions in; a reload passes the previous
+    ///   generation's, so sessions whose site's client-auth settings did not change still resume.
+    init(sites: SiteTable, settings: TLSListenerSettings, sessions: SessionStore) throws {
+        contexts = try zip(sites.ids, sites).map { id, site in
+            try OpenSSLServerContext(site: site, id: id, sessions: sessions, sessionLifetime: settings.sessionLifetime)
         }
-        contexts = try settings.sites.map {
-            try OpenSSLServerContext(site: $0, sessions: sessions, sessionLifetime: settings.sessionLifetime)
-        }
-        selector = SiteSelector(serverNames: settings.sites.map(\.serverNames), defaultIndex: defaultIndex,
-                                unknownSNI: settings.unknownSNI)
-        self.defaultIndex = defaultIndex
+        selector = SiteSelector(sites: sites, unknownSNI: settings.unknownSNI)
+        defaultIndex = sites.defaultSite.index
         self.sessions = sessions
         handshakeTimeout = settings.handshakeTimeout
         sessionLifetime = TimeInterval(settings.sessionLifetime.nanoseconds) / 1e9
@@ -52,18 +52,6 @@ public final class ServerContextSet: Sendable {
 
     /// Names of the sites, in configuration order.
     public var siteNames: [String] { contexts.map(\.siteName) }
-}
-
-public enum ServerContextSetError: Error, CustomStringConvertible, Sendable {
-    case noSites
-    case unknownDefaultSite(String)
-
-    public var description: String {
-        switch self {
-        case .noSites: return "no site is configured"
-        case .unknownDefaultSite(let name): return "default site \(name) is not a configured site"
-        }
-    }
 }
 
 /// ClientHello: reads the SNI and lets the connection switch to the chosen site's context

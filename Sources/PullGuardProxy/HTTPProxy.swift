@@ -20,18 +20,22 @@ public final class HTTPProxy: Sendable {
     let metrics: PullGuardMetrics
     /// The anti-spoofing names and Host-binding table, built once for every connection.
     let rules: ProxyRequestRules
-    /// Each site's upstream cap (`limits.max_upstream_connections_per_site`), shared by every loop.
-    let limits: [String: UpstreamConnectionLimit]
+    /// Each site's upstream cap (`limits.max_upstream_connections_per_site`), shared by
+    /// every loop, at the site's `SiteID.index`; empty without a cap.
+    let limits: [UpstreamConnectionLimit]
     private let pools = PoolRegistry()
 
-    /// - Parameter metrics: the process's counters, from the composition root.
-    public init(settings: ProxySettings, logger: Logger, metrics: PullGuardMetrics) {
+    /// - Parameters:
+    ///   - sites: the configuration's sites, the same table the TLS contexts were built
+    ///     from, so the `SiteID` a handshake chose finds its site here.
+    ///   - metrics: the process's counters, from the composition root.
+    public init(settings: ProxySettings, sites: SiteTable, logger: Logger, metrics: PullGuardMetrics) {
         self.settings = settings
-        rules = ProxyRequestRules(settings: settings)
+        rules = ProxyRequestRules(settings: settings, sites: sites)
         if let cap = settings.maxUpstreamConnectionsPerSite {
-            limits = Dictionary(settings.sites.map { ($0.name, UpstreamConnectionLimit(limit: cap)) }) { first, _ in first }
+            limits = sites.map { _ in UpstreamConnectionLimit(limit: cap) }
         } else {
-            limits = [:]
+            limits = []
         }
         self.logger = logger
         self.metrics = metrics
@@ -55,7 +59,7 @@ public final class HTTPProxy: Sendable {
         channel.eventLoop.assertInEventLoop()
         try Self.addHTTPCodec(pipeline, position: .last)
         let handler = HTTPProxyHandler(
-            settings: settings, pool: pool(for: channel.eventLoop),
+            settings: settings, sites: rules.sites, pool: pool(for: channel.eventLoop),
             clientIP: channel.remoteAddress?.ipAddress, closeSendsPendingWrites: afterTLSHandler, rules: rules,
             limits: limits, logger: logger, counters: metrics.counters(forLoop: loop))
         try pipeline.addHandler(handler)

@@ -30,8 +30,8 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
     let logger: Logger
     /// This connection's event loop's counters (no lock: see `PullGuardMetrics`).
     let counters: LoopCounters
-    /// Each site's upstream cap, shared by all connections (`HTTPProxy`).
-    let limits: [String: UpstreamConnectionLimit]
+    /// Each site's upstream cap, shared by all connections (`HTTPProxy`), by `SiteID.index`.
+    let limits: [UpstreamConnectionLimit]
     /// This connection's site's cap, set with `site`.
     var siteLimit: UpstreamConnectionLimit?
 
@@ -87,12 +87,12 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
     var deadlineTimer: Scheduled<Void>?
     var deadlineTimerFiresAt: NIODeadline?
 
-    init(settings: ProxySettings, pool: UpstreamPool, clientIP: String?, closeSendsPendingWrites: Bool = false,
-         rules: ProxyRequestRules? = nil, limits: [String: UpstreamConnectionLimit] = [:],
+    init(settings: ProxySettings, sites: SiteTable, pool: UpstreamPool, clientIP: String?, closeSendsPendingWrites: Bool = false,
+         rules: ProxyRequestRules? = nil, limits: [UpstreamConnectionLimit] = [],
          logger: Logger, counters: LoopCounters) {
         self.limits = limits
         self.closeSendsPendingWrites = closeSendsPendingWrites
-        self.rules = rules ?? ProxyRequestRules(settings: settings)
+        self.rules = rules ?? ProxyRequestRules(settings: settings, sites: sites)
         self.counters = counters
         self.settings = settings
         self.pool = pool
@@ -120,8 +120,9 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
     package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let established = event as? TLSConnectionEstablished {
             tls = established
-            site = settings.sites.first { $0.name == established.siteName }
-            siteLimit = limits[established.siteName]
+            // The site SNI chose, by identity: an index into this configuration's sites.
+            site = rules.sites.site(established.site)?.proxy
+            siteLimit = limits.indices.contains(established.site.index) ? limits[established.site.index] : nil
             requestContext = HeaderPolicy.RequestContext(
                 clientIP: clientIP, verification: established.verification, names: settings.headers, spoofable: rules.spoofable)
             perform(machine.handshakeCompleted())
@@ -247,7 +248,7 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
             return
         }
         let decision = HostBinding.decide(hostHeaders: head.headers["host"], uri: head.uri, version: head.version,
-                                          selectedSite: tls.siteName, sites: rules.sites)
+                                          selectedSite: tls.site, sites: rules.sites)
         switch decision {
         case .forward:
             break

@@ -1,15 +1,16 @@
 import PullGuardHTTP
 import PullGuardCore
 /// The request checks of one configuration that every connection shares: the
-/// anti-spoofing names and the site-name table for Host binding. Built once per
-/// configuration (`HTTPProxy`), not per connection or request.
+/// anti-spoofing names and the sites (each reached by the `SiteID` TLS chose, and
+/// their name table for Host binding). Built once per configuration (`HTTPProxy`),
+/// not per connection or request.
 struct ProxyRequestRules: Sendable {
     let spoofable: HeaderPolicy.SpoofableNames
-    let sites: HostBinding.Sites
+    let sites: SiteTable
 
-    init(settings: ProxySettings) {
+    init(settings: ProxySettings, sites: SiteTable) {
         spoofable = HeaderPolicy.SpoofableNames(names: settings.headers,
                                                 allowUnderscores: settings.allowUnderscoresInHeaders)
-        sites = HostBinding.Sites(settings.sites)
+        self.sites = sites
     }
 }

@@ -8,13 +8,13 @@ enum ConfigSummary {
             "configuration OK",
             "listen: \(settings.listeners.map(\.description).joined(separator: ", "))",
             "workers: \(settings.workers), log level: \(settings.logLevel.rawValue), "
-                + "unknown SNI: \(settings.tls.unknownSNI.rawValue) (default site \(settings.tls.defaultSiteName))",
+                + "unknown SNI: \(settings.tls.unknownSNI.rawValue) (default site \(settings.sites[settings.sites.defaultSite].name))",
         ]
-        let upstreams = Dictionary(settings.proxy.sites.map { ($0.name, $0.upstream) }, uniquingKeysWith: { a, _ in a })
-        for site in settings.tls.sites {
-            let names = site.serverNames.isEmpty ? "any name" : site.serverNames.joined(separator: ", ")
+        for whole in settings.sites {
+            let names = whole.serverNames.isEmpty ? "any name" : whole.serverNames.joined(separator: ", ")
+            let site = whole.tls
             let policy = site.clientAuth
-            lines.append("site \(site.name): \(names) -> \(upstreams[site.name].map(\.description) ?? "?")")
+            lines.append("site \(whole.name): \(names) -> \(whole.proxy.upstream)")
             lines.append("  certificates: \(site.identities.map(\.certificateChain.origin).joined(separator: ", "))")
             lines.append("  client certificates: \(policy.mode.rawValue), verify depth \(policy.verifyDepth)"
                 + (policy.partialChain ? ", partial chain" : ""))

@@ -42,11 +42,11 @@ struct ConfigExampleTests {
         #expect(settings.listeners == [ListenAddress(host: "0.0.0.0", port: 8443)])
         #expect(settings.workers == 2)
         #expect(settings.tls.unknownSNI == .reject)
-        #expect(settings.tls.defaultSiteName == "cloudflare")
-        #expect(settings.tls.sites.map(\.name) == ["cloudflare", "internal"])
+        #expect(settings.sites[settings.sites.defaultSite].name == "cloudflare")
+        #expect(settings.sites.map(\.name) == ["cloudflare", "internal"])
 
-        let cloudflare = settings.tls.sites[0]
-        #expect(cloudflare.serverNames == ["example.com", "*.example.com"])
+        #expect(settings.sites[0].serverNames == ["example.com", "*.example.com"])
+        let cloudflare = settings.sites[0].tls
         #expect(cloudflare.identities.map(\.certificateChain.origin) == ["\(pki)/example.com-ecdsa.pem", "\(pki)/example.com-rsa.pem"])
         #expect(cloudflare.trustSources.map(\.name) == ["cloudflare"])
         #expect(cloudflare.trustSources[0].pinnedSHA256 == CloudflareOriginPull.caSHA256)
@@ -54,13 +54,13 @@ struct ConfigExampleTests {
         #expect(cloudflare.clientAuth.verifyDepth == 1)
         #expect(cloudflare.clientAuth.allowList.isEmpty)
 
-        let privateSite = settings.tls.sites[1]
+        let privateSite = settings.sites[1].tls
         #expect(privateSite.trustSources.map(\.name) == ["\(pki)/private-ca-2025.pem", "\(pki)/private-ca-2026.pem"])
         #expect(privateSite.crls.map(\.origin) == ["\(pki)/private-ca-2026.crl"])
         #expect(privateSite.clientAuth.allowList.commonNames == ["billing-service"])
         #expect(privateSite.clientAuth.allowList.fingerprints
             == ["3f4a119b2c77e0d56108aa935ec21d408bf602739ce4551ad03b6e8729f1c40d"])
-        #expect(settings.proxy.sites.map(\.upstream) == [
+        #expect(settings.sites.map(\.proxy.upstream) == [
             UpstreamAddress(host: "127.0.0.1", port: 8080), UpstreamAddress(host: "127.0.0.1", port: 9090),
         ])
     }

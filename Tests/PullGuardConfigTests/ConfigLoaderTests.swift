@@ -14,11 +14,14 @@ struct ConfigLoaderTests {
         #expect(settings.listeners == [ListenAddress(host: "127.0.0.1", port: 8443)])
         #expect(settings.workers == 3)
         #expect(settings.logLevel == .info)
-        #expect(settings.tls.defaultSiteName == "only")
+        #expect(settings.sites.defaultSite == SiteID(index: 0))
         #expect(settings.tls.unknownSNI == .defaultSite)
-        let site = try #require(settings.tls.sites.first)
-        #expect(site.name == "only")
-        #expect(site.serverNames.isEmpty)
+        // Each site once, whole: its TLS and proxy halves are parts of one value.
+        #expect(settings.sites.count == 1)
+        let whole = try #require(settings.sites.first)
+        #expect(whole.name == "only")
+        #expect(whole.serverNames.isEmpty)
+        let site = whole.tls
         #expect(site.identities.count == 1)
         #expect(site.identities[0].certificateChain.origin == pki.path("server.pem"))
         #expect(site.identities[0].certificateChain.pem == Array(try Data(contentsOf: URL(fileURLWithPath: pki.path("server.pem")))))
@@ -27,9 +30,7 @@ struct ConfigLoaderTests {
             origin: pki.path("ca.pem"), pem: Array(try Data(contentsOf: URL(fileURLWithPath: pki.path("ca.pem"))))))])
         #expect(site.crls.isEmpty)
         #expect(site.clientAuth == ClientAuthPolicy(mode: .require, verifyDepth: 1, partialChain: false))
-        #expect(settings.proxy.sites.count == 1)
-        #expect(settings.proxy.sites[0].name == "only")
-        #expect(settings.proxy.sites[0].upstream == UpstreamAddress(host: "127.0.0.1", port: 8080))
+        #expect(whole.proxy.upstream == UpstreamAddress(host: "127.0.0.1", port: 8080))
         #expect(settings.proxy.headers == IdentityHeaderNames())
         #expect(settings.proxy.timeouts.upstreamConnect == .seconds(5))
     }
@@ -81,7 +82,8 @@ struct ConfigLoaderTests {
         #expect(settings.workers == 2)
         #expect(settings.logLevel == .debug)
         #expect(settings.tls.unknownSNI == .reject)
-        #expect(settings.tls.defaultSiteName == "private")
+        #expect(settings.sites.defaultSite == SiteID(index: 1))
+        #expect(settings.sites[settings.sites.defaultSite].name == "private")
         #expect(settings.proxy.headers.verify == "X-Verify")
         #expect(settings.proxy.headers.subject == "X-Client-Cert-Subject")
         #expect(settings.proxy.headers.rfc9440)
@@ -89,9 +91,15 @@ struct ConfigLoaderTests {
         #expect(settings.proxy.timeouts.upstreamConnect == .milliseconds(500))
         #expect(settings.proxy.timeouts.upstreamResponse == .minutes(2))
         #expect(settings.proxy.timeouts.downstreamIdle == .hours(1))
-        #expect(settings.tls.sites.map(\.serverNames) == [["example.com", "*.example.com"], ["internal.example.net"]])
-        #expect(settings.proxy.sites.map(\.serverNames) == settings.tls.sites.map(\.serverNames))
-        let site = settings.tls.sites[1]
+        // Each configured site exactly once, in order, with both halves in the one value.
+        #expect(settings.sites.map(\.name) == ["public", "private"])
+        #expect(settings.sites.map(\.proxy.upstream) == [UpstreamAddress(host: "127.0.0.1", port: 8080), UpstreamAddress(host: "::1", port: 9090)])
+        #expect(settings.sites.map(\.tls.identities.count) == [1, 2])
+        #expect(settings.sites.map(\.serverNames) == [["example.com", "*.example.com"], ["internal.example.net"]])
+        // The one name table SNI and Host binding share is built from those names, once.
+        #expect(settings.sites.claimant(of: "www.example.com") == SiteID(index: 0))
+        #expect(settings.sites.claimant(of: "internal.example.net") == SiteID(index: 1))
+        let site = settings.sites[1].tls
         #expect(site.identities.count == 2)
         #expect(site.trustSources.map(\.name) == [pki.path("ca.pem"), pki.path("ca2.pem")])
         #expect(site.crls.map(\.origin) == [pki.path("ca.crl")])
@@ -102,7 +110,7 @@ struct ConfigLoaderTests {
             subjects: ["CN=client,O=Example"], commonNames: ["client"], dnsNames: ["client.example.com"],
             uris: ["spiffe://example/client"], fingerprints: ["abcd" + String(repeating: "0", count: 60)],
             spkiSHA256: [String(repeating: "f", count: 64)]))
-        #expect(settings.proxy.sites[1].upstream == UpstreamAddress(host: "::1", port: 9090))
+        #expect(settings.sites[1].proxy.upstream == UpstreamAddress(host: "::1", port: 9090))
     }
 
     @Test func underscoresInHeaderNamesAreDroppedByDefault() throws {
@@ -242,7 +250,7 @@ struct ConfigLoaderTests {
         let colons = (0..<32).map { _ in "AB" }.joined(separator: ":")
         let settings = try ConfigTestSupport.load(ConfigTestSupport.minimal(
             clientAuth: "trust: [ca.pem]\n      allow: {fingerprints: [\"\(colons)\"]}"))
-        #expect(settings.tls.sites[0].clientAuth.allowList.fingerprints == [String(repeating: "ab", count: 32)])
+        #expect(settings.sites[0].tls.clientAuth.allowList.fingerprints == [String(repeating: "ab", count: 32)])
 
         let problems = ConfigTestSupport.problems(ConfigTestSupport.minimal(
             clientAuth: "trust: [ca.pem]\n      allow: {fingerprints: [abc], spki_sha256: [\"\(String(repeating: "g", count: 64))\"]}"))
@@ -254,12 +262,12 @@ struct ConfigLoaderTests {
     @Test func cloudflareKeywordResolvesAndCarriesThePin() throws {
         let yaml = ConfigTestSupport.minimal(clientAuth: "trust: [cloudflare, ca.pem]")
         let settings = try ConfigTestSupport.load(yaml, variables: ["PULLGUARD_CERTS_DIR": ConfigTestSupport.repositoryCerts])
-        let cloudflare = try #require(settings.tls.sites[0].trustSources.first)
+        let cloudflare = try #require(settings.sites[0].tls.trustSources.first)
         #expect(cloudflare.name == "cloudflare")
         #expect(cloudflare.pinnedSHA256 == CloudflareOriginPull.caSHA256)
         #expect(cloudflare.bundle.origin == ConfigTestSupport.repositoryCerts + "/" + CloudflareOriginPull.caFileName)
         #expect(String(decoding: cloudflare.bundle.pem, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----"))
-        #expect(settings.tls.sites[0].trustSources[1].pinnedSHA256 == nil)
+        #expect(settings.sites[0].tls.trustSources[1].pinnedSHA256 == nil)
     }
 
     @Test func configuredCertsDirWinsAndMissingCAListsWhereItLooked() {
@@ -301,6 +309,6 @@ struct ConfigLoaderTests {
         defer { try? FileManager.default.removeItem(at: file) }
         let elsewhere = ConfigTestSupport.environment(currentDirectory: URL(fileURLWithPath: "/"))
         let settings = try ConfigLoader.load(file: file.path, environment: elsewhere)
-        #expect(settings.tls.sites[0].identities[0].certificateChain.origin == pki.path("server.pem"))
+        #expect(settings.sites[0].tls.identities[0].certificateChain.origin == pki.path("server.pem"))
     }
 }

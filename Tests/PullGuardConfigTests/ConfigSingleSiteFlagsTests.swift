@@ -51,19 +51,18 @@ struct ConfigSingleSiteFlagsTests {
         #expect(fromFlags.listeners == fromYAML.listeners)
         #expect(fromFlags.workers == fromYAML.workers)
         #expect(fromFlags.logLevel == fromYAML.logLevel)
-        #expect(fromFlags.tls.defaultSiteName == fromYAML.tls.defaultSiteName)
+        #expect(fromFlags.sites.defaultSite == fromYAML.sites.defaultSite)
         #expect(fromFlags.tls.unknownSNI == fromYAML.tls.unknownSNI)
-        #expect(fromFlags.tls.sites.count == 1)
-        let a = fromFlags.tls.sites[0], b = fromYAML.tls.sites[0]
-        #expect(a.name == b.name)
-        #expect(a.serverNames == b.serverNames)
+        #expect(fromFlags.sites.count == 1)
+        #expect(fromFlags.sites[0].name == fromYAML.sites[0].name)
+        #expect(fromFlags.sites[0].serverNames == fromYAML.sites[0].serverNames)
+        let a = fromFlags.sites[0].tls, b = fromYAML.sites[0].tls
         #expect(a.identities == b.identities)
         #expect(a.trustSources == b.trustSources)
         #expect(a.crls == b.crls)
         #expect(a.clientAuth == b.clientAuth)
         #expect(a.alpn == b.alpn)
-        #expect(fromFlags.proxy.sites.map(\.upstream) == fromYAML.proxy.sites.map(\.upstream))
-        #expect(fromFlags.proxy.sites.map(\.serverNames) == fromYAML.proxy.sites.map(\.serverNames))
+        #expect(fromFlags.sites.map(\.proxy.upstream) == fromYAML.sites.map(\.proxy.upstream))
         #expect(fromFlags.proxy.headers == fromYAML.proxy.headers)
         #expect(fromFlags.proxy.timeouts.upstreamConnect == fromYAML.proxy.timeouts.upstreamConnect)
     }
@@ -105,8 +104,8 @@ struct ConfigSingleSiteFlagsTests {
         flags.clientCAs = ["ca.pem"]
         let settings = try ConfigLoader.load(flags: flags, environment: ConfigTestSupport.environment())
         #expect(settings.listeners == [ListenAddress(host: "0.0.0.0", port: 8443)])
-        #expect(settings.tls.sites[0].clientAuth.mode == .require)
-        #expect(settings.tls.sites[0].clientAuth.verifyDepth == 1)
+        #expect(settings.sites[0].tls.clientAuth.mode == .require)
+        #expect(settings.sites[0].tls.clientAuth.verifyDepth == 1)
         #expect(settings.workers == 3)
     }
 }

@@ -2,12 +2,13 @@ import NIOHTTP1
 import Testing
 @testable import PullGuardCore
 @testable import PullGuardHTTP
+import PullGuardTestSupport
 
 @Suite struct HTTPHostBindingTests {
-    let sites = [
-        ProxySiteSettings(name: "a", serverNames: ["a.example", "*.a.example"], upstream: .init(host: "127.0.0.1", port: 1)),
-        ProxySiteSettings(name: "b", serverNames: ["b.example"], upstream: .init(host: "127.0.0.1", port: 2)),
-    ]
+    let sites = SiteTable(testing: [
+        Site.forwarding(name: "a", serverNames: ["a.example", "*.a.example"], upstream: .init(host: "127.0.0.1", port: 1)),
+        Site.forwarding(name: "b", serverNames: ["b.example"], upstream: .init(host: "127.0.0.1", port: 2)),
+    ])
 
     func decide(_ host: String?, site: String = "a", version: HTTPVersion = .http1_1) -> HostBinding.Decision {
         HostBinding.decide(host: host, version: version, selectedSite: site, sites: sites)
@@ -33,10 +34,10 @@ import Testing
     }
 
     @Test func wildcardMatchesExactlyOneLabel() {
-        let sites = [
-            ProxySiteSettings(name: "a", serverNames: ["*.a.example"], upstream: .init(host: "127.0.0.1", port: 1)),
-            ProxySiteSettings(name: "b", serverNames: ["b.example"], upstream: .init(host: "127.0.0.1", port: 2)),
-        ]
+        let sites = SiteTable(testing: [
+            Site.forwarding(name: "a", serverNames: ["*.a.example"], upstream: .init(host: "127.0.0.1", port: 1)),
+            Site.forwarding(name: "b", serverNames: ["b.example"], upstream: .init(host: "127.0.0.1", port: 2)),
+        ])
         func decide(_ host: String) -> HostBinding.Decision {
             HostBinding.decide(host: host, version: .http1_1, selectedSite: "b", sites: sites)
         }
@@ -73,10 +74,10 @@ import Testing
     }
 
     @Test func upperCaseConfiguredNamesStillMatch() {
-        let sites = [
-            ProxySiteSettings(name: "a", serverNames: ["A.Example", "*.B.Example"], upstream: .init(host: "127.0.0.1", port: 1)),
-            ProxySiteSettings(name: "c", serverNames: ["c.example"], upstream: .init(host: "127.0.0.1", port: 1)),
-        ]
+        let sites = SiteTable(testing: [
+            Site.forwarding(name: "a", serverNames: ["A.Example", "*.B.Example"], upstream: .init(host: "127.0.0.1", port: 1)),
+            Site.forwarding(name: "c", serverNames: ["c.example"], upstream: .init(host: "127.0.0.1", port: 1)),
+        ])
         #expect(HostBinding.decide(host: "a.example", version: .http1_1, selectedSite: "c", sites: sites)
                 == .misdirected(otherSite: "a"))
         #expect(HostBinding.decide(host: "x.b.example", version: .http1_1, selectedSite: "c", sites: sites)
@@ -88,10 +89,10 @@ import Testing
 @Suite struct HTTPHostBindingPrecedenceTests {
     /// `w` has the wildcard, `adm` the exact name under it, with stricter trust; both
     /// share one upstream, which must not matter.
-    let sites = [
-        ProxySiteSettings(name: "w", serverNames: ["*.example.com"], upstream: .init(host: "127.0.0.1", port: 1)),
-        ProxySiteSettings(name: "adm", serverNames: ["admin.example.com"], upstream: .init(host: "127.0.0.1", port: 1)),
-    ]
+    let sites = SiteTable(testing: [
+        Site.forwarding(name: "w", serverNames: ["*.example.com"], upstream: .init(host: "127.0.0.1", port: 1)),
+        Site.forwarding(name: "adm", serverNames: ["admin.example.com"], upstream: .init(host: "127.0.0.1", port: 1)),
+    ])
 
     func decide(_ host: String, selected: String) -> HostBinding.Decision {
         HostBinding.decide(host: host, version: .http1_1, selectedSite: selected, sites: sites)
@@ -107,10 +108,10 @@ import Testing
 
     /// Whatever SNI would pick for a name is what Host binding accepts for it.
     @Test func agreesWithSiteSelectorForEveryName() {
-        let selector = SiteSelector(serverNames: sites.map(\.serverNames), defaultIndex: 0, unknownSNI: .defaultSite)
+        let selector = SiteSelector(sites: sites, unknownSNI: .defaultSite)
         for name in ["admin.example.com", "x.example.com", "a.b.example.com", "example.com", "other.test"] {
-            guard case .site(let index) = selector.choose(serverName: name) else { continue }
-            let chosen = sites[index].name
+            guard case .site(let id) = selector.choose(serverName: name) else { continue }
+            let chosen = sites[id].name
             let claimed = ServerNameTable(serverNames: sites.map(\.serverNames)).site(for: name) != nil
             #expect(decide(name, selected: chosen) == .forward, "\(name)")
             if claimed {
@@ -128,10 +129,10 @@ import Testing
 }
 
 @Suite struct HTTPHostBindingSmugglingTests {
-    let sites = [
-        ProxySiteSettings(name: "a", serverNames: ["a.example"], upstream: .init(host: "127.0.0.1", port: 1)),
-        ProxySiteSettings(name: "b", serverNames: ["b.example"], upstream: .init(host: "127.0.0.1", port: 2)),
-    ]
+    let sites = SiteTable(testing: [
+        Site.forwarding(name: "a", serverNames: ["a.example"], upstream: .init(host: "127.0.0.1", port: 1)),
+        Site.forwarding(name: "b", serverNames: ["b.example"], upstream: .init(host: "127.0.0.1", port: 2)),
+    ])
 
     func decide(_ hosts: [String], uri: String = "/") -> HostBinding.Decision {
         HostBinding.decide(hostHeaders: hosts, uri: uri, version: .http1_1, selectedSite: "a", sites: sites)
@@ -146,5 +147,17 @@ import Testing
         #expect(decide(["a.example"], uri: "http://b.example/x") == .misdirected(otherSite: "b"))
         #expect(decide(["a.example"], uri: "http://A.example:443/x?y") == .forward)
         #expect(decide(["a.example"], uri: "http://u@b.example/") == .badRequest)
+    }
+}
+
+/// The tests say which site TLS selected by its name; the server hands over the identity.
+extension HostBinding {
+    static func decide(host: String?, version: HTTPVersion, selectedSite: String, sites: SiteTable) -> Decision {
+        decide(host: host, version: version, selectedSite: sites.id(named: selectedSite), sites: sites)
+    }
+
+    static func decide(hostHeaders: [String], uri: String, version: HTTPVersion, selectedSite: String,
+                       sites: SiteTable) -> Decision {
+        decide(hostHeaders: hostHeaders, uri: uri, version: version, selectedSite: sites.id(named: selectedSite), sites: sites)
     }
 }

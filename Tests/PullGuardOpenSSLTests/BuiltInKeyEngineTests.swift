@@ -13,15 +13,14 @@ import PullGuardTestSupport
     static let rsaClient = try! CertificateIssuer.issue(
         CertificateProfile(commonName: "rsa-client", extendedKeyUsage: [.clientAuth], key: .rsa(bits: 2048)), signedBy: rsaRoot)
 
-    func site(server: IssuedCertificate? = nil, trust: IssuedCertificate? = nil) -> TLSSiteSettings {
-        TLSSiteSettings(
-            name: "a", serverNames: ["localhost"],
+    func site(server: IssuedCertificate? = nil, trust: IssuedCertificate? = nil) -> Site {
+        Site.tlsOnly(name: "a", serverNames: ["localhost"], TLSSiteSettings(
             identities: [ServerIdentitySource(server ?? pki.server, label: "server")],
-            trustSources: [TrustSource(name: "test-ca.pem", bundle: PEMSource(label: "test-ca.pem", text: (trust ?? pki.root).certificatePEM))])
+            trustSources: [TrustSource(name: "test-ca.pem", bundle: PEMSource(label: "test-ca.pem", text: (trust ?? pki.root).certificatePEM))]))
     }
 
-    func contexts(_ site: TLSSiteSettings) throws -> ServerContextSet {
-        try ServerContextSet(settings: TLSListenerSettings(sites: [site], defaultSiteName: "a"))
+    func contexts(_ site: Site) throws -> ServerContextSet {
+        try ServerContextSet(sites: SiteTable([site]))
     }
 
     func client(_ cert: IssuedCertificate, version: TLSClientSettings.Version, groups: String? = nil) -> TLSClientSettings {

@@ -16,34 +16,44 @@ final class InMemoryProxy {
     let client: EmbeddedChannel
     /// Every upstream connection the pool opened, in order.
     private(set) var upstreams: [EmbeddedChannel] = []
+    /// The upstream address each of those connections was opened to.
+    private(set) var upstreamAddresses: [UpstreamAddress] = []
 
-    static let twoSites = ProxySettings(sites: [
-        ProxySiteSettings(name: "a", serverNames: ["a.example"], upstream: .init(host: "127.0.0.1", port: 8080)),
-        ProxySiteSettings(name: "b", serverNames: ["b.example"], upstream: .init(host: "127.0.0.1", port: 8080)),
+    static let twoSites = SiteTable(testing: [
+        Site.forwarding(name: "a", serverNames: ["a.example"], upstream: .init(host: "127.0.0.1", port: 8080)),
+        Site.forwarding(name: "b", serverNames: ["b.example"], upstream: .init(host: "127.0.0.1", port: 8080)),
     ])
 
-    /// - Parameter verification: the connection's verdict; `.none` by default, so
-    ///   PullGuard's own `X-Client-Verify` is `NONE` and any `SUCCESS` upstream was smuggled.
-    init(settings: ProxySettings = InMemoryProxy.twoSites, site: String = "a",
-         verification: VerificationOutcome = .none) throws {
+    /// - Parameters:
+    ///   - site: the name of the site TLS selected; the event carries its identity in `sites`.
+    ///   - verification: the connection's verdict; `.none` by default, so
+    ///     PullGuard's own `X-Client-Verify` is `NONE` and any `SUCCESS` upstream was smuggled.
+    convenience init(settings: ProxySettings = ProxySettings(), sites: SiteTable = InMemoryProxy.twoSites, site: String = "a",
+                     verification: VerificationOutcome = .none) throws {
+        try self.init(settings: settings, sites: sites, established: TLSConnectionEstablished(
+            site: sites.id(named: site), siteName: site, serverName: nil, alpn: "http/1.1", protocolVersion: "TLSv1.3",
+            cipher: "TLS_AES_128_GCM_SHA256", resumed: false, verification: verification))
+    }
+
+    /// - Parameter established: the event the TLS layer fires, as given.
+    init(settings: ProxySettings, sites: SiteTable, established: TLSConnectionEstablished) throws {
         client = EmbeddedChannel(loop: loop)
         let pool = UpstreamPool(eventLoop: loop, maxIdlePerUpstream: 4, connectTimeout: .seconds(5)) {
             [unowned self, loop] upstream, initialize in
             let channel = EmbeddedChannel(loop: loop)
             self.upstreams.append(channel)
+            self.upstreamAddresses.append(upstream)
             return initialize(channel).flatMap {
                 channel.connect(to: try! SocketAddress(ipAddress: "127.0.0.1", port: upstream.port))
             }.map { channel }
         }
-        let handler = HTTPProxyHandler(settings: settings, pool: pool, clientIP: "192.0.2.1",
+        let handler = HTTPProxyHandler(settings: settings, sites: sites, pool: pool, clientIP: "192.0.2.1",
                                        logger: Logger(label: "pullguard.test.in-memory"), counters: PullGuardMetrics(eventLoops: 1).counters(forLoop: 0))
         try client.pipeline.syncOperations.configureHTTPServerPipeline(
             position: .last, withPipeliningAssistance: false, withServerUpgrade: nil, withErrorHandling: false)
         try client.pipeline.syncOperations.addHandler(handler)
         try client.connect(to: SocketAddress(ipAddress: "192.0.2.1", port: 50_000)).wait()
-        client.pipeline.fireUserInboundEventTriggered(TLSConnectionEstablished(
-            siteName: site, serverName: nil, alpn: "http/1.1", protocolVersion: "TLSv1.3",
-            cipher: "TLS_AES_128_GCM_SHA256", resumed: false, verification: verification))
+        client.pipeline.fireUserInboundEventTriggered(established)
     }
 
     /// Bytes from the client, as one read.

@@ -10,20 +10,20 @@ import PullGuardTestSupport
 
 /// The proxy handler in an `EmbeddedChannel`: the paths that never reach an upstream.
 @Suite struct ProxyHandlerEmbeddedTests {
+    let sites = SiteTable(testing: [
+        Site.forwarding(name: "a", serverNames: ["a.example"], upstream: .init(host: "127.0.0.1", port: 1)),
+        Site.forwarding(name: "b", serverNames: ["b.example"], upstream: .init(host: "127.0.0.1", port: 2)),
+    ])
     let settings = ProxySettings(
-        sites: [
-            ProxySiteSettings(name: "a", serverNames: ["a.example"], upstream: .init(host: "127.0.0.1", port: 1)),
-            ProxySiteSettings(name: "b", serverNames: ["b.example"], upstream: .init(host: "127.0.0.1", port: 2)),
-        ],
         timeouts: ProxyTimeouts(downstreamIdle: .seconds(5)))
 
-    let event = TLSConnectionEstablished(siteName: "a", serverName: "a.example", alpn: nil, protocolVersion: "TLSv1.3",
+    let event = TLSConnectionEstablished(site: SiteID(index: 0), siteName: "a", serverName: "a.example", alpn: nil, protocolVersion: "TLSv1.3",
                                          cipher: "TLS_AES_128_GCM_SHA256", resumed: false,
                                          verification: TestCertificates.success())
 
     func makeChannel() throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
-        let proxy = HTTPProxy(settings: settings, logger: Logger(label: "pullguard.test.embedded"),
+        let proxy = HTTPProxy(settings: settings, sites: sites, logger: Logger(label: "pullguard.test.embedded"),
                               metrics: PullGuardMetrics(eventLoops: 1))
         try proxy.configure(channel.pipeline.syncOperations, channel: channel, loop: 0)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 443)).wait()

@@ -149,7 +149,7 @@ import PullGuardTestSupport
     /// Look-alikes of the names PullGuard sets are never forwarded; other names with
     /// `_` only with `headers.allow_underscores`.
     @Test(arguments: [false, true]) func underscoreNames(allow: Bool) throws {
-        var settings = InMemoryProxy.twoSites
+        var settings = ProxySettings()
         settings.allowUnderscoresInHeaders = allow
         let proxy = try InMemoryProxy(settings: settings)
         proxy.send("GET / HTTP/1.1\r\nHost: a.example\r\nX_Forwarded_For: 6.6.6.6\r\nX_Forwarded_Proto: http\r\n"
@@ -167,13 +167,13 @@ import PullGuardTestSupport
 /// Issue 8, item 5 through the proxy handler: Host resolves with SNI's precedence.
 @Suite struct ProxyHostPrecedenceTests {
     /// `w` has `*.example.com`, `adm` has `admin.example.com`; one upstream for both.
-    static let settings = ProxySettings(sites: [
-        ProxySiteSettings(name: "w", serverNames: ["*.example.com"], upstream: .init(host: "127.0.0.1", port: 8080)),
-        ProxySiteSettings(name: "adm", serverNames: ["admin.example.com"], upstream: .init(host: "127.0.0.1", port: 8080)),
+    static let sites = SiteTable(testing: [
+        Site.forwarding(name: "w", serverNames: ["*.example.com"], upstream: .init(host: "127.0.0.1", port: 8080)),
+        Site.forwarding(name: "adm", serverNames: ["admin.example.com"], upstream: .init(host: "127.0.0.1", port: 8080)),
     ])
 
     @Test func wildcardSitesConnectionNamingTheExactSiteGets421() throws {
-        let proxy = try InMemoryProxy(settings: Self.settings, site: "w")
+        let proxy = try InMemoryProxy(sites: Self.sites, site: "w")
         proxy.send("GET /admin HTTP/1.1\r\nHost: admin.example.com\r\n\r\n")
         #expect(try proxy.clientText().hasPrefix("HTTP/1.1 421 Misdirected Request\r\n"))
         #expect(proxy.upstreams.isEmpty)

@@ -48,15 +48,15 @@ final class ProxyTestHarness: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let upstream = try await BuiltInUpstream.start(host: "127.0.0.1", port: 0, group: group)
         let real = UpstreamAddress(host: "127.0.0.1", port: upstream.port)
+        let sites = SiteTable(testing: [
+            Site.forwarding(name: "a", serverNames: ["a.example"], upstream: upstreamOverride ?? real),
+            Site.forwarding(name: "b", serverNames: ["b.example"], upstream: real),
+        ])
         let settings = ProxySettings(
-            sites: [
-                ProxySiteSettings(name: "a", serverNames: ["a.example"], upstream: upstreamOverride ?? real),
-                ProxySiteSettings(name: "b", serverNames: ["b.example"], upstream: real),
-            ],
             timeouts: timeouts, maxUpstreamConnectionsPerSite: maxUpstreamConnectionsPerSite)
         let metrics = PullGuardMetrics(eventLoops: 1)
-        let proxy = HTTPProxy(settings: settings, logger: Logger(label: "pullguard.test.proxy"), metrics: metrics)
-        let event = TLSConnectionEstablished(siteName: "a", serverName: "a.example", alpn: "http/1.1",
+        let proxy = HTTPProxy(settings: settings, sites: sites, logger: Logger(label: "pullguard.test.proxy"), metrics: metrics)
+        let event = TLSConnectionEstablished(site: SiteID(index: 0), siteName: "a", serverName: "a.example", alpn: "http/1.1",
                                              protocolVersion: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256",
                                              resumed: false, verification: verification)
         let server = try await ServerBootstrap(group: group)

@@ -15,12 +15,11 @@ import PullGuardTestSupport
 
     func contexts(policy: ClientAuthPolicy = ClientAuthPolicy(),
                   unknownSNI: TLSListenerSettings.UnknownSNI = .defaultSite) throws -> ServerContextSet {
-        let site = TLSSiteSettings(
-            name: "a", serverNames: ["localhost"],
+        let site = Site.tlsOnly(name: "a", serverNames: ["localhost"], TLSSiteSettings(
             identities: [ServerIdentitySource(pki.server, label: "a-server")],
             trustSources: [TrustSource(name: "test-ca.pem", bundle: PEMSource(label: "test-ca.pem", text: pki.root.certificatePEM))],
-            crls: [], clientAuth: policy)
-        return try ServerContextSet(settings: TLSListenerSettings(sites: [site], defaultSiteName: "a", unknownSNI: unknownSNI))
+            crls: [], clientAuth: policy))
+        return try ServerContextSet(sites: SiteTable([site]), settings: TLSListenerSettings(unknownSNI: unknownSNI))
     }
 
     func client(_ cert: IssuedCertificate?, version: TLSClientSettings.Version = .tls13,

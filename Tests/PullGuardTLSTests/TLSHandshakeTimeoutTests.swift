@@ -13,10 +13,10 @@ import PullGuardTestSupport
     @Test(arguments: [TimeAmount.seconds(10), .milliseconds(1500)])
     func stalledHandshakeIsClosed(timeout: TimeAmount) throws {
         let pki = try TestPKI()
-        let site = TLSSiteSettings(
-            name: "a", serverNames: ["localhost"], identities: [ServerIdentitySource(pki.server, label: "server")],
-            trustSources: [TrustSource(name: "ca", bundle: PEMSource(label: "ca", text: pki.root.certificatePEM))])
-        let contexts = try ServerContextSet(settings: TLSListenerSettings(sites: [site], defaultSiteName: "a", handshakeTimeout: timeout))
+        let site = Site.tlsOnly(name: "a", serverNames: ["localhost"], TLSSiteSettings(
+            identities: [ServerIdentitySource(pki.server, label: "server")],
+            trustSources: [TrustSource(name: "ca", bundle: PEMSource(label: "ca", text: pki.root.certificatePEM))]))
+        let contexts = try ServerContextSet(sites: SiteTable([site]), settings: TLSListenerSettings(handshakeTimeout: timeout))
         let metrics = PullGuardMetrics(eventLoops: 1)
         let loop = EmbeddedEventLoop()
         let channel = EmbeddedChannel(loop: loop)

@@ -81,13 +81,13 @@ extension TLSServerHandlerTests {
     @Test(arguments: versions)
     func changedClientAuthSettingsForceAFullHandshake(version: TLSClientSettings.Version) throws {
         let store = SessionStore(capacity: 16)
-        let before = try ServerContextSet(settings: TLSListenerSettings(sites: [site()], defaultSiteName: "a"), sessions: store)
+        let before = try ServerContextSet(sites: SiteTable([site()]), settings: TLSListenerSettings(), sessions: store)
         let clientContext = try OpenSSLClientContext(settings: client(pki.client, version: version))
         let first = try InMemoryHandshake.run(contexts: before, clientContext: clientContext)
         let session = try #require(first.session)
         // A new generation with one more trust anchor: the settings the session was verified under are gone.
         let changed = try ServerContextSet(
-            settings: TLSListenerSettings(sites: [site(trust: [pki.root, pki.otherCA])], defaultSiteName: "a"), sessions: store)
+            sites: SiteTable([site(trust: [pki.root, pki.otherCA])]), settings: TLSListenerSettings(), sessions: store)
         let second = try InMemoryHandshake.run(contexts: changed, clientContext: clientContext, session: session)
         #expect(second.established?.resumed == false)
         #expect(second.established?.sessionRefusal == "client_auth_changed")
@@ -96,19 +96,19 @@ extension TLSServerHandlerTests {
     @Test(arguments: versions)
     func unchangedClientAuthSettingsKeepSessionsAcrossGenerations(version: TLSClientSettings.Version) throws {
         let store = SessionStore(capacity: 16)
-        let before = try ServerContextSet(settings: TLSListenerSettings(sites: [site()], defaultSiteName: "a"), sessions: store)
+        let before = try ServerContextSet(sites: SiteTable([site()]), settings: TLSListenerSettings(), sessions: store)
         let clientContext = try OpenSSLClientContext(settings: client(pki.client, version: version))
         let session = try #require(try InMemoryHandshake.run(contexts: before, clientContext: clientContext).session)
         // Another server certificate and another name, same client-auth settings.
         let renewed = try ServerContextSet(
-            settings: TLSListenerSettings(sites: [site(names: ["localhost", "c.test"], server: pki.serverRSA)], defaultSiteName: "a"),
+            sites: SiteTable([site(names: ["localhost", "c.test"], server: pki.serverRSA)]), settings: TLSListenerSettings(),
             sessions: store)
         let second = try InMemoryHandshake.run(contexts: renewed, clientContext: clientContext, session: session)
         #expect(second.established?.resumed == true)
     }
 
     @Test func sessionStoreEvictsTheOldestOneAtATime() throws {
-        let set = try ServerContextSet(settings: TLSListenerSettings(sites: [site()], defaultSiteName: "a"),
+        let set = try ServerContextSet(sites: SiteTable([site()]), settings: TLSListenerSettings(),
                                        sessions: SessionStore(capacity: 2))
         let contexts = try (0..<3).map { _ in try OpenSSLClientContext(settings: client(pki.client, version: .tls12)) }
         let sessions = try contexts.map { try #require(try InMemoryHandshake.run(contexts: set, clientContext: $0).session) }

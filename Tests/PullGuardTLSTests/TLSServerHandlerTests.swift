@@ -10,19 +10,18 @@ import PullGuardTestSupport
     var pki: TestPKI { Self.pki }
 
     func site(name: String = "a", names: [String] = ["localhost", "a.test"], policy: ClientAuthPolicy = ClientAuthPolicy(),
-              crl: Bool = false, trust: [IssuedCertificate]? = nil, server: IssuedCertificate? = nil) -> TLSSiteSettings {
+              crl: Bool = false, trust: [IssuedCertificate]? = nil, server: IssuedCertificate? = nil) -> Site {
         let anchors = trust ?? [pki.root]
-        return TLSSiteSettings(
-            name: name, serverNames: names,
+        return Site.tlsOnly(name: name, serverNames: names, TLSSiteSettings(
             identities: [ServerIdentitySource(server ?? pki.server, label: "\(name)-server")],
             trustSources: [TrustSource(name: "test-ca.pem", bundle: PEMSource(label: "test-ca.pem", text: anchors.map(\.certificatePEM).joined()))],
             crls: crl ? [PEMSource(label: "root.crl", text: pki.crl)] : [],
             clientAuth: policy
-        )
+        ))
     }
 
-    func contexts(_ sites: [TLSSiteSettings], unknownSNI: TLSListenerSettings.UnknownSNI = .defaultSite) throws -> ServerContextSet {
-        try ServerContextSet(settings: TLSListenerSettings(sites: sites, defaultSiteName: sites[0].name, unknownSNI: unknownSNI))
+    func contexts(_ sites: [Site], unknownSNI: TLSListenerSettings.UnknownSNI = .defaultSite) throws -> ServerContextSet {
+        try ServerContextSet(sites: SiteTable(sites), settings: TLSListenerSettings(unknownSNI: unknownSNI))
     }
 
     func client(_ cert: IssuedCertificate?, intermediates: [IssuedCertificate] = [], version: TLSClientSettings.Version = .tls13) -> TLSClientSettings {
@@ -132,6 +131,7 @@ import PullGuardTestSupport
         let b = site(name: "b", names: ["b.test"], policy: ClientAuthPolicy(mode: .optional), server: pki.otherSiteServer)
         let result = try InMemoryHandshake.run(contexts: contexts([site(), b]), client: client(nil), serverName: "b.test")
         #expect(result.established?.siteName == "b")
+        #expect(result.established?.site == SiteID(index: 1))
         #expect(result.established?.serverName == "b.test")
         #expect(result.established?.verification.headerValue == "NONE")
     }
@@ -148,6 +148,7 @@ import PullGuardTestSupport
         settings.verifyServer = false
         let result = try InMemoryHandshake.run(contexts: contexts([site()]), client: settings, serverName: "nowhere.test")
         #expect(result.established?.siteName == "a")
+        #expect(result.established?.site == SiteID(index: 0))
     }
 
     @Test func trustedIntermediateIsAnAnchorOnlyWithPartialChain() throws {
@@ -177,7 +178,7 @@ import PullGuardTestSupport
 
     @Test func rsaAndECDSACertificatesSideBySide() throws {
         var both = site()
-        both.identities = [ServerIdentitySource(pki.server, label: "ecdsa"), ServerIdentitySource(pki.serverRSA, label: "rsa")]
+        both.tls.identities = [ServerIdentitySource(pki.server, label: "ecdsa"), ServerIdentitySource(pki.serverRSA, label: "rsa")]
         let set = try contexts([both])
         var rsaOnly = client(pki.client, version: .tls12)
         rsaOnly.cipherList = "ECDHE-RSA-AES128-GCM-SHA256"
@@ -191,7 +192,7 @@ import PullGuardTestSupport
 
     @Test func twoCertificatesOfTheSameKeyTypeAreAStartupError() throws {
         var twice = site()
-        twice.identities = [ServerIdentitySource(pki.server, label: "one"), ServerIdentitySource(pki.otherSiteServer, label: "two")]
+        twice.tls.identities = [ServerIdentitySource(pki.server, label: "one"), ServerIdentitySource(pki.otherSiteServer, label: "two")]
         #expect(throws: ServerIdentityError.self) { try contexts([twice]) }
     }
 

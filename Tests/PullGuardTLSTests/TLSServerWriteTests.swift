@@ -17,10 +17,10 @@ import PullGuardTestSupport
     /// received the server's first flight and completed its side of the handshake.
     func clientPastTheServerFlight() throws -> (channel: EmbeddedChannel, client: OpenSSLClientConnection) {
         let pki = Self.pki
-        let site = TLSSiteSettings(
-            name: "a", serverNames: ["localhost"], identities: [ServerIdentitySource(pki.server, label: "server")],
-            trustSources: [TrustSource(name: "ca.pem", bundle: PEMSource(label: "ca.pem", text: pki.root.certificatePEM))])
-        let contexts = try ServerContextSet(settings: TLSListenerSettings(sites: [site], defaultSiteName: "a"))
+        let site = Site.tlsOnly(name: "a", serverNames: ["localhost"], TLSSiteSettings(
+            identities: [ServerIdentitySource(pki.server, label: "server")],
+            trustSources: [TrustSource(name: "ca.pem", bundle: PEMSource(label: "ca.pem", text: pki.root.certificatePEM))]))
+        let contexts = try ServerContextSet(sites: SiteTable([site]))
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let channel = EmbeddedChannel()

@@ -1,9 +1,8 @@
 import NIOCore
 
-/// How the proxy forwards accepted requests: the upstream per site, the header
-/// names it writes, and its timeouts.
+/// How the proxy forwards accepted requests, for all sites (each site's upstream is
+/// its `Site.proxy`): the header names it writes, its timeouts and limits.
 public struct ProxySettings: Sendable {
-    public var sites: [ProxySiteSettings]
     public var headers: IdentityHeaderNames
     public var timeouts: ProxyTimeouts
     /// Idle keep-alive connections kept per event loop and upstream.
@@ -20,11 +19,10 @@ public struct ProxySettings: Sendable {
     /// The cap when the configuration does not set one.
     public static let defaultMaxUpstreamConnectionsPerSite = 1024
 
-    public init(sites: [ProxySiteSettings], headers: IdentityHeaderNames = IdentityHeaderNames(),
+    public init(headers: IdentityHeaderNames = IdentityHeaderNames(),
                 timeouts: ProxyTimeouts = ProxyTimeouts(), maxIdleUpstreamConnectionsPerLoop: Int = 32,
                 allowUnderscoresInHeaders: Bool = false,
                 maxUpstreamConnectionsPerSite: Int? = ProxySettings.defaultMaxUpstreamConnectionsPerSite) {
-        self.sites = sites
         self.headers = headers
         self.timeouts = timeouts
         self.maxIdleUpstreamConnectionsPerLoop = maxIdleUpstreamConnectionsPerLoop
@@ -33,18 +31,13 @@ public struct ProxySettings: Sendable {
     }
 }
 
-/// One site's forwarding: where its requests go, and which Host names belong to it.
+/// One site's forwarding: where its requests go. The proxy half of a `Site`
+/// (`site.proxy`); which Host names belong to the site is the `Site`'s `serverNames`
+/// (a request whose Host names another configured site gets 421).
 public struct ProxySiteSettings: Sendable {
-    /// Same name as the `TLSSiteSettings` it pairs with.
-    public var name: String
-    /// Host names (without port) this site serves; a request whose Host names
-    /// another configured site gets 421.
-    public var serverNames: [String]
     public var upstream: UpstreamAddress
 
-    public init(name: String, serverNames: [String], upstream: UpstreamAddress) {
-        self.name = name
-        self.serverNames = serverNames
+    public init(upstream: UpstreamAddress) {
         self.upstream = upstream
     }
 }

@@ -7,15 +7,19 @@ public struct PullGuardSettings: Sendable {
     public var listeners: [ListenAddress]
     /// Number of event loops; defaults to one per core.
     public var workers: Int
+    /// Every site, each whole (names, TLS and proxy halves), with the default site and
+    /// the name table: what the TLS contexts and the proxy are both built from.
+    public var sites: SiteTable
     public var tls: TLSListenerSettings
     public var proxy: ProxySettings
     public var limits: ConnectionLimits
     public var logLevel: Logger.Level
 
-    public init(listeners: [ListenAddress], workers: Int, tls: TLSListenerSettings,
+    public init(listeners: [ListenAddress], workers: Int, sites: SiteTable, tls: TLSListenerSettings,
                 proxy: ProxySettings, limits: ConnectionLimits = ConnectionLimits(), logLevel: Logger.Level = .info) {
         self.listeners = listeners
         self.workers = workers
+        self.sites = sites
         self.tls = tls
         self.proxy = proxy
         self.limits = limits

@@ -6,7 +6,11 @@ import NIOCore
 /// The proxy only ever sees this already-decided value: verification happened
 /// inside the handshake.
 public struct TLSConnectionEstablished: Sendable {
-    /// The site whose context served the handshake (after SNI switching).
+    /// The site whose context served the handshake (after SNI switching), as chosen
+    /// by `SiteSelector`: the proxy reaches that site's settings and state by this
+    /// identity, in the `SiteTable` both were built from.
+    public var site: SiteID
+    /// That site's name, for logs.
     public var siteName: String
     /// The SNI the client sent, lower-cased; `nil` without SNI.
     public var serverName: String?
@@ -21,8 +25,9 @@ public struct TLSConnectionEstablished: Sendable {
     /// Why a session the client offered was not resumed (`other_site`, `lifetime_exceeded`, ...).
     public var sessionRefusal: String?
 
-    public init(siteName: String, serverName: String?, alpn: String?, protocolVersion: String,
+    public init(site: SiteID, siteName: String, serverName: String?, alpn: String?, protocolVersion: String,
                 cipher: String, resumed: Bool, verification: VerificationOutcome, sessionRefusal: String? = nil) {
+        self.site = site
         self.siteName = siteName
         self.serverName = serverName
         self.alpn = alpn

@@ -1,15 +1,12 @@
 import NIOCore
 
-/// What TLS does for one site (one nginx `server` block): its server identities,
-/// the names it answers to, and how it verifies clients.
+/// What TLS does for one site: its server identities and how it verifies clients.
+/// The TLS half of a `Site` (`site.tls`); the site's name and server names are the
+/// `Site`'s own, not copied here.
 ///
 /// Everything here is already-read bytes: the Config layer reads files once,
 /// and `ServerContextSet` turns these values into OpenSSL contexts off the event loop.
 public struct TLSSiteSettings: Sendable {
-    /// The site's name in config (`sites[].name`), used in logs and errors.
-    public var name: String
-    /// SNI names this site answers to; `*.example.com` matches one label.
-    public var serverNames: [String]
     /// One or more certificate/key pairs (an ECDSA and an RSA side by side); OpenSSL picks per client.
     public var identities: [ServerIdentitySource]
     /// Trust anchors for client certificates, in config order.
@@ -21,12 +18,10 @@ public struct TLSSiteSettings: Sendable {
     public var alpn: [String]
 
     public init(
-        name: String, serverNames: [String], identities: [ServerIdentitySource],
+        identities: [ServerIdentitySource],
         trustSources: [TrustSource], crls: [PEMSource] = [], clientAuth: ClientAuthPolicy = ClientAuthPolicy(),
         alpn: [String] = ["http/1.1"]
     ) {
-        self.name = name
-        self.serverNames = serverNames
         self.identities = identities
         self.trustSources = trustSources
         self.crls = crls
@@ -73,7 +68,8 @@ public struct TrustSource: Sendable, Hashable {
     }
 }
 
-/// The TLS settings of one listener: its sites and what to do with unknown SNI.
+/// The TLS settings of one listener, for all its sites (which are `PullGuardSettings.sites`):
+/// what to do with unknown SNI, and the handshake and session timing.
 public struct TLSListenerSettings: Sendable {
     public enum UnknownSNI: String, Sendable {
         /// Serve the default site (nginx's `default_server`).
@@ -89,18 +85,13 @@ public struct TLSListenerSettings: Sendable {
     /// (`timeouts.session_lifetime`; nginx `ssl_session_timeout`, 5 min).
     public static let defaultSessionLifetime: TimeAmount = .minutes(5)
 
-    public var sites: [TLSSiteSettings]
-    /// Name of the site used without SNI or with an unknown SNI.
-    public var defaultSiteName: String
     public var unknownSNI: UnknownSNI
     public var handshakeTimeout: TimeAmount
     /// Counted from the full handshake, not renewed by resumptions (docs/verification.md).
     public var sessionLifetime: TimeAmount
 
-    public init(sites: [TLSSiteSettings], defaultSiteName: String, unknownSNI: UnknownSNI = .defaultSite,
+    public init(unknownSNI: UnknownSNI = .defaultSite,
                 handshakeTimeout: TimeAmount = defaultHandshakeTimeout, sessionLifetime: TimeAmount = defaultSessionLifetime) {
-        self.sites = sites
-        self.defaultSiteName = defaultSiteName
         self.unknownSNI = unknownSNI
         self.handshakeTimeout = handshakeTimeout
         self.sessionLifetime = sessionLifetime

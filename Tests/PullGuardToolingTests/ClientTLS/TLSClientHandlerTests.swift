@@ -74,12 +74,11 @@ import PullGuardTestSupport
     }
 
     func serverContexts() throws -> ServerContextSet {
-        let site = TLSSiteSettings(
-            name: "a", serverNames: ["localhost"],
+        let site = Site.tlsOnly(name: "a", serverNames: ["localhost"], TLSSiteSettings(
             identities: [ServerIdentitySource(pki.server, label: "server")],
             trustSources: [TrustSource(name: "root.pem", bundle: PEMSource(label: "root.pem", text: pki.root.certificatePEM))],
-            crls: [], clientAuth: ClientAuthPolicy())
-        return try ServerContextSet(settings: TLSListenerSettings(sites: [site], defaultSiteName: "a"))
+            crls: [], clientAuth: ClientAuthPolicy()))
+        return try ServerContextSet(sites: SiteTable([site]))
     }
 
     func settings(_ cert: IssuedCertificate?, version: TLSClientSettings.Version = .tls13,
