@@ -26,10 +26,10 @@ extension HTTPProxyHandler {
             if let part { buffered.append(part) }
         case .writeRequestPart:
             if let part { upstream?.write(part) }
-            if case .end = part {
-                upstream?.flush()
-                armResponseTimer()
-            }
+        case .writeRequestEnd:
+            upstream?.write(.end(nil))
+            upstream?.flush()
+            armResponseTimer()
         case .sendBufferedRequest(let sendContinue):
             guard let upstream, let head = upstreamHead else { return }
             if sendContinue {
@@ -51,6 +51,13 @@ extension HTTPProxyHandler {
             resumeClientReadsIfPossible()
         case .abandonUpstream:
             abandonUpstream()
+        case .waitForSlot:
+            counters.increment(.upstreamLimitWaits)
+            armSlotWaitTimer()
+        case .leaseConnection:
+            takeGrantedSlot()
+        case .releaseSlot:
+            siteLimit?.release()
         case .respondWithFailure(let failure, let after):
             respond(failure, then: after)
         case .writeResponseHead, .writeResponsePart, .startTunnel:
@@ -116,7 +123,6 @@ extension HTTPProxyHandler {
         case .drainRequest:
             resumeClientReadsIfPossible()
         case .close:
-            pipelined.removeAll()
             guard let written else { return context.close(promise: nil) }
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
@@ -127,8 +133,8 @@ extension HTTPProxyHandler {
         guard !replayingPipelined else { return }
         replayingPipelined = true
         defer { replayingPipelined = false }
-        while !pipelined.isEmpty, !machine.awaitsResponseToCompleteRequest, context != nil {
-            switch pipelined.removeFirst() {
+        while context != nil, let input = machine.nextPipelined() {
+            switch input {
             case .part(let part): handle(part)
             case .malformed(let reason): malformedRequest(reason)
             }

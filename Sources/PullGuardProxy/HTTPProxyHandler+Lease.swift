@@ -17,16 +17,26 @@ extension HTTPProxyHandler {
             upstreamSlot = .held(limit)
             leaseFromPool(site.upstream)
         case .waiting(let id):
-            counters.increment(.upstreamLimitWaits)
             upstreamSlot = .waiting(limit, id)
-            armSlotWaitTimer()
+            perform(machine.slotBusy())
         }
     }
 
-    /// A released slot was handed to this connection (on its loop).
+    /// A released slot was handed to this connection (on its loop). Given back when
+    /// nobody waits any more (the client left, or the exchange ended), even after
+    /// this handler left the pipeline.
     func slotGranted() {
+        let action = machine.slotGranted()
+        if case .releaseSlot = action {
+            siteLimit?.release()
+            return
+        }
+        perform(action)
+    }
+
+    /// The slot arrived for the waiting exchange: take it and lease a connection.
+    func takeGrantedSlot() {
         guard case .waiting(let limit, _) = upstreamSlot, let site else {
-            // Nobody waits any more (the client left, or the exchange ended): give it back.
             siteLimit?.release()
             return
         }
@@ -42,7 +52,7 @@ extension HTTPProxyHandler {
         guard limit.cancel(id) else { return }
         upstreamSlot = nil
         counters.increment(.upstreamLimitRejected)
-        perform(machine.upstreamFailed(.upstreamBusy(limit: limit.limit, waited: settings.timeouts.upstreamConnect)))
+        perform(machine.slotWaitTimedOut(limit: limit.limit, waited: settings.timeouts.upstreamConnect))
     }
 
     /// Gives the exchange's slot back (or stops waiting for one).

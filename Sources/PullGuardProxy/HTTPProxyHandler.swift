@@ -8,7 +8,10 @@ import PullGuardHTTP
 /// The downstream side of the proxy: the last handler of a client connection,
 /// after NIO's HTTP/1.1 server codec.
 ///
-/// It performs what `ProxyConnectionStateMachine` decides. Backpressure both ways:
+/// An adapter: it turns NIO's events into events of `ProxyConnectionStateMachine` (the
+/// connection, its pipelining queue) and its `ProxyExchangeStateMachine` (the request in
+/// flight), and performs the actions they return; it holds the I/O resources (upstream
+/// connection, slot, buffered parts, deadline values). Backpressure both ways:
 /// client reads are held while the upstream is connecting or not writable, and
 /// the upstream (autoRead off) is read only while the client is writable. At most
 /// one read's worth of request parts is buffered, while the upstream connects.
@@ -59,15 +62,6 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
     /// (`limits.max_upstream_connections_per_site`), or a wait for one.
     var upstreamSlot: UpstreamSlot?
 
-    /// What arrived while a response was pending, in order: parts of pipelined
-    /// requests, or the decoder's verdict that the bytes after them were malformed.
-    /// Bounded: client reads stop while it is not empty (`holdsClientReads`).
-    var pipelined: CircularBuffer<PipelinedInput> = []
-
-    enum PipelinedInput {
-        case part(HTTPServerRequestPart)
-        case malformed(String)
-    }
     /// `replayPipelined` is running (an answered request can end inside it).
     var replayingPipelined = false
     /// The current client read delivered request parts (`clientBytesRead`).
@@ -140,17 +134,8 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         readDeliveredParts = true
         let part = unwrapInboundIn(data)
-        if waitsForEarlierResponse {
-            pipelined.append(.part(part))
-            return
-        }
+        if machine.queueIfWaiting(.part(part)) { return }
         handle(part)
-    }
-
-    /// Input read now belongs to a pipelined request: an earlier response is pending,
-    /// or earlier pipelined input is still waiting.
-    var waitsForEarlierResponse: Bool {
-        !pipelined.isEmpty || machine.awaitsResponseToCompleteRequest
     }
 
     func malformedRequest(_ reason: String) {
@@ -209,11 +194,8 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
             // Answered here rather than by NIO's HTTPServerProtocolErrorHandler (one
             // handler fewer on every connection), after the responses to any earlier
             // pipelined requests.
-            if waitsForEarlierResponse {
-                pipelined.append(.malformed("\(parseError)"))
-            } else {
-                malformedRequest("\(parseError)")
-            }
+            let reason = "\(parseError)"
+            if !machine.queueIfWaiting(.malformed(reason)) { malformedRequest(reason) }
             return
         }
         logger.debug("client connection error: \(error)", metadata: logMetadata)
@@ -231,10 +213,10 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     var holdsClientReads: Bool {
-        if !pipelined.isEmpty || decoderStopped { return true }
+        if !machine.pipelined.isEmpty || decoderStopped { return true }
         guard case .exchange(let exchange) = machine.state else { return false }
         switch exchange.upstream {
-        case .connecting: return true
+        case .waitingForSlot, .connecting: return true
         case .connected: return !(upstream?.isWritable ?? true)
         case .gone: return false
         }

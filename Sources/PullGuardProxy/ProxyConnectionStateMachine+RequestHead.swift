@@ -3,7 +3,7 @@ import PullGuardHTTP
 
 /// Reading what a request head asks for beyond a plain exchange, in one pass over
 /// its headers that only looks closer at names of length 6, 7 and 10.
-extension ProxyConnectionStateMachine.RequestHead {
+extension ProxyExchangeStateMachine.RequestHead {
     private static let expectName = HeaderNameMatcher(["expect"])
     private static let upgradeName = HeaderNameMatcher(["upgrade"])
     private static let connectionName = HeaderNameMatcher(["connection"])
@@ -36,7 +36,7 @@ extension ProxyConnectionStateMachine.RequestHead {
                 break
             }
         }
-        let upgrade: ProxyConnectionStateMachine.Upgrade
+        let upgrade: ProxyExchangeStateMachine.Upgrade
         if connectionUpgrade && upgradeHeader {
             upgrade = websocket && isHTTP11 ? .websocket : .other
         } else {

@@ -1,11 +1,18 @@
 import NIOCore
+import NIOHTTP1
 
 /// The life of one downstream (client) connection in the proxy, as a value.
 ///
 /// `HTTPProxyHandler` feeds it every event (TLS established, request parts,
 /// upstream connected or failed, response parts, timers, close) and performs the
-/// action it returns. One exchange at a time: `HTTPProxyHandler` holds pipelined
-/// requests back (`awaitsResponseToCompleteRequest`) until the previous response ended.
+/// action it returns. One exchange at a time (`ProxyExchangeStateMachine`): the
+/// connection queues what arrives while a response is pending (`pipelined`) and hands
+/// it on in order once the exchange before it is over.
+///
+/// The connection's phases: `awaitingHandshake` (TLS not yet established), `idle`
+/// (reading a next request head under `client_idle`/`client_header`), `exchange` (one
+/// request; it drains a refused request's body when the exchange says `drainRequest`),
+/// `tunnel`, and `closed` (closing: events ignored, the queue dropped).
 ///
 /// Invariants: a response head reaches the client at most once per request; the
 /// connection is closed whenever the two HTTP framings could disagree (upstream
@@ -26,70 +33,11 @@ package struct ProxyConnectionStateMachine {
         case closed
     }
 
-    /// Progress of the request in flight.
-    struct Exchange: Equatable {
-        enum Upstream: Equatable {
-            /// Leasing or connecting; request parts wait in a small buffer (at
-            /// most one read's worth, because reads stop meanwhile).
-            case connecting
-            /// Request parts go straight to the upstream.
-            case connected
-            /// No upstream (failed, rejected locally, or done); request parts are dropped.
-            case gone
-        }
-        enum Response: Equatable {
-            case awaitingHead
-            case streaming
-            /// Fully sent, by the upstream or by the proxy itself.
-            case complete
-        }
-        var upstream: Upstream = .connecting
-        var requestComplete = false
-        var response: Response = .awaitingHead
-        /// The client allows another request on this connection.
-        var keepAlive: Bool
-        /// `Expect: 100-continue` on an HTTP/1.1 request: the client may wait for
-        /// `100 Continue` before it sends the body.
-        var expectsContinue = false
-        /// A WebSocket upgrade was forwarded: a `101` from the upstream turns the
-        /// connection into a tunnel.
-        var websocketUpgrade = false
-    }
-
-    /// What a request head asks for beyond a plain exchange.
-    struct RequestHead: Equatable {
-        var keepAlive: Bool
-        /// `Expect: 100-continue` on HTTP/1.1.
-        var expectsContinue = false
-        /// `Connection: upgrade` with an `Upgrade` header. NIO's decoder stops parsing after
-        /// such a request; `HTTPProxyHandler` replaces it once the response is out
-        /// (`HTTPProxyHandler+CodecReset.swift`), unless the upgrade succeeded.
-        var upgrade: Upgrade = .none
-    }
-
-    enum Upgrade: Equatable {
-        case none
-        /// `Upgrade: websocket`, forwarded.
-        case websocket
-        /// Any other protocol (h2c, TLS, ...): removed, not forwarded.
-        case other
-    }
-
-    /// What happens to the downstream connection after a response.
-    enum After: Equatable {
-        /// Wait for the next request (arm the idle timer).
-        case keepAlive
-        /// Keep reading the rest of the request body, dropping it; the exchange
-        /// ends at the request's end.
-        case drainRequest
-        case close
-    }
-
-    enum UpstreamDisposal: Equatable {
-        /// The exchange ended cleanly: give the connection back to the pool.
-        case release
-        case close
-    }
+    typealias Exchange = ProxyExchangeStateMachine
+    typealias RequestHead = ProxyExchangeStateMachine.RequestHead
+    typealias Upgrade = ProxyExchangeStateMachine.Upgrade
+    typealias After = ProxyExchangeStateMachine.After
+    typealias UpstreamDisposal = ProxyExchangeStateMachine.UpstreamDisposal
 
     enum Action: Equatable {
         case none
@@ -103,12 +51,20 @@ package struct ProxyConnectionStateMachine {
         case startExchange
         case bufferRequestPart
         case writeRequestPart
+        /// Write the request's end, flush, and start the `upstream_response` clock.
+        case writeRequestEnd
         case dropRequestPart
         /// The upstream is connected: send the head and anything buffered; answer
         /// `100 Continue` first when the client waits for it.
         case sendBufferedRequest(sendContinue: Bool)
         /// The downstream is gone or the request was answered already: give the connection up.
         case abandonUpstream
+        /// No slot under the site's cap now: start the `upstream_connect` clock and wait.
+        case waitForSlot
+        /// A slot arrived for the waiting exchange: lease a connection from the pool.
+        case leaseConnection
+        /// A slot arrived for an exchange that no longer waits for one: give it back.
+        case releaseSlot
         /// Answer with the failure's status and message; drop the upstream; then `After`.
         case respondWithFailure(ProxyFailure, then: After)
         /// Relay the head; `closeConnection` asks for `Connection: close` on it.
@@ -139,7 +95,23 @@ package struct ProxyConnectionStateMachine {
         }
     }
 
-    private(set) var state: State = .awaitingHandshake
+    private(set) var state: State = .awaitingHandshake {
+        didSet {
+            // A closing connection serves no queued request.
+            if case .closed = state, !pipelined.isEmpty { pipelined.removeAll() }
+        }
+    }
+
+    /// What arrived while a response was pending, in order: parts of pipelined
+    /// requests, or the decoder's verdict that the bytes after them were malformed.
+    /// Bounded: the handler stops client reads while it is not empty
+    /// (`HTTPProxyHandler.holdsClientReads`), so it holds at most one read's worth.
+    private(set) var pipelined: CircularBuffer<PipelinedInput> = []
+
+    enum PipelinedInput {
+        case part(HTTPServerRequestPart)
+        case malformed(String)
+    }
 
     init() {}
 
@@ -148,6 +120,28 @@ package struct ProxyConnectionStateMachine {
     var awaitsResponseToCompleteRequest: Bool {
         guard case .exchange(let exchange) = state else { return false }
         return exchange.requestComplete && exchange.response != .complete
+    }
+
+    /// Input read now belongs to a pipelined request: an earlier response is pending,
+    /// or earlier pipelined input is still waiting.
+    var waitsForEarlierResponse: Bool {
+        !pipelined.isEmpty || awaitsResponseToCompleteRequest
+    }
+
+    /// Input read from the client: queued (true) when it must wait for an earlier
+    /// response, otherwise (false) to be handled now.
+    mutating func queueIfWaiting(_ input: PipelinedInput) -> Bool {
+        guard waitsForEarlierResponse else { return false }
+        pipelined.append(input)
+        return true
+    }
+
+    /// The next queued input, in order, once nothing before it is pending; nil when
+    /// the queue is empty or has to wait again.
+    mutating func nextPipelined() -> PipelinedInput? {
+        guard !pipelined.isEmpty, !awaitsResponseToCompleteRequest else { return nil }
+        if case .closed = state { return nil }
+        return pipelined.removeFirst()
     }
 
     mutating func handshakeCompleted() -> Action {
@@ -166,63 +160,61 @@ package struct ProxyConnectionStateMachine {
             state = .closed
             return .closeDownstream
         }
-        var exchange = Exchange(keepAlive: head.keepAlive)
-        exchange.expectsContinue = head.expectsContinue
-        exchange.websocketUpgrade = head.upgrade == .websocket
-        state = .exchange(exchange)
+        state = .exchange(Exchange(head))
         return .startExchange
     }
 
     /// The proxy answers the request itself (421, 400) instead of forwarding it.
     mutating func reject(_ failure: ProxyFailure) -> Action {
-        fail(failure)
+        guard case .exchange(var exchange) = state else { return .none }
+        let action = exchange.reject(failure)
+        return settle(exchange, action)
     }
 
     mutating func requestBodyPart() -> Action {
-        guard case .exchange(let exchange) = state else { return .none }
-        switch exchange.upstream {
-        case .connecting: return .bufferRequestPart
-        case .connected: return .writeRequestPart
-        case .gone: return .dropRequestPart
-        }
+        guard case .exchange(var exchange) = state else { return .none }
+        let action = exchange.requestBodyPart()
+        return settle(exchange, action)
     }
 
     mutating func requestEnd() -> Action {
         guard case .exchange(var exchange) = state else { return .none }
-        exchange.requestComplete = true
-        if exchange.response == .complete {
-            return finish(exchange.keepAlive ? .keepAlive : .close)
-        }
-        state = .exchange(exchange)
-        switch exchange.upstream {
-        case .connecting: return .bufferRequestPart
-        case .connected: return .writeRequestPart
-        case .gone: return .dropRequestPart
-        }
+        let action = exchange.requestEnd()
+        return settle(exchange, action)
+    }
+
+    /// The site's cap is reached: the exchange in flight waits for a slot.
+    mutating func slotBusy() -> Action {
+        guard case .exchange(var exchange) = state else { return .none }
+        let action = exchange.slotBusy()
+        return settle(exchange, action)
+    }
+
+    /// A slot under the site's cap was handed to this connection.
+    mutating func slotGranted() -> Action {
+        guard case .exchange(var exchange) = state else { return .releaseSlot }
+        let action = exchange.slotGranted()
+        return settle(exchange, action)
+    }
+
+    /// No slot came within `upstream_connect`.
+    mutating func slotWaitTimedOut(limit: Int, waited: TimeAmount) -> Action {
+        guard case .exchange(var exchange) = state else { return .none }
+        let action = exchange.slotWaitTimedOut(limit: limit, waited: waited)
+        return settle(exchange, action)
     }
 
     mutating func upstreamConnected() -> Action {
-        guard case .exchange(var exchange) = state, exchange.upstream == .connecting else { return .abandonUpstream }
-        exchange.upstream = .connected
-        let sendContinue = exchange.expectsContinue && !exchange.requestComplete
-        exchange.expectsContinue = false
-        state = .exchange(exchange)
-        return .sendBufferedRequest(sendContinue: sendContinue)
+        guard case .exchange(var exchange) = state else { return .abandonUpstream }
+        let action = exchange.upstreamConnected()
+        return settle(exchange, action)
     }
 
     /// Connect failure, response timeout, or the upstream closed/failed.
     mutating func upstreamFailed(_ failure: ProxyFailure) -> Action {
-        guard case .exchange(let exchange) = state else { return .none }
-        switch exchange.response {
-        case .awaitingHead:
-            return fail(failure)
-        case .streaming:
-            // Part of a response is out; the client can only learn of the failure by the close.
-            state = .closed
-            return .closeDownstream
-        case .complete:
-            return .none
-        }
+        guard case .exchange(var exchange) = state else { return .none }
+        let action = exchange.upstreamFailed(failure)
+        return settle(exchange, action)
     }
 
     /// `closeDelimited`: the response has no length and the client cannot take
@@ -231,41 +223,24 @@ package struct ProxyConnectionStateMachine {
         responseHead(closeDelimited: closeDelimited, switchingProtocols: false)
     }
 
-    /// `switchingProtocols`: the upstream answered 101. That is a tunnel when a
-    /// WebSocket upgrade was forwarded and the request is complete; otherwise the
-    /// upstream switched protocols nobody asked for, and the client gets 502.
+    /// `switchingProtocols`: the upstream answered 101 (`ProxyExchangeStateMachine.responseHead`).
     mutating func responseHead(closeDelimited: Bool, switchingProtocols: Bool) -> Action {
-        guard case .exchange(var exchange) = state, exchange.response == .awaitingHead else { return .none }
-        if switchingProtocols {
-            guard exchange.websocketUpgrade, exchange.requestComplete else {
-                return fail(.unexpectedSwitchingProtocols)
-            }
-            state = .tunnel
-            return .startTunnel
-        }
-        exchange.response = .streaming
-        if closeDelimited { exchange.keepAlive = false }
-        state = .exchange(exchange)
-        return .writeResponseHead(closeConnection: !exchange.keepAlive)
+        guard case .exchange(var exchange) = state else { return .none }
+        let action = exchange.responseHead(closeDelimited: closeDelimited, switchingProtocols: switchingProtocols)
+        return settle(exchange, action)
     }
 
     mutating func responseBodyPart() -> Action {
-        guard case .exchange(let exchange) = state, exchange.response == .streaming else { return .none }
-        return .writeResponsePart
+        guard case .exchange(var exchange) = state else { return .none }
+        let action = exchange.responseBodyPart()
+        return settle(exchange, action)
     }
 
     /// `upstreamKeepAlive`: the upstream's response allows reusing its connection.
     mutating func responseEnd(upstreamKeepAlive: Bool) -> Action {
-        guard case .exchange(let exchange) = state, exchange.response == .streaming else { return .none }
-        guard exchange.requestComplete else {
-            // The upstream answered before reading the whole body: neither side's
-            // framing can be trusted to line up with the next request.
-            state = .closed
-            return .writeResponseEnd(upstream: .close, then: .close)
-        }
-        let after: After = exchange.keepAlive ? .keepAlive : .close
-        state = after == .keepAlive ? .idle : .closed
-        return .writeResponseEnd(upstream: upstreamKeepAlive ? .release : .close, then: after)
+        guard case .exchange(var exchange) = state else { return .none }
+        let action = exchange.responseEnd(upstreamKeepAlive: upstreamKeepAlive)
+        return settle(exchange, action)
     }
 
     mutating func idleTimedOut() -> Action {
@@ -286,10 +261,9 @@ package struct ProxyConnectionStateMachine {
     /// `client_body` passed with no body bytes while PullGuard wanted more: 408 when
     /// no response has started, otherwise just the close.
     mutating func bodyTimedOut(_ limit: TimeAmount) -> Action {
-        guard case .exchange(let exchange) = state, !exchange.requestComplete else { return .none }
-        if exchange.response == .awaitingHead { return fail(.requestBodyTimedOut(limit)) }
-        state = .closed
-        return .closeDownstream
+        guard case .exchange(var exchange) = state else { return .none }
+        let action = exchange.bodyTimedOut(limit)
+        return settle(exchange, action)
     }
 
     /// `client_send` passed while the client did not take what was written to it.
@@ -307,13 +281,16 @@ package struct ProxyConnectionStateMachine {
     /// response is already under way, in which case the connection is just closed:
     /// after malformed input the two sides' framing can no longer be trusted.
     mutating func malformedRequest(_ reason: String) -> Action {
-        defer { state = .closed }
         switch state {
         case .idle:
+            state = .closed
             return .respondWithFailure(.malformedRequest(reason), then: .close)
-        case .exchange(let exchange) where exchange.response == .awaitingHead:
-            return .respondWithFailure(.malformedRequest(reason), then: .close)
-        case .awaitingHandshake, .exchange, .tunnel, .closed:
+        case .exchange(var exchange):
+            let action = exchange.malformedRequest(reason)
+            state = .closed
+            return Action(action)
+        case .awaitingHandshake, .tunnel, .closed:
+            state = .closed
             return .closeDownstream
         }
     }
@@ -325,27 +302,39 @@ package struct ProxyConnectionStateMachine {
         return .none
     }
 
-    private mutating func fail(_ failure: ProxyFailure) -> Action {
-        guard case .exchange(var exchange) = state else { return .none }
-        exchange.upstream = .gone
-        exchange.response = .complete
-        if exchange.requestComplete {
-            let after: After = exchange.keepAlive ? .keepAlive : .close
-            state = after == .keepAlive ? .idle : .closed
-            return .respondWithFailure(failure, then: after)
+    /// Stores the exchange after one of its events, or ends it as its action says.
+    private mutating func settle(_ exchange: Exchange, _ action: Exchange.Action) -> Action {
+        switch action.ending {
+        case nil: state = .exchange(exchange)
+        case .keepAlive: state = .idle
+        case .close: state = .closed
+        case .tunnel: state = .tunnel
         }
-        // A client that sent `Expect: 100-continue` and got a final answer instead may
-        // or may not send its body: the framing is unknown, so the connection closes.
-        if failure.drainsRequest && exchange.keepAlive && !exchange.expectsContinue {
-            state = .exchange(exchange)
-            return .respondWithFailure(failure, then: .drainRequest)
-        }
-        state = .closed
-        return .respondWithFailure(failure, then: .close)
+        return Action(action)
     }
+}
 
-    private mutating func finish(_ after: After) -> Action {
-        state = after == .keepAlive ? .idle : .closed
-        return .completeExchange(then: after)
+extension ProxyConnectionStateMachine.Action {
+    /// The connection carries out its exchange's action as it is.
+    init(_ action: ProxyExchangeStateMachine.Action) {
+        switch action {
+        case .none: self = .none
+        case .bufferRequestPart: self = .bufferRequestPart
+        case .writeRequestPart: self = .writeRequestPart
+        case .writeRequestEnd: self = .writeRequestEnd
+        case .dropRequestPart: self = .dropRequestPart
+        case .sendBufferedRequest(let sendContinue): self = .sendBufferedRequest(sendContinue: sendContinue)
+        case .abandonUpstream: self = .abandonUpstream
+        case .waitForSlot: self = .waitForSlot
+        case .leaseConnection: self = .leaseConnection
+        case .releaseSlot: self = .releaseSlot
+        case .respondWithFailure(let failure, let after): self = .respondWithFailure(failure, then: after)
+        case .writeResponseHead(let closeConnection): self = .writeResponseHead(closeConnection: closeConnection)
+        case .writeResponsePart: self = .writeResponsePart
+        case .writeResponseEnd(let upstream, let after): self = .writeResponseEnd(upstream: upstream, then: after)
+        case .completeExchange(let after): self = .completeExchange(then: after)
+        case .startTunnel: self = .startTunnel
+        case .closeDownstream: self = .closeDownstream
+        }
     }
 }

@@ -1,5 +1,4 @@
 import Testing
-@testable import PullGuard
 
 /// The slow-client timeouts and the upstream cap: defaults, mapping, bad values with their key path.
 @Suite struct ConfigClientTimeoutTests {

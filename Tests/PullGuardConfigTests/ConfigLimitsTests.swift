@@ -1,5 +1,4 @@
 import NIOCore
-import PullGuard
 import Testing
 @testable import PullGuardCore
 

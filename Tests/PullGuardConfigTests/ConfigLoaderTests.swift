@@ -1,6 +1,5 @@
 import Foundation
 import NIOCore
-import PullGuard
 import Testing
 @testable import PullGuardCore
 @testable import PullGuardConfig

@@ -1,5 +1,4 @@
 import Testing
-import PullGuard
 @testable import PullGuardHTTP2
 
 /// libnghttp2 links and is the library the headers describe (the HTTP/2 milestone builds on it).

@@ -1,6 +1,5 @@
 import NIOHTTP1
 import Testing
-@testable import PullGuard
 @testable import PullGuardCore
 @testable import PullGuardHTTP
 import PullGuardTestSupport

@@ -122,4 +122,27 @@ import PullGuardTestSupport
             #expect(scenario.upstream.requests.isEmpty)
         }
     }
+
+    /// Four requests in one write: the connection queues what follows a pending response
+    /// and serves it in order; a refused request's body is drained, not parsed as a
+    /// request; `Connection: close` ends the connection and the request behind it is
+    /// never forwarded.
+    @Test func pipelinedRequestsServedInOrderUntilConnectionClose() async throws {
+        try await StrictUpstreamScenario.withConfig(Self.config) { (scenario) async throws in
+            let result = try scenario.rawTLS(
+                "GET /1 HTTP/1.1\r\nHost: x.example.com\r\n\r\n"
+                + "TRACE / HTTP/1.1\r\nHost: x.example.com\r\nContent-Length: \(Self.smuggled.utf8.count)\r\n\r\n"
+                + Self.smuggled
+                + "GET /3 HTTP/1.1\r\nHost: x.example.com\r\nConnection: close\r\n\r\n"
+                + "GET /4 HTTP/1.1\r\nHost: x.example.com\r\n\r\n", sni: "x.example.com")
+            #expect(scenario.upstream.errors.isEmpty, "\(scenario.upstream.errors)")
+            let requests = scenario.upstream.requests
+            #expect(requests.map { "\($0.method) \($0.target)" } == ["GET /1", "GET /3"])
+            #expect(requests.allSatisfy { $0.values("x-client-verify") == ["SUCCESS"] })
+            // Bodies end in a bare "\n", heads in "\r\n": split on either.
+            let statuses = result.stdout.components(separatedBy: .newlines).filter { $0.hasPrefix("HTTP/1.1 ") }
+            #expect(statuses == ["HTTP/1.1 200 OK", "HTTP/1.1 405 Method Not Allowed", "HTTP/1.1 200 OK"],
+                    "\(result.stdout)\(result.stderr)")
+        }
+    }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import PullGuard
 import Testing
 @testable import PullGuardOpenSSL
 import PullGuardTestSupport

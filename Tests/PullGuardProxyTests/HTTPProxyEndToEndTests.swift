@@ -1,7 +1,6 @@
 import Foundation
 import NIOHTTP1
 import Testing
-@testable import PullGuard
 import PullGuardTestSupport
 @testable import PullGuardCore
 

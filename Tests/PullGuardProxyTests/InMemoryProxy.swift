@@ -2,7 +2,6 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
-@testable import PullGuard
 import PullGuardTestSupport
 @testable import PullGuardCore
 @testable import PullGuardProxy

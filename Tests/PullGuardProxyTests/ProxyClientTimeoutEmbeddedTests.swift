@@ -3,7 +3,6 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import Testing
-@testable import PullGuard
 @testable import PullGuardCore
 import PullGuardObservability
 @testable import PullGuardProxy

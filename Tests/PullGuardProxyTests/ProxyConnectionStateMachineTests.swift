@@ -1,5 +1,4 @@
 import Testing
-@testable import PullGuard
 @testable import PullGuardProxy
 
 @Suite struct ProxyConnectionStateMachineTests {
@@ -83,7 +82,7 @@ import Testing
         let r12 = machine.requestBodyPart()
         #expect(r12 == .writeRequestPart)
         let r13 = machine.requestEnd()
-        #expect(r13 == .writeRequestPart)
+        #expect(r13 == .writeRequestEnd)
     }
 
     @Test func clientCloseHonoured() {

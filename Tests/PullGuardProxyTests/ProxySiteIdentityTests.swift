@@ -1,6 +1,5 @@
 import NIOHTTP1
 import Testing
-@testable import PullGuard
 import PullGuardTestSupport
 @testable import PullGuardCore
 

@@ -1,7 +1,6 @@
 import NIOCore
 import PullGuardTestSupport
 import Testing
-@testable import PullGuard
 @testable import PullGuardCore
 
 /// Slow and silent clients against the in-process proxy over loopback (raw Python

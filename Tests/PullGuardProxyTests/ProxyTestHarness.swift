@@ -3,7 +3,6 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-@testable import PullGuard
 @testable import PullGuardCore
 @testable import PullGuardTooling
 @testable import PullGuardObservability

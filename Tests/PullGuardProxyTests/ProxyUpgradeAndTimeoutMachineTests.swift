@@ -1,7 +1,6 @@
 import NIOCore
 import NIOHTTP1
 import Testing
-@testable import PullGuard
 @testable import PullGuardProxy
 
 /// `ProxyConnectionStateMachine` for upgrades, `Expect: 100-continue` and the client clocks.

@@ -1,7 +1,6 @@
 import NIOCore
 import PullGuardTestSupport
 import Testing
-@testable import PullGuard
 @testable import PullGuardCore
 
 /// Upgrades against the in-process proxy, with a raw-bytes upstream that answers a

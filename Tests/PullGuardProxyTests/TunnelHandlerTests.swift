@@ -1,7 +1,6 @@
 import NIOCore
 import NIOEmbedded
 import Testing
-@testable import PullGuard
 @testable import PullGuardProxy
 
 /// The two ends of a tunnel, each in an `EmbeddedChannel`: relay, backpressure, idle close.

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import PullGuard
 import PullGuardTestSupport
 @testable import PullGuardOpenSSL
 @testable import PullGuardCore

@@ -1,5 +1,4 @@
 import Testing
-@testable import PullGuard
 import PullGuardTestSupport
 @testable import PullGuardOpenSSL
 @testable import PullGuardCore

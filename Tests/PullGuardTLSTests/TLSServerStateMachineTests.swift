@@ -1,5 +1,4 @@
 import Testing
-@testable import PullGuard
 @testable import PullGuardTLS
 
 /// Transitions of the TLS connection state machine, without OpenSSL or sockets.

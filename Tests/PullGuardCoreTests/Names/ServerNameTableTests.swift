@@ -1,5 +1,4 @@
 import Testing
-@testable import PullGuard
 @testable import PullGuardCore
 
 @Suite struct ServerNameTableTests {

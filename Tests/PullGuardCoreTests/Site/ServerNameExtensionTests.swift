@@ -1,5 +1,4 @@
 import Testing
-@testable import PullGuard
 @testable import PullGuardCore
 
 /// The SNI read from the raw ClientHello extension accepts what OpenSSL accepts, nothing more.

@@ -1,5 +1,4 @@
 import Testing
-@testable import PullGuard
 @testable import PullGuardCore
 import PullGuardTestSupport
 

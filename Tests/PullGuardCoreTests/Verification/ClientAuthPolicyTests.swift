@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import PullGuard
 @testable import PullGuardCore
 
 /// The policy half of verification on hand-made facts: no certificates needed.

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import PullGuard
 @testable import PullGuardCore
 import PullGuardTestSupport
 

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import PullGuard
 @testable import PullGuardCore
 
 /// The verdict cache's rules, on values: window, CRL bound, capacity.

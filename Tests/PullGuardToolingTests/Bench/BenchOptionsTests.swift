@@ -1,5 +1,4 @@
 import Testing
-@testable import PullGuard
 @testable import PullGuardTooling
 
 /// `pullguard-bench` flag rules: defaults, derived values, and one rejection per rule,

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import PullGuard
 @testable import PullGuardTooling
 @testable import PullGuardOpenSSL
 

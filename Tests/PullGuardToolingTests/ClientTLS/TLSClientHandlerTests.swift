@@ -2,7 +2,6 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import Testing
-@testable import PullGuard
 import PullGuardTestSupport
 @testable import PullGuardOpenSSL
 @testable import PullGuardTooling

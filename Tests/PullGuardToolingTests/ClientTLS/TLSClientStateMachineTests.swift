@@ -1,5 +1,4 @@
 import Testing
-@testable import PullGuard
 @testable import PullGuardTooling
 
 /// Transitions of the client-side TLS state machine, without OpenSSL or sockets.
