@@ -240,7 +240,7 @@ let package = Package(
         .testTarget(
             name: "PullGuardProxyTests",
             dependencies: [
-                "PullGuardProxy", "PullGuardHTTP", "PullGuardCore", "PullGuardObservability", "PullGuardTestSupport",
+                "PullGuardProxy", "PullGuardHTTP", "PullGuardCore", "PullGuardObservability", "PullGuardTooling", "PullGuardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -260,7 +260,7 @@ let package = Package(
         .testTarget(
             name: "PullGuardToolingTests",
             dependencies: [
-                "PullGuardTooling", "PullGuardOpenSSL", "PullGuardCore", "PullGuardObservability", "PullGuardTestSupport",
+                "PullGuardTooling", "PullGuardOpenSSL", "PullGuardCore", "PullGuardObservability", "PullGuardTLS", "PullGuardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
