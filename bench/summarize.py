@@ -26,7 +26,8 @@ import statistics
 
 BEGIN = "<!-- bench-compare:begin -->"
 END = "<!-- bench-compare:end -->"
-NAMES = {"pullguard": "PullGuard", "nginx": "nginx", "haproxy": "HAProxy", "caddy": "Caddy"}
+NAMES = {"pullguard": "PullGuard", "baseline": "PullGuard (baseline)", "nginx": "nginx", "haproxy": "HAProxy",
+         "caddy": "Caddy"}
 MEMORY_TARGET_KIB = 48
 
 
@@ -121,6 +122,18 @@ def main():
                          f"| {fmt(s['cpu'], 1)} | {fmt(s['kernel'], 1)} | {ratio} | {'; '.join(notes)} |")
     lines.append("| all | HTTP/2 | n/a until the HTTP/2 milestone | | | | | | |")
     table = "\n".join(lines)
+
+    # --baseline: the new binary over the old one, round by round (each round runs them back to back).
+    ab_lines = []
+    if "baseline" in servers:
+        ab_lines = ["A/B against the baseline binary: server CPU new ÷ old, paired by round "
+                    "(median, and the range over rounds):", ""]
+        for scenario in scenarios:
+            old = {r.get("_round"): cpu_figure(r, scenario) for r in runs.get(("baseline", scenario), [])}
+            ratios = sorted(cpu_figure(r, scenario) / old[r.get("_round")] for r in runs.get(("pullguard", scenario), [])
+                            if old.get(r.get("_round")) and cpu_figure(r, scenario) is not None)
+            ab_lines.append(f"- {scenario}: " + (f"{median(ratios):.3f} ({ratios[0]:.3f} to {ratios[-1]:.3f}, "
+                                                  f"{len(ratios)} rounds)" if ratios else "not measured"))
 
     memory_lines = ["| server | idle connections held | RSS before (KiB) | RSS after (KiB) | KiB per idle connection |",
                     "| --- | ---: | ---: | ---: | ---: |"]
@@ -225,6 +238,7 @@ def main():
         "",
         table,
         "",
+        *(ab_lines + [""] if ab_lines else []),
         f"Memory, {int(machine.get('idle_connections', 0)):,} idle established mTLS connections (handshake + one keep-alive request each), RSS summed over the server's processes:",
         "",
         memory_table,
@@ -247,6 +261,9 @@ def main():
 
     print(table)
     print()
+    if ab_lines:
+        print("\n".join(ab_lines))
+        print()
     print(memory_table)
     print()
     print(f"Bench check: {bottleneck}.")

@@ -67,6 +67,9 @@ Options:
   --no-install            do not run apt-get (fail if something is missing)
   --no-build              use the existing release binaries
   --bench-bin PATH        use this pullguard-bench binary instead of building it
+  --baseline PATH         also measure this (older) pullguard binary as server
+                          "baseline", alternating with the new one in every round:
+                          the A/B for a change (table rows "PullGuard (baseline)")
   --insecure-load         pullguard-bench does not verify the server (--insecure): less
                           load-generator CPU, same server work (curl checks still verify)
   --keep-workdir          keep the temp dir (configs, logs, raw JSON) for inspection
@@ -94,6 +97,7 @@ do_install=1
 do_build=1
 keep_workdir=0
 bench_override=""
+baseline_bin=""
 insecure_load=0
 
 while [ $# -gt 0 ]; do
@@ -114,6 +118,7 @@ while [ $# -gt 0 ]; do
         --no-install) do_install=0 ;;
         --no-build) do_build=0 ;;
         --bench-bin) bench_override=$2; shift ;;
+        --baseline) baseline_bin=$2; shift ;;
         --insecure-load) insecure_load=1 ;;
         --keep-workdir) keep_workdir=1 ;;
         -h|--help) usage; exit 0 ;;
@@ -132,6 +137,15 @@ case "$tls_version" in 1.2|1.3) ;; *) echo "bench-compare: --tls 1.2 or 1.3" >&2
 IFS=, read -r -a servers <<<"$servers_csv"
 IFS=, read -r -a scenarios <<<"$scenarios_csv"
 for s in "${servers[@]}"; do case "$s" in pullguard|nginx|haproxy|caddy) ;; *) echo "bench-compare: unknown server $s" >&2; exit 2 ;; esac; done
+if [ -n "$baseline_bin" ]; then
+    [ -x "$baseline_bin" ] || { echo "bench-compare: --baseline $baseline_bin is not an executable" >&2; exit 2; }
+    baseline_bin=$(cd "$(dirname "$baseline_bin")" && pwd)/$(basename "$baseline_bin")
+    # Right behind the new binary, so each round measures them back to back.
+    with_baseline=()
+    for s in "${servers[@]}"; do with_baseline+=("$s"); [ "$s" = pullguard ] && with_baseline+=(baseline); done
+    servers=("${with_baseline[@]}")
+    servers_csv=$(IFS=,; echo "${servers[*]}")
+fi
 for s in "${scenarios[@]}"; do case "$s" in full|resume|keepalive) ;; *) echo "bench-compare: unknown scenario $s" >&2; exit 2 ;; esac; done
 
 log() { printf 'bench-compare: %s\n' "$*" >&2; }
@@ -186,9 +200,12 @@ trap 'exit 130' INT TERM
 # ---------------------------------------------------------------------------
 # 1. Packages
 # ---------------------------------------------------------------------------
-# command -> Debian package
-declare -A package_for=([nginx]=nginx-light [haproxy]=haproxy [caddy]=caddy [openssl]=openssl
+# command -> Debian package: nginx always (it is the upstream), HAProxy and Caddy when measured.
+declare -A package_for=([nginx]=nginx-light [openssl]=openssl
                         [curl]=curl [python3]=python3 [taskset]=util-linux [timeout]=coreutils [ps]=procps)
+for s in "${servers[@]}"; do
+    case "$s" in haproxy) package_for[haproxy]=haproxy ;; caddy) package_for[caddy]=caddy ;; esac
+done
 
 # PIDs of running nginx/haproxy/caddy binaries (by /proc/PID/exe), to tell apart
 # what an install starts from what was already running.
@@ -270,7 +287,7 @@ log "mode $mode; servers ${servers[*]}; scenarios ${scenarios[*]}; rounds $round
 log "estimated time after install and build: ~$((estimate / 60)) min $((estimate % 60)) s"
 
 install_packages
-for command in nginx haproxy caddy openssl curl python3 taskset timeout ps; do
+for command in "${!package_for[@]}"; do
     command -v "$command" >/dev/null 2>&1 || die "$command not found"
 done
 [ "$(nproc)" -ge 2 ] || die "needs 2 cores (server on core 0, load and upstream on core 1)"
@@ -361,8 +378,9 @@ for _ in range(int(sys.argv[1])):
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 EOF
 }
-read -r upstream_port pullguard_port nginx_port haproxy_port caddy_port <<<"$(free_ports 5)"
-declare -A port_of=([pullguard]=$pullguard_port [nginx]=$nginx_port [haproxy]=$haproxy_port [caddy]=$caddy_port)
+read -r upstream_port pullguard_port nginx_port haproxy_port caddy_port baseline_port <<<"$(free_ports 6)"
+declare -A port_of=([pullguard]=$pullguard_port [nginx]=$nginx_port [haproxy]=$haproxy_port [caddy]=$caddy_port
+                    [baseline]=$baseline_port)
 
 # Same protocol policy as PullGuard (Sources/PullGuard/TLS/TLSProtocolPolicy.swift).
 tls12_ciphers="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
@@ -425,8 +443,10 @@ start_server() { # name
     mkdir -p "$dir/tmp"
     : >"$workdir/body"
     case "$name" in
-        pullguard)
-            taskset -c 0 "$pullguard_bin" run --listen "127.0.0.1:$port" --upstream "http://127.0.0.1:$upstream_port" \
+        pullguard|baseline)
+            local binary=$pullguard_bin
+            [ "$name" = baseline ] && binary=$baseline_bin
+            taskset -c 0 "$binary" run --listen "127.0.0.1:$port" --upstream "http://127.0.0.1:$upstream_port" \
                 --cert "$certs/server.pem" --key "$certs/server.key" --client-ca "$certs/root.pem" \
                 --verify-depth 1 --workers 1 --log-level warning >"$dir/stdout.log" 2>"$dir/stderr.log" &
             server_pid=$! ;;
@@ -724,8 +744,8 @@ commit="$built_commit"
 python3 - "$machine_json" \
     "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(uname -a)" "$(nproc)" \
     "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
-    "$(nginx -v 2>&1 | sed 's/^nginx version: //')" "$(haproxy -v 2>/dev/null | head -n1 | sed 's/ - https.*//')" \
-    "$(caddy version 2>/dev/null | head -n1)" "$(openssl version)" "$(swift --version 2>/dev/null | head -n1)" \
+    "$(nginx -v 2>&1 | sed 's/^nginx version: //')" "$(haproxy -v 2>/dev/null | head -n1 | sed 's/ - https.*//' | grep . || echo 'HAProxy not measured')" \
+    "$(caddy version 2>/dev/null | head -n1 | grep . || echo 'not measured')" "$(openssl version)" "$(swift --version 2>/dev/null | head -n1)" \
     "$commit" \
     "duration ${duration} s + warm-up ${warmup} s per measurement, ${rounds} interleaved rounds (median), concurrency ${concurrency}$([ "$insecure_load" = 1 ] && echo ', load without server verification (--insecure)'), TLS ${tls_version}, groups ${groups}; load: pullguard-bench --threads 1 on core 1; each server: one worker on core 0; upstream: nginx on core 1" \
     "$idle_connections" <<'EOF'
