@@ -1,6 +1,13 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// Full cross-module optimisation in release builds: the request path crosses several of
+/// our targets per request (Proxy → HTTP → Core), and with SwiftPM's default (conservative)
+/// mode the small functions there stayed calls, costing ~10% of a keep-alive request
+/// (docs/performance.md). Our targets are built together, so nothing is lost by letting
+/// the optimiser see across them.
+let acrossTargets: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+
 let package = Package(
     name: "PullGuard",
     platforms: [.macOS(.v15)],
@@ -35,12 +42,14 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: acrossTargets
         ),
         /// Counters (and later the access log), injected from the composition root.
         /// Per-loop counters use the standard library's `Synchronization.Atomic` (hence macOS 15).
         .target(
-            name: "PullGuardObservability"
+            name: "PullGuardObservability",
+            swiftSettings: acrossTargets
         ),
         /// The OpenSSL wrapper: the only importer of COpenSSL. One Swift owner per C object, thin callback trampolines.
         .target(
@@ -50,7 +59,8 @@ let package = Package(
                 "PullGuardCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: acrossTargets
         ),
         /// TLS termination: the server handler and its value state machine.
         .target(
@@ -61,7 +71,8 @@ let package = Package(
                 "PullGuardObservability",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: acrossTargets
         ),
         /// Header policy, request framing and Host binding: pure functions on request heads.
         .target(
@@ -70,7 +81,8 @@ let package = Package(
                 "PullGuardCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: acrossTargets
         ),
         /// HTTP/2 on libnghttp2: the only importer of CNGHTTP2.
         .target(
@@ -78,7 +90,8 @@ let package = Package(
             dependencies: [
                 "CNGHTTP2",
                 "PullGuardCore",
-            ]
+            ],
+            swiftSettings: acrossTargets
         ),
         /// Forwarding: the connection and exchange state machines, the upstream pool, tunnels.
         .target(
@@ -91,7 +104,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: acrossTargets
         ),
         /// One strict schema, validated once, mapped into the core values.
         .target(
@@ -101,7 +115,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            swiftSettings: acrossTargets
         ),
         /// The composition root: listeners, accept-time limits, pipelines per connection, the current configuration generation.
         .target(
@@ -118,7 +133,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: acrossTargets
         ),
         /// Outside the server's path: the private PKI, the demo upstream, the load generator's client TLS role and reports.
         .target(
@@ -131,7 +147,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: acrossTargets
         ),
         .executableTarget(
             name: "pullguard",
