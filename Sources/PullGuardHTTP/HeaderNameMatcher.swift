@@ -5,11 +5,16 @@
 /// Why: the header rewrite runs twice per proxied request (request and response), and
 /// lower-casing or normalizing every header name allocated a string each; a profile of
 /// keep-alive requests put the header rewrite at ~9% of their CPU.
+///
+/// The tests are `@inlinable` so that every caller, in whichever target, gets a version
+/// specialized for its byte collection: called unspecialized from another target, the
+/// generic body looked up type metadata at run time for each header and cost ~8% of a
+/// keep-alive request (docs/performance.md).
 package struct HeaderNameMatcher: Sendable {
     /// Lower-cased (and, with `underscoreIsDash`, `_` → `-`) candidates; index = UTF-8 length.
-    private let candidatesByLength: [[[UInt8]]]
+    @usableFromInline let candidatesByLength: [[[UInt8]]]
     /// Compare `_` as `-`, for the normalized names of `HeaderPolicy.normalizedName`.
-    private let underscoreIsDash: Bool
+    @usableFromInline let underscoreIsDash: Bool
 
     /// - Parameter names: lower-case names (normalized ones when `underscoreIsDash`).
     package init(_ names: some Sequence<String>, underscoreIsDash: Bool = false) {
@@ -23,20 +28,35 @@ package struct HeaderNameMatcher: Sendable {
         self.underscoreIsDash = underscoreIsDash
     }
 
+    @inlinable
     package func matches(_ name: some StringProtocol) -> Bool {
         matches(utf8: name.utf8)
     }
 
     /// The same test on raw bytes (a token inside a header value, say).
+    @inlinable
     package func matches(utf8 name: some Collection<UInt8>) -> Bool {
         let length = name.count
         guard length < candidatesByLength.count else { return false }
-        return candidatesByLength[length].contains { candidate in
-            zip(name, candidate).allSatisfy { byte, expected in fold(byte) == expected }
+        // A plain loop, not `zip(...).allSatisfy`: those stdlib generics were left
+        // unspecialized here once the matcher moved to its own target.
+        for candidate in candidatesByLength[length] {
+            var index = 0
+            var equal = true
+            for byte in name {
+                if fold(byte) != candidate[index] {
+                    equal = false
+                    break
+                }
+                index += 1
+            }
+            if equal { return true }
         }
+        return false
     }
 
-    private func fold(_ byte: UInt8) -> UInt8 {
+    @inlinable
+    func fold(_ byte: UInt8) -> UInt8 {
         if byte.isASCIIUppercase { return byte + 32 }
         if underscoreIsDash, byte == UInt8(ascii: "_") { return UInt8(ascii: "-") }
         return byte
