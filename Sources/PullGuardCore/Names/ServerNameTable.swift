@@ -4,7 +4,7 @@
 /// The one name resolution both SNI selection (`SiteSelector`) and Host binding
 /// (`HostBinding`) use. Why one: if they ranked names differently, a client verified
 /// for the wildcard site could name the exact site in `Host` and be forwarded there
-/// under the wrong site's trust (issue 8, item 5). Plain values, no TLS or HTTP types,
+/// under the wrong site's trust (docs/security.md). Plain values, no TLS or HTTP types,
 /// so both layers can depend on it without depending on each other.
 public struct ServerNameTable: Sendable {
     private let exact: [String: Int]
