@@ -17,11 +17,7 @@ extension ConfigValidator {
     mutating func clientAuthSettings(_ document: ClientAuthDocument) -> ClientAuthSettings {
         let mode = choice(document.mode, [("require", ClientAuthPolicy.Mode.require), ("optional", .optional)],
                           default: .require)
-        var depth = document.verifyDepth.value ?? 1
-        if !(0...Self.maximumVerifyDepth).contains(depth) {
-            report(document.verifyDepth.keyPath, "\(depth) is out of range 0...\(Self.maximumVerifyDepth)")
-            depth = 1
-        }
+        let depth = integer(document.verifyDepth, in: 0...Self.maximumVerifyDepth) ?? 1
         let trust = trustSources(document.trust)
         let crls = (document.crl.value ?? []).compactMap { load($0, as: .crl) }
         return ClientAuthSettings(

@@ -22,20 +22,8 @@ extension ConfigValidator {
 
     mutating func connectionLimits(_ document: LimitsDocument) -> ConnectionLimits {
         var limits = ConnectionLimits()
-        if let value = document.maxConnections.value {
-            if (1...1_000_000).contains(value) {
-                limits.maxConnections = value
-            } else {
-                report(document.maxConnections.keyPath, "\(value) is out of range 1...1000000")
-            }
-        }
-        if let value = document.maxHandshakes.value {
-            if (1...1_000_000).contains(value) {
-                limits.maxHandshakes = value
-            } else {
-                report(document.maxHandshakes.keyPath, "\(value) is out of range 1...1000000")
-            }
-        }
+        if let value = integer(document.maxConnections, in: 1...1_000_000) { limits.maxConnections = value }
+        if let value = integer(document.maxHandshakes, in: 1...1_000_000) { limits.maxHandshakes = value }
         return limits
     }
 

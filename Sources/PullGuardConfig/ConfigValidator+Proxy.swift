@@ -50,11 +50,8 @@ extension ConfigValidator {
     /// `limits.max_upstream_connections_per_site`: 0 means no cap, as in nginx's `max_conns=0`.
     mutating func upstreamConnectionLimit(_ document: LimitsDocument) -> Int? {
         let field = document.maxUpstreamConnectionsPerSite
-        guard let value = field.value else { return ProxySettings.defaultMaxUpstreamConnectionsPerSite }
-        guard (0...1_000_000).contains(value) else {
-            report(field.keyPath, "\(value) is out of range 0...1000000 (0: no cap)")
-            return nil
-        }
+        guard field.value != nil else { return ProxySettings.defaultMaxUpstreamConnectionsPerSite }
+        guard let value = integer(field, in: 0...1_000_000, note: "0: no cap") else { return nil }
         return value == 0 ? nil : value
     }
 }

@@ -36,6 +36,17 @@ struct ConfigValidator {
         return nil
     }
 
+    /// The field's value when it lies in `range`; otherwise reports it (with `note` after the
+    /// range, if any) and returns nil. Nil as well when the field is absent.
+    mutating func integer(_ field: ConfigField<Int>, in range: ClosedRange<Int>, note: String = "") -> Int? {
+        guard let value = field.value else { return nil }
+        guard range.contains(value) else {
+            report(field.keyPath, "\(value) is out of range \(range)" + (note.isEmpty ? "" : " (\(note))"))
+            return nil
+        }
+        return value
+    }
+
     /// Maps a string onto one of `choices`, naming the accepted values when it fails.
     mutating func choice<T>(_ field: ConfigField<String>, _ choices: [(String, T)], default fallback: T) -> T {
         guard let text = field.value else { return fallback }
@@ -138,12 +149,8 @@ struct ConfigValidator {
     }
 
     private mutating func workerCount(_ field: ConfigField<Int>) -> Int {
-        guard let workers = field.value else { return max(1, environment.coreCount) }
-        guard (1...1024).contains(workers) else {
-            report(field.keyPath, "\(workers) is out of range 1...1024")
-            return 1
-        }
-        return workers
+        guard field.value != nil else { return max(1, environment.coreCount) }
+        return integer(field, in: 1...1024) ?? 1
     }
 
     private mutating func defaultSiteName(_ field: ConfigField<String>, sites: [String]) -> String {
