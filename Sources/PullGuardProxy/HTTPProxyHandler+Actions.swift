@@ -8,7 +8,7 @@ extension HTTPProxyHandler {
     func perform(_ action: ProxyConnectionStateMachine.Action, part: HTTPClientRequestPart? = nil) {
         guard let context else { return }
         switch action {
-        case .none, .dropRequestPart:
+        case .none:
             break
         case .startExchange:
             idleDeadline = nil
@@ -17,11 +17,28 @@ extension HTTPProxyHandler {
             armIdleTimer()
             armHeaderTimer()
         case .closeDownstream:
-            abandonUpstream()
-            context.close(promise: nil)
+            closeDownstream(context)
         case .abortDownstream:
             abandonUpstream()
             abortClose(context)
+        case .exchange(let action):
+            perform(exchange: action, part: part, context: context)
+        }
+    }
+
+    private func closeDownstream(_ context: ChannelHandlerContext) {
+        abandonUpstream()
+        context.close(promise: nil)
+    }
+
+    /// Carries out what the exchange asks for.
+    private func perform(exchange action: ProxyExchangeStateMachine.Action, part: HTTPClientRequestPart?,
+                         context: ChannelHandlerContext) {
+        switch action {
+        case .none, .dropRequestPart:
+            break
+        case .closeDownstream:
+            closeDownstream(context)
         case .bufferRequestPart:
             if let part { buffered.append(part) }
         case .writeRequestPart:

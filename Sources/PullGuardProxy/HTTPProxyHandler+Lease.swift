@@ -27,7 +27,7 @@ extension HTTPProxyHandler {
     /// this handler left the pipeline.
     func slotGranted() {
         let action = machine.slotGranted()
-        if case .releaseSlot = action {
+        if case .exchange(.releaseSlot) = action {
             siteLimit?.release()
             return
         }

@@ -14,8 +14,8 @@ extension HTTPProxyHandler: UpstreamConnectionDelegate {
             let closeDelimited = requestVersion.minor == 0 && !headers.contains(name: "content-length")
             let action = machine.responseHead(closeDelimited: closeDelimited,
                                               switchingProtocols: head.status == .switchingProtocols)
-            if case .startTunnel = action { return startTunnel(headers: headers) }
-            guard case .writeResponseHead(let closeConnection) = action else { return perform(action) }
+            if case .exchange(.startTunnel) = action { return startTunnel(headers: headers) }
+            guard case .exchange(.writeResponseHead(let closeConnection)) = action else { return perform(action) }
             responseDeadline = nil
             if closeConnection {
                 headers.add(name: "Connection", value: "close")
@@ -26,7 +26,7 @@ extension HTTPProxyHandler: UpstreamConnectionDelegate {
             context.write(wrapOutboundOut(.head(response)), promise: nil)
         case .body(let bytes):
             let action = machine.responseBodyPart()
-            guard case .writeResponsePart = action else { return perform(action) }
+            guard case .exchange(.writeResponsePart) = action else { return perform(action) }
             context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
         case .end:
             // Trailers are dropped: `Trailer`/`TE` are hop-by-hop and not negotiated here.

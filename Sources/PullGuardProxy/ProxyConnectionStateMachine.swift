@@ -49,33 +49,9 @@ package struct ProxyConnectionStateMachine {
         case abortDownstream
         /// A request head was accepted: stop the idle timer, check Host, lease an upstream.
         case startExchange
-        case bufferRequestPart
-        case writeRequestPart
-        /// Write the request's end, flush, and start the `upstream_response` clock.
-        case writeRequestEnd
-        case dropRequestPart
-        /// The upstream is connected: send the head and anything buffered; answer
-        /// `100 Continue` first when the client waits for it.
-        case sendBufferedRequest(sendContinue: Bool)
-        /// The downstream is gone or the request was answered already: give the connection up.
-        case abandonUpstream
-        /// No slot under the site's cap now: start the `upstream_connect` clock and wait.
-        case waitForSlot
-        /// A slot arrived for the waiting exchange: lease a connection from the pool.
-        case leaseConnection
-        /// A slot arrived for an exchange that no longer waits for one: give it back.
-        case releaseSlot
-        /// Answer with the failure's status and message; drop the upstream; then `After`.
-        case respondWithFailure(ProxyFailure, then: After)
-        /// Relay the head; `closeConnection` asks for `Connection: close` on it.
-        case writeResponseHead(closeConnection: Bool)
-        case writeResponsePart
-        case writeResponseEnd(upstream: UpstreamDisposal, then: After)
-        /// A request ended after its response was already complete.
-        case completeExchange(then: After)
-        /// The upstream answered a WebSocket upgrade with 101: relay the head, then
-        /// turn both connections into a byte tunnel.
-        case startTunnel
+        /// What the exchange asks for, carried out as it is (its `.none` and
+        /// `.closeDownstream` arrive as the connection's own).
+        case exchange(Exchange.Action)
     }
 
     /// Which client clock runs now (`HTTPProxyHandler+Deadlines.swift`).
@@ -192,7 +168,7 @@ package struct ProxyConnectionStateMachine {
 
     /// A slot under the site's cap was handed to this connection.
     mutating func slotGranted() -> Action {
-        guard case .exchange(var exchange) = state else { return .releaseSlot }
+        guard case .exchange(var exchange) = state else { return .exchange(.releaseSlot) }
         let action = exchange.slotGranted()
         return settle(exchange, action)
     }
@@ -205,7 +181,7 @@ package struct ProxyConnectionStateMachine {
     }
 
     mutating func upstreamConnected() -> Action {
-        guard case .exchange(var exchange) = state else { return .abandonUpstream }
+        guard case .exchange(var exchange) = state else { return .exchange(.abandonUpstream) }
         let action = exchange.upstreamConnected()
         return settle(exchange, action)
     }
@@ -284,7 +260,7 @@ package struct ProxyConnectionStateMachine {
         switch state {
         case .idle:
             state = .closed
-            return .respondWithFailure(.malformedRequest(reason), then: .close)
+            return .exchange(.respondWithFailure(.malformedRequest(reason), then: .close))
         case .exchange(var exchange):
             let action = exchange.malformedRequest(reason)
             state = .closed
@@ -298,7 +274,7 @@ package struct ProxyConnectionStateMachine {
     /// The client connection closed or errored.
     mutating func downstreamClosed() -> Action {
         defer { state = .closed }
-        if case .exchange(let exchange) = state, exchange.upstream != .gone { return .abandonUpstream }
+        if case .exchange(let exchange) = state, exchange.upstream != .gone { return .exchange(.abandonUpstream) }
         return .none
     }
 
@@ -319,22 +295,8 @@ extension ProxyConnectionStateMachine.Action {
     init(_ action: ProxyExchangeStateMachine.Action) {
         switch action {
         case .none: self = .none
-        case .bufferRequestPart: self = .bufferRequestPart
-        case .writeRequestPart: self = .writeRequestPart
-        case .writeRequestEnd: self = .writeRequestEnd
-        case .dropRequestPart: self = .dropRequestPart
-        case .sendBufferedRequest(let sendContinue): self = .sendBufferedRequest(sendContinue: sendContinue)
-        case .abandonUpstream: self = .abandonUpstream
-        case .waitForSlot: self = .waitForSlot
-        case .leaseConnection: self = .leaseConnection
-        case .releaseSlot: self = .releaseSlot
-        case .respondWithFailure(let failure, let after): self = .respondWithFailure(failure, then: after)
-        case .writeResponseHead(let closeConnection): self = .writeResponseHead(closeConnection: closeConnection)
-        case .writeResponsePart: self = .writeResponsePart
-        case .writeResponseEnd(let upstream, let after): self = .writeResponseEnd(upstream: upstream, then: after)
-        case .completeExchange(let after): self = .completeExchange(then: after)
-        case .startTunnel: self = .startTunnel
         case .closeDownstream: self = .closeDownstream
+        default: self = .exchange(action)
         }
     }
 }

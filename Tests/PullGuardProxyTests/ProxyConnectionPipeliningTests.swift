@@ -56,7 +56,7 @@ import Testing
         #expect(machine.pipelined.count == 4)
         #expect(machine.nextPipelined() == nil, "the first response is still pending")
 
-        #expect(respond(&machine) == .writeResponseEnd(upstream: .release, then: .keepAlive))
+        #expect(respond(&machine) == .exchange(.writeResponseEnd(upstream: .release, then: .keepAlive)))
         var served: [String] = []
         while let input = machine.nextPipelined() {
             if let uri = uri(input) { served.append(uri) }
@@ -95,7 +95,7 @@ import Testing
             Issue.record("the parse error is handed on after the response")
             return
         }
-        #expect(machine.malformedRequest(reason) == .respondWithFailure(.malformedRequest("bad"), then: .close))
+        #expect(machine.malformedRequest(reason) == .exchange(.respondWithFailure(.malformedRequest("bad"), then: .close)))
     }
 
     @Test func connectionCloseEndsTheConnectionAndDropsQueuedRequests() {
@@ -105,8 +105,8 @@ import Testing
         let queued6 = machine.queueIfWaiting(.part(head("/2")))
         #expect(queued6)
         _ = machine.upstreamConnected()
-        #expect(machine.responseHead(closeDelimited: false) == .writeResponseHead(closeConnection: true))
-        #expect(machine.responseEnd(upstreamKeepAlive: true) == .writeResponseEnd(upstream: .release, then: .close))
+        #expect(machine.responseHead(closeDelimited: false) == .exchange(.writeResponseHead(closeConnection: true)))
+        #expect(machine.responseEnd(upstreamKeepAlive: true) == .exchange(.writeResponseEnd(upstream: .release, then: .close)))
         #expect(machine.state == .closed)
         #expect(machine.pipelined.isEmpty, "a closing connection serves no queued request")
         #expect(machine.nextPipelined() == nil)

@@ -22,15 +22,15 @@ import Testing
         let r4 = machine.requestHead(keepAlive: true)
         #expect(r4 == .startExchange)
         let r5 = machine.requestEnd()
-        #expect(r5 == .bufferRequestPart)
+        #expect(r5 == .exchange(.bufferRequestPart))
         let r6 = machine.upstreamConnected()
-        #expect(r6 == .sendBufferedRequest(sendContinue: false))
+        #expect(r6 == .exchange(.sendBufferedRequest(sendContinue: false)))
         let r7 = machine.responseHead(closeDelimited: false)
-        #expect(r7 == .writeResponseHead(closeConnection: false))
+        #expect(r7 == .exchange(.writeResponseHead(closeConnection: false)))
         let r8 = machine.responseBodyPart()
-        #expect(r8 == .writeResponsePart)
+        #expect(r8 == .exchange(.writeResponsePart))
         let r9 = machine.responseEnd(upstreamKeepAlive: true)
-        #expect(r9 == .writeResponseEnd(upstream: .release, then: .keepAlive))
+        #expect(r9 == .exchange(.writeResponseEnd(upstream: .release, then: .keepAlive)))
         let r10 = machine.requestHead(keepAlive: false)
         #expect(r10 == .startExchange)
     }
@@ -48,13 +48,13 @@ import Testing
         _ = machine.responseHead(closeDelimited: false)
         #expect(machine.awaitsResponseToCompleteRequest)
         let end = machine.responseEnd(upstreamKeepAlive: true)
-        #expect(end == .writeResponseEnd(upstream: .release, then: .keepAlive))
+        #expect(end == .exchange(.writeResponseEnd(upstream: .release, then: .keepAlive)))
         #expect(!machine.awaitsResponseToCompleteRequest)
     }
 
     @Test func malformedRequestBetweenRequestsGets400AndClose() {
         var machine = ready()
-        #expect(machine.malformedRequest("bad") == .respondWithFailure(.malformedRequest("bad"), then: .close))
+        #expect(machine.malformedRequest("bad") == .exchange(.respondWithFailure(.malformedRequest("bad"), then: .close)))
         #expect(machine.requestHead(keepAlive: true) == .closeDownstream)
     }
 
@@ -62,7 +62,7 @@ import Testing
         var machine = ready()
         _ = machine.requestHead(keepAlive: true)
         _ = machine.upstreamConnected()
-        #expect(machine.malformedRequest("bad chunk") == .respondWithFailure(.malformedRequest("bad chunk"), then: .close))
+        #expect(machine.malformedRequest("bad chunk") == .exchange(.respondWithFailure(.malformedRequest("bad chunk"), then: .close)))
     }
 
     @Test func malformedInputDuringAResponseOnlyCloses() {
@@ -77,12 +77,12 @@ import Testing
         var machine = ready()
         _ = machine.requestHead(keepAlive: true)
         let r11 = machine.requestBodyPart()
-        #expect(r11 == .bufferRequestPart)
+        #expect(r11 == .exchange(.bufferRequestPart))
         _ = machine.upstreamConnected()
         let r12 = machine.requestBodyPart()
-        #expect(r12 == .writeRequestPart)
+        #expect(r12 == .exchange(.writeRequestPart))
         let r13 = machine.requestEnd()
-        #expect(r13 == .writeRequestEnd)
+        #expect(r13 == .exchange(.writeRequestEnd))
     }
 
     @Test func clientCloseHonoured() {
@@ -91,9 +91,9 @@ import Testing
         _ = machine.requestEnd()
         _ = machine.upstreamConnected()
         let r14 = machine.responseHead(closeDelimited: false)
-        #expect(r14 == .writeResponseHead(closeConnection: true))
+        #expect(r14 == .exchange(.writeResponseHead(closeConnection: true)))
         let r15 = machine.responseEnd(upstreamKeepAlive: true)
-        #expect(r15 == .writeResponseEnd(upstream: .release, then: .close))
+        #expect(r15 == .exchange(.writeResponseEnd(upstream: .release, then: .close)))
     }
 
     @Test func connectFailureAfterRequestEndKeepsConnection() {
@@ -101,7 +101,7 @@ import Testing
         _ = machine.requestHead(keepAlive: true)
         _ = machine.requestEnd()
         let r16 = machine.upstreamFailed(.connectRefused)
-        #expect(r16 == .respondWithFailure(.connectRefused, then: .keepAlive))
+        #expect(r16 == .exchange(.respondWithFailure(.connectRefused, then: .keepAlive)))
         let r17 = machine.requestHead(keepAlive: true)
         #expect(r17 == .startExchange)
     }
@@ -113,7 +113,7 @@ import Testing
         _ = machine.requestBodyPart()
         let timeout = ProxyFailure.responseTimedOut(.seconds(1))
         let r18 = machine.upstreamFailed(timeout)
-        #expect(r18 == .respondWithFailure(timeout, then: .close))
+        #expect(r18 == .exchange(.respondWithFailure(timeout, then: .close)))
     }
 
     @Test func upstreamDeathMidResponseClosesClient() {
@@ -132,7 +132,7 @@ import Testing
         _ = machine.upstreamConnected()
         _ = machine.responseHead(closeDelimited: false)
         let r20 = machine.responseEnd(upstreamKeepAlive: true)
-        #expect(r20 == .writeResponseEnd(upstream: .close, then: .close))
+        #expect(r20 == .exchange(.writeResponseEnd(upstream: .close, then: .close)))
     }
 
     @Test func misdirectedDrainsThenKeepsAlive() {
@@ -140,18 +140,18 @@ import Testing
         _ = machine.requestHead(keepAlive: true)
         let failure = ProxyFailure.misdirected(otherSite: "b")
         let r21 = machine.reject(failure)
-        #expect(r21 == .respondWithFailure(failure, then: .drainRequest))
+        #expect(r21 == .exchange(.respondWithFailure(failure, then: .drainRequest)))
         let r22 = machine.requestBodyPart()
-        #expect(r22 == .dropRequestPart)
+        #expect(r22 == .exchange(.dropRequestPart))
         let r23 = machine.requestEnd()
-        #expect(r23 == .completeExchange(then: .keepAlive))
+        #expect(r23 == .exchange(.completeExchange(then: .keepAlive)))
     }
 
     @Test func badHostCloses() {
         var machine = ready()
         _ = machine.requestHead(keepAlive: true)
         let r24 = machine.reject(.badHost)
-        #expect(r24 == .respondWithFailure(.badHost, then: .close))
+        #expect(r24 == .exchange(.respondWithFailure(.badHost, then: .close)))
     }
 
     @Test func idleTimeoutOnlyWhenIdle() {
@@ -169,8 +169,8 @@ import Testing
         var machine = ready()
         _ = machine.requestHead(keepAlive: true)
         let r27 = machine.downstreamClosed()
-        #expect(r27 == .abandonUpstream)
+        #expect(r27 == .exchange(.abandonUpstream))
         let r28 = machine.upstreamConnected()
-        #expect(r28 == .abandonUpstream)
+        #expect(r28 == .exchange(.abandonUpstream))
     }
 }

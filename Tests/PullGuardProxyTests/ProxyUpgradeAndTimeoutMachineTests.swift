@@ -32,7 +32,7 @@ import Testing
         #expect(machine.requestHead(head([("Connection", "Upgrade"), ("Upgrade", "websocket")])) == .startExchange)
         _ = machine.requestEnd()
         _ = machine.upstreamConnected()
-        #expect(machine.responseHead(closeDelimited: false, switchingProtocols: true) == .startTunnel)
+        #expect(machine.responseHead(closeDelimited: false, switchingProtocols: true) == .exchange(.startTunnel))
         #expect(machine.state == .tunnel)
         #expect(machine.clientClock == .none)
         #expect(machine.downstreamClosed() == .none)
@@ -45,8 +45,8 @@ import Testing
         _ = machine.requestHead(head([("Connection", "Upgrade"), ("Upgrade", "websocket")]))
         _ = machine.requestEnd()
         _ = machine.upstreamConnected()
-        #expect(machine.responseHead(closeDelimited: false, switchingProtocols: false) == .writeResponseHead(closeConnection: false))
-        #expect(machine.responseEnd(upstreamKeepAlive: true) == .writeResponseEnd(upstream: .release, then: .keepAlive))
+        #expect(machine.responseHead(closeDelimited: false, switchingProtocols: false) == .exchange(.writeResponseHead(closeConnection: false)))
+        #expect(machine.responseEnd(upstreamKeepAlive: true) == .exchange(.writeResponseEnd(upstream: .release, then: .keepAlive)))
     }
 
     @Test func unrequested101Is502() {
@@ -55,28 +55,28 @@ import Testing
         _ = machine.requestEnd()
         _ = machine.upstreamConnected()
         #expect(machine.responseHead(closeDelimited: false, switchingProtocols: true)
-                == .respondWithFailure(.unexpectedSwitchingProtocols, then: .keepAlive))
+                == .exchange(.respondWithFailure(.unexpectedSwitchingProtocols, then: .keepAlive)))
     }
 
     @Test func expectContinueIsAnsweredWhenTheUpstreamIsConnected() {
         var machine = ready()
         _ = machine.requestHead(head([("Expect", "100-continue")]))
-        #expect(machine.upstreamConnected() == .sendBufferedRequest(sendContinue: true))
-        #expect(machine.requestBodyPart() == .writeRequestPart)
+        #expect(machine.upstreamConnected() == .exchange(.sendBufferedRequest(sendContinue: true)))
+        #expect(machine.requestBodyPart() == .exchange(.writeRequestPart))
     }
 
     @Test func expectContinueAfterTheWholeBodyIsNotAnswered() {
         var machine = ready()
         _ = machine.requestHead(head([("Expect", "100-continue")]))
         _ = machine.requestEnd()
-        #expect(machine.upstreamConnected() == .sendBufferedRequest(sendContinue: false))
+        #expect(machine.upstreamConnected() == .exchange(.sendBufferedRequest(sendContinue: false)))
     }
 
     /// The client may or may not send its body after a final answer: no drain, close.
     @Test func refusedExpectContinueCloses() {
         var machine = ready()
         _ = machine.requestHead(head([("Expect", "100-continue")]))
-        #expect(machine.reject(.misdirected(otherSite: "b")) == .respondWithFailure(.misdirected(otherSite: "b"), then: .close))
+        #expect(machine.reject(.misdirected(otherSite: "b")) == .exchange(.respondWithFailure(.misdirected(otherSite: "b"), then: .close)))
     }
 
     @Test func clientClocks() {
@@ -98,7 +98,7 @@ import Testing
         var machine = ready()
         _ = machine.requestHead(keepAlive: true)
         _ = machine.upstreamConnected()
-        #expect(machine.bodyTimedOut(.seconds(1)) == .respondWithFailure(.requestBodyTimedOut(.seconds(1)), then: .close))
+        #expect(machine.bodyTimedOut(.seconds(1)) == .exchange(.respondWithFailure(.requestBodyTimedOut(.seconds(1)), then: .close)))
         #expect(ProxyFailure.requestBodyTimedOut(.seconds(1)).status == .requestTimeout)
     }
 
