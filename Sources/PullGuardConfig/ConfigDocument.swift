@@ -16,6 +16,9 @@ struct ConfigDocument {
     var unknownSNI: ConfigField<String>
     var defaultSite: ConfigField<String>
     var certsDir: ConfigField<String>
+    var pidFile: ConfigField<String>
+    var watch: ConfigField<Bool>
+    var watchDebounce: ConfigField<String>
     var headers: HeadersDocument
     var timeouts: TimeoutsDocument
     var limits: LimitsDocument

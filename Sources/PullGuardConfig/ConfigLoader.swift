@@ -18,7 +18,9 @@ public enum ConfigLoader {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigError.invalid([ConfigProblem(keyPath: "--config", message: "\(url.path): not UTF-8 text")])
         }
-        return try load(yaml: text, baseDirectory: url.deletingLastPathComponent(), environment: environment)
+        var settings = try load(yaml: text, baseDirectory: url.deletingLastPathComponent(), environment: environment)
+        settings.configFile = url.standardizedFileURL.path
+        return settings
     }
 
     /// Loads YAML text; relative paths resolve against `baseDirectory`.

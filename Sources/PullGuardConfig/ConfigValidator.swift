@@ -96,6 +96,7 @@ struct ConfigValidator {
         let tlsTiming = tlsTiming(document.timeouts)
         let limits = connectionLimits(document.limits)
         let upstreamLimit = upstreamConnectionLimit(document.limits)
+        let reload = reloadSettings(document)
         let sites = self.sites(document.sites)
         // Checked against every declared name, so a site with some other problem
         // does not also make a correct default_site look wrong.
@@ -126,7 +127,8 @@ struct ConfigValidator {
                                  allowUnderscoresInHeaders: document.headers.allowUnderscores.value ?? false,
                                  maxUpstreamConnectionsPerSite: upstreamLimit),
             limits: limits,
-            logLevel: logLevel
+            logLevel: logLevel,
+            reload: reload
         )
     }
 

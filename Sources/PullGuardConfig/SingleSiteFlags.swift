@@ -85,6 +85,10 @@ extension ConfigDocument {
             unknownSNI: ConfigField(keyPath: "unknown_sni"),
             defaultSite: ConfigField(keyPath: "default_site"),
             certsDir: field("--certs-dir", flags.certsDir),
+            // Reload triggers belong to a config file: there is nothing to watch or re-read without one.
+            pidFile: ConfigField(keyPath: "pid_file"),
+            watch: ConfigField(keyPath: "watch"),
+            watchDebounce: ConfigField(keyPath: "watch_debounce"),
             headers: HeadersDocument(
                 verify: ConfigField(keyPath: "headers.verify"), subject: ConfigField(keyPath: "headers.subject"),
                 issuer: ConfigField(keyPath: "headers.issuer"), serial: ConfigField(keyPath: "headers.serial"),

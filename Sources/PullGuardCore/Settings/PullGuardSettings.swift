@@ -14,9 +14,15 @@ public struct PullGuardSettings: Sendable {
     public var proxy: ProxySettings
     public var limits: ConnectionLimits
     public var logLevel: Logger.Level
+    /// `pid_file`, `watch`, `watch_debounce`: how this process is told to reload.
+    public var reload: ReloadSettings
+    /// The absolute path of the YAML file these settings were loaded from; nil for the
+    /// single-site CLI form. The first of `referencedFiles`.
+    public var configFile: String?
 
     public init(listeners: [ListenAddress], workers: Int, sites: SiteTable, tls: TLSListenerSettings,
-                proxy: ProxySettings, limits: ConnectionLimits = ConnectionLimits(), logLevel: Logger.Level = .info) {
+                proxy: ProxySettings, limits: ConnectionLimits = ConnectionLimits(), logLevel: Logger.Level = .info,
+                reload: ReloadSettings = ReloadSettings(), configFile: String? = nil) {
         self.listeners = listeners
         self.workers = workers
         self.sites = sites
@@ -24,6 +30,8 @@ public struct PullGuardSettings: Sendable {
         self.proxy = proxy
         self.limits = limits
         self.logLevel = logLevel
+        self.reload = reload
+        self.configFile = configFile
     }
 }
 
