@@ -71,6 +71,32 @@ package struct ProxyConnectionStateMachine {
         }
     }
 
+    /// What the end of a client read does to the client clocks.
+    enum ClockAfterRead: Equatable {
+        case none
+        /// A head is arriving in pieces: start `client_header` (once per head).
+        case startHeader
+        /// A body is arriving: the client gets a full `client_body` period again.
+        case restartBody
+    }
+
+    /// A client read ended.
+    /// - `deliveredParts`: the read delivered at least one request part. A read that
+    ///   delivered a whole request answered at once (421, 400) leaves the connection idle,
+    ///   not mid-head: only a read that delivered nothing means a head arrives in pieces.
+    ///   (Bytes of a next head behind a whole request stay under `client_idle`.)
+    /// - `readsHeld`: PullGuard stopped reading (the upstream is slow to take the body, or
+    ///   a pipelined request waits): the client is not the one who is slow.
+    /// - `headerClockRunning`: `client_header` runs already; it is not restarted, so a head
+    ///   sent a byte at a time cannot keep the connection forever.
+    func clockAfterRead(deliveredParts: Bool, readsHeld: Bool, headerClockRunning: Bool) -> ClockAfterRead {
+        switch clientClock {
+        case .header: return headerClockRunning || deliveredParts ? .none : .startHeader
+        case .body: return readsHeld ? .none : .restartBody
+        case .none: return .none
+        }
+    }
+
     private(set) var state: State = .awaitingHandshake {
         didSet {
             // A closing connection serves no queued request.
@@ -195,14 +221,16 @@ package struct ProxyConnectionStateMachine {
 
     /// `closeDelimited`: the response has no length and the client cannot take
     /// chunked (HTTP/1.0), so its end is the connection's close.
+    /// A plain response from an upstream that keeps its connection open.
     mutating func responseHead(closeDelimited: Bool) -> Action {
-        responseHead(closeDelimited: closeDelimited, switchingProtocols: false)
+        responseHead(closeDelimited: closeDelimited, switchingProtocols: false, upstreamKeepAlive: true)
     }
 
-    /// `switchingProtocols`: the upstream answered 101 (`ProxyExchangeStateMachine.responseHead`).
-    mutating func responseHead(closeDelimited: Bool, switchingProtocols: Bool) -> Action {
+    /// `switchingProtocols`, `upstreamKeepAlive`: see `ProxyExchangeStateMachine.responseHead`.
+    mutating func responseHead(closeDelimited: Bool, switchingProtocols: Bool, upstreamKeepAlive: Bool) -> Action {
         guard case .exchange(var exchange) = state else { return .none }
-        let action = exchange.responseHead(closeDelimited: closeDelimited, switchingProtocols: switchingProtocols)
+        let action = exchange.responseHead(closeDelimited: closeDelimited, switchingProtocols: switchingProtocols,
+                                           upstreamKeepAlive: upstreamKeepAlive)
         return settle(exchange, action)
     }
 
@@ -212,10 +240,9 @@ package struct ProxyConnectionStateMachine {
         return settle(exchange, action)
     }
 
-    /// `upstreamKeepAlive`: the upstream's response allows reusing its connection.
-    mutating func responseEnd(upstreamKeepAlive: Bool) -> Action {
+    mutating func responseEnd() -> Action {
         guard case .exchange(var exchange) = state else { return .none }
-        let action = exchange.responseEnd(upstreamKeepAlive: upstreamKeepAlive)
+        let action = exchange.responseEnd()
         return settle(exchange, action)
     }
 

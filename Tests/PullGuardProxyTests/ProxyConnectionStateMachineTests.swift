@@ -29,7 +29,7 @@ import Testing
         #expect(r7 == .exchange(.writeResponseHead(closeConnection: false)))
         let r8 = machine.responseBodyPart()
         #expect(r8 == .exchange(.writeResponsePart))
-        let r9 = machine.responseEnd(upstreamKeepAlive: true)
+        let r9 = machine.responseEnd()
         #expect(r9 == .exchange(.writeResponseEnd(upstream: .release, then: .keepAlive)))
         let r10 = machine.requestHead(keepAlive: false)
         #expect(r10 == .startExchange)
@@ -47,7 +47,7 @@ import Testing
         _ = machine.upstreamConnected()
         _ = machine.responseHead(closeDelimited: false)
         #expect(machine.awaitsResponseToCompleteRequest)
-        let end = machine.responseEnd(upstreamKeepAlive: true)
+        let end = machine.responseEnd()
         #expect(end == .exchange(.writeResponseEnd(upstream: .release, then: .keepAlive)))
         #expect(!machine.awaitsResponseToCompleteRequest)
     }
@@ -92,7 +92,7 @@ import Testing
         _ = machine.upstreamConnected()
         let r14 = machine.responseHead(closeDelimited: false)
         #expect(r14 == .exchange(.writeResponseHead(closeConnection: true)))
-        let r15 = machine.responseEnd(upstreamKeepAlive: true)
+        let r15 = machine.responseEnd()
         #expect(r15 == .exchange(.writeResponseEnd(upstream: .release, then: .close)))
     }
 
@@ -131,7 +131,7 @@ import Testing
         _ = machine.requestHead(keepAlive: true)
         _ = machine.upstreamConnected()
         _ = machine.responseHead(closeDelimited: false)
-        let r20 = machine.responseEnd(upstreamKeepAlive: true)
+        let r20 = machine.responseEnd()
         #expect(r20 == .exchange(.writeResponseEnd(upstream: .close, then: .close)))
     }
 
