@@ -124,6 +124,10 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
             perform(machine.handshakeCompleted())
             return
         }
+        if event is ConnectionDrain {
+            perform(machine.drain(headInProgress: headerDeadline != nil))
+            return
+        }
         context.fireUserInboundEventTriggered(event)
     }
 

@@ -115,7 +115,36 @@ package struct ProxyConnectionStateMachine {
         case malformed(String)
     }
 
+    /// A reload replaced this connection's configuration, or the process is stopping:
+    /// the connection serves at most the request in flight (or, before the handshake
+    /// ended, one request), answered with `Connection: close`.
+    private(set) var draining = false
+    /// No request head arrived yet. Such a connection is not an idle keep-alive one: its
+    /// client has just finished the handshake to send a request, which is likely on the wire.
+    private(set) var awaitingFirstRequest = true
+
     init() {}
+
+    /// Starts draining (`ConnectionDrain`). An idle keep-alive connection closes at once, as
+    /// nginx's reload closes them; a connection that has not had its first request yet, or
+    /// whose client is part-way through a head (`headInProgress`), or has a pipelined
+    /// request waiting, is answered first (with `Connection: close`).
+    mutating func drain(headInProgress: Bool) -> Action {
+        draining = true
+        switch state {
+        case .idle:
+            guard !awaitingFirstRequest, !headInProgress, pipelined.isEmpty else { return .none }
+            state = .closed
+            return .closeDownstream
+        case .exchange(var exchange):
+            exchange.closeAfterResponse()
+            state = .exchange(exchange)
+            return .none
+        case .awaitingHandshake, .tunnel, .closed:
+            // A tunnel ends with its peers or at `drain_timeout`.
+            return .none
+        }
+    }
 
     /// The request in flight is complete and its response is not: a request read now
     /// is pipelined and must wait.
@@ -162,6 +191,9 @@ package struct ProxyConnectionStateMachine {
             state = .closed
             return .closeDownstream
         }
+        awaitingFirstRequest = false
+        var head = head
+        if draining { head.keepAlive = false }
         state = .exchange(Exchange(head))
         return .startExchange
     }

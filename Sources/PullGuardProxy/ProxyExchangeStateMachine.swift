@@ -159,6 +159,12 @@ package struct ProxyExchangeStateMachine: Equatable {
     /// is pipelined and must wait.
     var awaitsResponseToCompleteRequest: Bool { requestComplete && response != .complete }
 
+    /// The connection drains: no exchange follows this one. A response head not yet
+    /// out carries `Connection: close`; one already out ends with the close.
+    mutating func closeAfterResponse() {
+        keepAlive = false
+    }
+
     /// The proxy answers the request itself (421, 400) instead of forwarding it.
     mutating func reject(_ failure: ProxyFailure) -> Action {
         fail(failure)

@@ -174,3 +174,63 @@ import Testing
         #expect(r28 == .exchange(.abandonUpstream))
     }
 }
+
+/// `ConnectionDrain`: a reload replaced the connection's configuration, or the process stops.
+@Suite struct ProxyConnectionDrainTests {
+    private func served() -> ProxyConnectionStateMachine {
+        var machine = ProxyConnectionStateMachine()
+        _ = machine.handshakeCompleted()
+        _ = machine.requestHead(keepAlive: true)
+        _ = machine.requestEnd()
+        _ = machine.upstreamConnected()
+        _ = machine.responseHead(closeDelimited: false)
+        _ = machine.responseEnd()
+        return machine
+    }
+
+    @Test func idleKeepAliveConnectionClosesAtOnce() {
+        var machine = served()
+        #expect(machine.drain(headInProgress: false) == .closeDownstream)
+    }
+
+    @Test func idleConnectionWithAHeadArrivingIsAnsweredWithClose() {
+        var machine = served()
+        #expect(machine.drain(headInProgress: true) == .none)
+        _ = machine.requestHead(keepAlive: true)
+        _ = machine.requestEnd()
+        _ = machine.upstreamConnected()
+        #expect(machine.responseHead(closeDelimited: false) == .exchange(.writeResponseHead(closeConnection: true)))
+        #expect(machine.responseEnd() == .exchange(.writeResponseEnd(upstream: .release, then: .close)))
+    }
+
+    @Test func connectionBeforeItsFirstRequestServesOneRequest() {
+        var machine = ProxyConnectionStateMachine()
+        #expect(machine.drain(headInProgress: false) == .none, "during the handshake")
+        _ = machine.handshakeCompleted()
+        #expect(machine.drain(headInProgress: false) == .none, "its request is likely on the wire")
+        _ = machine.requestHead(keepAlive: true)
+        _ = machine.requestEnd()
+        _ = machine.upstreamConnected()
+        #expect(machine.responseHead(closeDelimited: false) == .exchange(.writeResponseHead(closeConnection: true)))
+    }
+
+    @Test func requestInFlightFinishesWithConnectionClose() {
+        var machine = served()
+        _ = machine.requestHead(keepAlive: true)
+        #expect(machine.drain(headInProgress: false) == .none)
+        _ = machine.requestEnd()
+        _ = machine.upstreamConnected()
+        #expect(machine.responseHead(closeDelimited: false) == .exchange(.writeResponseHead(closeConnection: true)))
+        #expect(machine.responseEnd() == .exchange(.writeResponseEnd(upstream: .release, then: .close)))
+    }
+
+    @Test func responseAlreadyStartedEndsWithTheClose() {
+        var machine = served()
+        _ = machine.requestHead(keepAlive: true)
+        _ = machine.requestEnd()
+        _ = machine.upstreamConnected()
+        #expect(machine.responseHead(closeDelimited: false) == .exchange(.writeResponseHead(closeConnection: false)))
+        _ = machine.drain(headInProgress: false)
+        #expect(machine.responseEnd() == .exchange(.writeResponseEnd(upstream: .release, then: .close)))
+    }
+}

@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 
 /// Everything one running PullGuard needs, already validated and mapped into
 /// each area's own values. `Config/` produces it from YAML or CLI flags; nothing
@@ -13,16 +14,24 @@ public struct PullGuardSettings: Sendable {
     public var tls: TLSListenerSettings
     public var proxy: ProxySettings
     public var limits: ConnectionLimits
+    /// How long a shutdown, or a reload for the connections of the older configuration,
+    /// lets requests in flight finish before closing what remains (nginx:
+    /// `worker_shutdown_timeout`; Envoy: `--drain-time-s`).
+    public var drainTimeout: TimeAmount
     public var logLevel: Logger.Level
 
+    public static let defaultDrainTimeout = TimeAmount.seconds(30)
+
     public init(listeners: [ListenAddress], workers: Int, sites: SiteTable, tls: TLSListenerSettings,
-                proxy: ProxySettings, limits: ConnectionLimits = ConnectionLimits(), logLevel: Logger.Level = .info) {
+                proxy: ProxySettings, limits: ConnectionLimits = ConnectionLimits(),
+                drainTimeout: TimeAmount = defaultDrainTimeout, logLevel: Logger.Level = .info) {
         self.listeners = listeners
         self.workers = workers
         self.sites = sites
         self.tls = tls
         self.proxy = proxy
         self.limits = limits
+        self.drainTimeout = drainTimeout
         self.logLevel = logLevel
     }
 }
