@@ -8,7 +8,7 @@ import Yams
 extension ConfigDocument {
     static let topLevelKeys = [
         "listen", "workers", "log_level", "unknown_sni", "default_site", "certs_dir",
-        "pid_file", "watch", "watch_debounce", "headers", "timeouts", "limits", "sites",
+        "drain_timeout", "pid_file", "watch", "watch_debounce", "headers", "timeouts", "limits", "sites",
     ]
     static let headerKeys = ["verify", "subject", "issuer", "serial", "fingerprint", "not_after", "rfc9440",
                             "allow_underscores"]
@@ -58,6 +58,7 @@ extension ConfigDocument {
             unknownSNI: reader.string(top["unknown_sni"], at: "unknown_sni"),
             defaultSite: reader.string(top["default_site"], at: "default_site"),
             certsDir: reader.string(top["certs_dir"], at: "certs_dir"),
+            drainTimeout: reader.string(top["drain_timeout"], at: "drain_timeout"),
             pidFile: reader.string(top["pid_file"], at: "pid_file"),
             watch: reader.bool(top["watch"], at: "watch"),
             watchDebounce: reader.string(top["watch_debounce"], at: "watch_debounce"),

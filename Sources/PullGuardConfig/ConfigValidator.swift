@@ -95,6 +95,7 @@ struct ConfigValidator {
         let timeouts = proxyTimeouts(document.timeouts)
         let tlsTiming = tlsTiming(document.timeouts)
         let limits = connectionLimits(document.limits)
+        let drainTimeout = duration(document.drainTimeout) ?? PullGuardSettings.defaultDrainTimeout
         let upstreamLimit = upstreamConnectionLimit(document.limits)
         let reload = reloadSettings(document)
         let sites = self.sites(document.sites)
@@ -127,6 +128,7 @@ struct ConfigValidator {
                                  allowUnderscoresInHeaders: document.headers.allowUnderscores.value ?? false,
                                  maxUpstreamConnectionsPerSite: upstreamLimit),
             limits: limits,
+            drainTimeout: drainTimeout,
             logLevel: logLevel,
             reload: reload
         )

@@ -85,6 +85,7 @@ extension ConfigDocument {
             unknownSNI: ConfigField(keyPath: "unknown_sni"),
             defaultSite: ConfigField(keyPath: "default_site"),
             certsDir: field("--certs-dir", flags.certsDir),
+            drainTimeout: ConfigField(keyPath: "drain_timeout"),
             // Reload triggers belong to a config file: there is nothing to watch or re-read without one.
             pidFile: ConfigField(keyPath: "pid_file"),
             watch: ConfigField(keyPath: "watch"),

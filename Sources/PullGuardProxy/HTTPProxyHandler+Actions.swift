@@ -83,7 +83,7 @@ extension HTTPProxyHandler {
             responseDeadline = nil
             if let upstream {
                 self.upstream = nil
-                pool.release(upstream, reusable: disposal == .release && upstreamKeepAlive)
+                pool.release(upstream, reusable: disposal == .release)
             }
             releaseUpstreamSlot()
             if after == .close && closeSendsPendingWrites {

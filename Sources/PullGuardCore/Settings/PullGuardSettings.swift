@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 
 /// Everything one running PullGuard needs, already validated and mapped into
 /// each area's own values. `Config/` produces it from YAML or CLI flags; nothing
@@ -13,6 +14,10 @@ public struct PullGuardSettings: Sendable {
     public var tls: TLSListenerSettings
     public var proxy: ProxySettings
     public var limits: ConnectionLimits
+    /// How long a shutdown, or a reload for the connections of the older configuration,
+    /// lets requests in flight finish before closing what remains (nginx:
+    /// `worker_shutdown_timeout`; Envoy: `--drain-time-s`).
+    public var drainTimeout: TimeAmount
     public var logLevel: Logger.Level
     /// `pid_file`, `watch`, `watch_debounce`: how this process is told to reload.
     public var reload: ReloadSettings
@@ -20,8 +25,11 @@ public struct PullGuardSettings: Sendable {
     /// single-site CLI form. The first of `referencedFiles`.
     public var configFile: String?
 
+    public static let defaultDrainTimeout = TimeAmount.seconds(30)
+
     public init(listeners: [ListenAddress], workers: Int, sites: SiteTable, tls: TLSListenerSettings,
-                proxy: ProxySettings, limits: ConnectionLimits = ConnectionLimits(), logLevel: Logger.Level = .info,
+                proxy: ProxySettings, limits: ConnectionLimits = ConnectionLimits(),
+                drainTimeout: TimeAmount = defaultDrainTimeout, logLevel: Logger.Level = .info,
                 reload: ReloadSettings = ReloadSettings(), configFile: String? = nil) {
         self.listeners = listeners
         self.workers = workers
@@ -29,6 +37,7 @@ public struct PullGuardSettings: Sendable {
         self.tls = tls
         self.proxy = proxy
         self.limits = limits
+        self.drainTimeout = drainTimeout
         self.logLevel = logLevel
         self.reload = reload
         self.configFile = configFile
