@@ -15,7 +15,11 @@ public struct PIDFile: Sendable, Equatable {
     public static func write(path: String, pid: Int32 = getpid()) throws(PIDFileError) -> PIDFile {
         let directory = (path as NSString).deletingLastPathComponent
         let temporary = "\(path).\(pid).tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // The name is predictable, and pid files often live in shared folders: whatever is
+        // already there (a leftover, or a symlink planted to make a root process overwrite
+        // another file) is removed, never followed, and a file created in between is an error.
+        unlink(temporary)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw .cannotWrite(path: path, reason: Self.directoryReason(directory, errno: errno))
         }

@@ -23,6 +23,19 @@ struct PIDFileTests {
         #expect(try PIDFile.read(path: scratch.path("pullguard.pid")) == 4242)
     }
 
+    /// A symlink planted at the temporary name must not make PullGuard (often root) write through it.
+    @Test func aSymlinkAtTheTemporaryNameIsNotFollowed() throws {
+        let scratch = try ScratchDirectory("pid-symlink")
+        defer { scratch.remove() }
+        try scratch.write("victim", "keep me")
+        try FileManager.default.createSymbolicLink(atPath: scratch.path("pullguard.pid.4242.tmp"),
+                                                   withDestinationPath: scratch.path("victim"))
+        _ = try PIDFile.write(path: scratch.path("pullguard.pid"), pid: 4242)
+        #expect(try String(contentsOfFile: scratch.path("victim"), encoding: .utf8) == "keep me")
+        #expect(try PIDFile.read(path: scratch.path("pullguard.pid")) == 4242)
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("pullguard.pid.4242.tmp")))
+    }
+
     @Test func removeDeletesOnlyWhileTheFileStillNamesUs() throws {
         let scratch = try ScratchDirectory("pid-remove")
         defer { scratch.remove() }
