@@ -10,6 +10,11 @@ enum ConfigSummary {
             "workers: \(settings.workers), log level: \(settings.logLevel.rawValue), "
                 + "unknown SNI: \(settings.tls.unknownSNI.rawValue) (default site \(settings.sites[settings.sites.defaultSite].name))",
         ]
+        let reload = settings.reload
+        let debounce = reload.watchDebounce.nanoseconds
+        let debounceText = debounce % 1_000_000_000 == 0 ? "\(debounce / 1_000_000_000)s" : "\(debounce / 1_000_000)ms"
+        lines.append("reload: pid file \(reload.pidFile ?? "none"), watch "
+            + (reload.watch ? "on (\(settings.referencedFiles.count) files, debounce \(debounceText))" : "off"))
         for whole in settings.sites {
             let names = whole.serverNames.isEmpty ? "any name" : whole.serverNames.joined(separator: ", ")
             let site = whole.tls

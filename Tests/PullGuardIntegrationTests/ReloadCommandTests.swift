@@ -14,13 +14,14 @@ import PullGuardTestSupport
         var pidFile: String { directory.appendingPathComponent("pullguard.pid").path }
         var marker: String { directory.appendingPathComponent("hup").path }
 
-        init(pidFile: Bool = true, upstream: String = "http://127.0.0.1:9") throws {
+        init(pidFile: Bool = true, upstream: String = "http://127.0.0.1:9", extra: String = "") throws {
             directory = FileManager.default.temporaryDirectory
                 .appendingPathComponent("pullguard-reload-\(getpid())-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let yaml = """
             listen: 127.0.0.1:0
             \(pidFile ? "pid_file: pullguard.pid" : "")
+            \(extra)
             sites:
               - name: only
                 certificates:
@@ -109,6 +110,16 @@ import PullGuardTestSupport
         #expect(result.exitCode == 2)
         #expect(result.stderr.contains("no process \(pid) is running (the pid file \(setup.pidFile) is stale)"),
                 "\(result.stderr)")
+    }
+
+    @Test func checkShowsThePidFileAndWhatIsWatched() throws {
+        let setup = try Setup(extra: "watch: true\nwatch_debounce: 1500ms")
+        defer { setup.remove() }
+        let result = try CommandRunner.run(PullGuardProcess.binary, ["check", "--config", setup.config])
+        #expect(result.exitCode == 0, "\(result.stdout) \(result.stderr)")
+        // The config file, the server certificate and key, the trust bundle.
+        #expect(result.stdout.contains("reload: pid file \(setup.pidFile), watch on (4 files, debounce 1500ms)"),
+                "\(result.stdout)")
     }
 
     @Test func neitherConfigNorPidIsAUsageError() throws {
