@@ -6,6 +6,8 @@ MODE idle:     GET / (keep-alive), read the response, create MARK, wait for GO, 
                report whether the server closed the idle connection within 5 s.
 MODE inflight: GET /slow?ms=1500 (keep-alive), create MARK once sent, read until the
                server closes; report the status and whether it said `Connection: close`.
+MODE idle-forever: send half a request head, create MARK, and report whether the server
+               closed the connection within 15 s (a drain must end it at drain_timeout).
 Prints one JSON object.
 """
 import json
@@ -47,9 +49,14 @@ def read_response(tls):
 
 
 def closed_within(tls, seconds):
-    tls.settimeout(seconds)
+    """Whether the server closes within `seconds` (whatever it writes before closing)."""
+    deadline = time.monotonic() + seconds
     try:
-        return tls.recv(65536) == b""
+        while time.monotonic() < deadline:
+            tls.settimeout(max(0.01, deadline - time.monotonic()))
+            if tls.recv(65536) == b"":
+                return True
+        return False
     except (ssl.SSLError, ConnectionResetError):
         return True
     except socket.timeout:
@@ -65,7 +72,11 @@ def main():
     raw = socket.create_connection(("127.0.0.1", int(port)), timeout=10)
     tls = context.wrap_socket(raw, server_hostname=host)
     result = {}
-    if mode == "idle":
+    if mode == "idle-forever":
+        tls.sendall(f"GET / HTTP/1.1\r\nHost: {host}\r\n".encode())
+        open(mark, "w").close()
+        result["closed"] = closed_within(tls, 15)
+    elif mode == "idle":
         tls.sendall(f"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
         result["status"], _, _ = read_response(tls)
         open(mark, "w").close()
