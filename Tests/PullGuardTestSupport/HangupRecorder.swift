@@ -67,8 +67,14 @@ public struct HangupRecorder: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    /// The id of a process that has exited and been reaped, so nothing runs under it (barring reuse).
+    /// A process id no process has: `pid_max` itself (ids go up to `pid_max - 1`), so a
+    /// test that signals "no such process" can never hit a process started meanwhile,
+    /// such as another test's pullguard. Without `/proc`, the id of a reaped child.
     public static func exitedProcessID() throws -> Int32 {
+        if let text = try? String(contentsOfFile: "/proc/sys/kernel/pid_max", encoding: .utf8),
+           let max = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            return max
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/true")
         try process.run()
