@@ -37,93 +37,95 @@ import PullGuardTestSupport
         func remove() { try? FileManager.default.removeItem(at: directory) }
     }
 
-    func reload(_ arguments: [String]) throws -> CommandResult {
-        try CommandRunner.run(PullGuardProcess.binary, ["reload"] + arguments, timeout: 30)
+    func reload(_ arguments: [String]) async throws -> CommandResult {
+        try await OffPool.run { try CommandRunner.run(PullGuardProcess.binary, ["reload"] + arguments, timeout: 30) }
     }
 
-    @Test func pidOptionSignalsTheProcess() throws {
+    @Test func pidOptionSignalsTheProcess() async throws {
         let setup = try Setup()
         defer { setup.remove() }
-        let target = try HangupRecorder.start(marker: setup.marker)
+        let target = try await HangupRecorder.start(marker: setup.marker)
         defer { target.stop() }
-        let result = try reload(["--pid", "\(target.pid)"])
+        let result = try await reload(["--pid", "\(target.pid)"])
         #expect(result.exitCode == 0, "\(result.stderr)")
-        #expect(target.waitForMarker())
+        #expect(await target.waitForMarker())
     }
 
-    @Test func configWithPidFileIsCheckedThenTheProcessIsSignalled() throws {
+    @Test func configWithPidFileIsCheckedThenTheProcessIsSignalled() async throws {
         let setup = try Setup()
         defer { setup.remove() }
-        let target = try HangupRecorder.start(marker: setup.marker, argv0: "pullguard")
+        let target = try await HangupRecorder.start(marker: setup.marker, argv0: "pullguard")
         defer { target.stop() }
         try setup.writePID("\(target.pid)\n")
-        let result = try reload(["--config", setup.config])
+        let result = try await reload(["--config", setup.config])
         #expect(result.exitCode == 0, "\(result.stderr)")
         #expect(result.stdout.contains("sent SIGHUP to process \(target.pid)"))
-        #expect(target.waitForMarker())
+        #expect(await target.waitForMarker())
     }
 
-    @Test func invalidConfigurationIsReportedAndNothingIsSent() throws {
+    @Test func invalidConfigurationIsReportedAndNothingIsSent() async throws {
         let setup = try Setup(upstream: "https://127.0.0.1:9")
         defer { setup.remove() }
-        let target = try HangupRecorder.start(marker: setup.marker, argv0: "pullguard")
+        let target = try await HangupRecorder.start(marker: setup.marker, argv0: "pullguard")
         defer { target.stop() }
         try setup.writePID("\(target.pid)\n")
-        let result = try reload(["--config", setup.config])
+        let result = try await reload(["--config", setup.config])
         #expect(result.exitCode == 1)
         #expect(result.stderr.contains("configuration not reloaded"))
         #expect(result.stderr.contains("sites[0].upstream:"), "\(result.stderr)")
-        #expect(!target.waitForMarker(limit: .milliseconds(300)))
+        #expect(await target.waitForMarker(limit: .milliseconds(300)) == false)
     }
 
-    @Test func configWithoutPidFileSaysSo() throws {
+    @Test func configWithoutPidFileSaysSo() async throws {
         let setup = try Setup(pidFile: false)
         defer { setup.remove() }
-        let result = try reload(["--config", setup.config])
+        let result = try await reload(["--config", setup.config])
         #expect(result.exitCode == 2)
         #expect(result.stderr.contains("no pid_file is configured"), "\(result.stderr)")
     }
 
-    @Test func missingPidFileSaysSo() throws {
+    @Test func missingPidFileSaysSo() async throws {
         let setup = try Setup()
         defer { setup.remove() }
-        let result = try reload(["--config", setup.config])
+        let result = try await reload(["--config", setup.config])
         #expect(result.exitCode == 2)
         #expect(result.stderr.contains("pid file \(setup.pidFile) does not exist"), "\(result.stderr)")
     }
 
-    @Test func garbagePidFileSaysSo() throws {
+    @Test func garbagePidFileSaysSo() async throws {
         let setup = try Setup()
         defer { setup.remove() }
         try setup.writePID("-1\n")
-        let result = try reload(["--config", setup.config])
+        let result = try await reload(["--config", setup.config])
         #expect(result.exitCode == 2)
         #expect(result.stderr.contains("does not hold a process id"), "\(result.stderr)")
     }
 
-    @Test func stalePidFileSaysSo() throws {
+    @Test func stalePidFileSaysSo() async throws {
         let setup = try Setup()
         defer { setup.remove() }
         let pid = try HangupRecorder.exitedProcessID()
         try setup.writePID("\(pid)\n")
-        let result = try reload(["--config", setup.config])
+        let result = try await reload(["--config", setup.config])
         #expect(result.exitCode == 2)
         #expect(result.stderr.contains("no process \(pid) is running (the pid file \(setup.pidFile) is stale)"),
                 "\(result.stderr)")
     }
 
-    @Test func checkShowsThePidFileAndWhatIsWatched() throws {
+    @Test func checkShowsThePidFileAndWhatIsWatched() async throws {
         let setup = try Setup(extra: "watch: true\nwatch_debounce: 1500ms")
         defer { setup.remove() }
-        let result = try CommandRunner.run(PullGuardProcess.binary, ["check", "--config", setup.config])
+        let result = try await OffPool.run {
+            try CommandRunner.run(PullGuardProcess.binary, ["check", "--config", setup.config])
+        }
         #expect(result.exitCode == 0, "\(result.stdout) \(result.stderr)")
         // The config file, the server certificate and key, the trust bundle.
         #expect(result.stdout.contains("reload: pid file \(setup.pidFile), watch on (4 files, debounce 1500ms)"),
                 "\(result.stdout)")
     }
 
-    @Test func neitherConfigNorPidIsAUsageError() throws {
-        let result = try reload([])
+    @Test func neitherConfigNorPidIsAUsageError() async throws {
+        let result = try await reload([])
         #expect(result.exitCode != 0)
         #expect(result.stderr.contains("give --config FILE"), "\(result.stderr)")
     }

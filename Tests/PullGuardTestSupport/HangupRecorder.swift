@@ -22,8 +22,13 @@ public struct HangupRecorder: @unchecked Sendable {
         time.sleep(0.05)
     """
 
-    /// Starts the process and returns once its handler is installed (it printed `ready`).
-    public static func start(marker: String, argv0: String = "python3") throws -> HangupRecorder {
+    /// Starts the process and returns once its handler is installed (it printed `ready`);
+    /// the waiting happens on a thread of its own (`OffPool`).
+    public static func start(marker: String, argv0: String = "python3") async throws -> HangupRecorder {
+        try await OffPool.run { try startBlocking(marker: marker, argv0: argv0) }
+    }
+
+    private static func startBlocking(marker: String, argv0: String) throws -> HangupRecorder {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = ["-c", "exec -a \"$0\" \"$1\" -c \"$2\" \"$3\"", argv0, try python(), script, marker]
@@ -53,15 +58,16 @@ public struct HangupRecorder: @unchecked Sendable {
     }
 
     /// True once the marker exists, waiting up to `limit`.
-    public func waitForMarker(limit: Duration = .seconds(5)) -> Bool {
+    public func waitForMarker(limit: Duration = .seconds(5)) async -> Bool {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             if FileManager.default.fileExists(atPath: marker) { return true }
-            usleep(10_000)
+            try? await Task.sleep(for: .milliseconds(10))
         }
         return FileManager.default.fileExists(atPath: marker)
     }
 
+    /// SIGTERM by PID, then reap (python exits at once: it has no handler for it).
     public func stop() {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
         process.waitUntilExit()

@@ -16,14 +16,14 @@ struct ConfigWatcherTests {
 
     /// Watches `paths`, performs `change`, and returns how many changes were reported:
     /// waits for the first (up to 10 s), then `settle` more for any duplicate.
-    func changesReported(watching paths: [String], expectAny: Bool = true,
-                         _ change: () throws -> Void) async throws -> Int {
-        let watcher = ConfigWatcher(paths: paths, interval: Self.interval, debounce: Self.debounce)
+    func changesReported(watching paths: [String], debounce: Duration = Self.debounce, expectAny: Bool = true,
+                         _ change: () async throws -> Void) async throws -> Int {
+        let watcher = ConfigWatcher(paths: paths, interval: Self.interval, debounce: debounce)
         let counter = ChangeCounter(watcher.changes())
         defer { counter.stop() }
-        try change()
+        try await change()
         if expectAny { await counter.wait(for: 1) }
-        try await Task.sleep(for: Self.settle)
+        try await Task.sleep(for: Self.settle + debounce - Self.debounce)
         return counter.value
     }
 
@@ -66,7 +66,7 @@ struct ConfigWatcherTests {
         try scratch.write("ca.pem", "old")
         let count = try await changesReported(watching: [scratch.path("ca.pem")]) {
             try FileManager.default.removeItem(atPath: scratch.path("ca.pem"))
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
             try scratch.write("ca.pem", "new")
         }
         #expect(count == 1)
@@ -76,10 +76,12 @@ struct ConfigWatcherTests {
         let scratch = try ScratchDirectory("watch-burst")
         defer { scratch.remove() }
         try scratch.write("crl.pem", "0")
-        let count = try await changesReported(watching: [scratch.path("crl.pem")]) {
+        // A longer debounce than the others: the writes are 15 ms apart, and only a stall of
+        // the test process longer than the debounce could split the burst.
+        let count = try await changesReported(watching: [scratch.path("crl.pem")], debounce: .milliseconds(600)) {
             for step in 1...10 {
                 try scratch.rewriteInPlace("crl.pem", String(repeating: "x", count: step))
-                usleep(15_000)
+                try await Task.sleep(for: .milliseconds(15))
             }
         }
         #expect(count == 1)

@@ -6,16 +6,16 @@ import Testing
 /// SIGHUP reaches a real process; a missing or foreign process is refused with a clear error.
 @Suite("ReloadSignal", .serialized)
 struct ReloadSignalTests {
-    @Test func hangupReachesTheProcess() throws {
+    @Test func hangupReachesTheProcess() async throws {
         let scratch = try ScratchDirectory("signal-hup")
         defer { scratch.remove() }
-        let target = try HangupRecorder.start(marker: scratch.path("hup"))
+        let target = try await HangupRecorder.start(marker: scratch.path("hup"))
         defer { target.stop() }
         try ReloadSignal.send(to: target.pid, source: .explicit)
-        #expect(target.waitForMarker())
+        #expect(await target.waitForMarker())
     }
 
-    @Test func aDeadProcessIsNoSuchProcess() throws {
+    @Test func aDeadProcessIsNoSuchProcess() async throws {
         let pid = try HangupRecorder.exitedProcessID()
         #expect(throws: ReloadSignalError.noSuchProcess(pid: pid, source: .pidFile("/run/pullguard.pid"))) {
             try ReloadSignal.send(to: pid, source: .pidFile("/run/pullguard.pid"))
@@ -23,10 +23,10 @@ struct ReloadSignalTests {
     }
 
     /// A stale pid file whose id now belongs to another program must not kill it (SIGHUP's default action).
-    @Test func aProcessThatIsNotPullGuardIsRefusedWhenNamedByAPidFile() throws {
+    @Test func aProcessThatIsNotPullGuardIsRefusedWhenNamedByAPidFile() async throws {
         let scratch = try ScratchDirectory("signal-foreign")
         defer { scratch.remove() }
-        let target = try HangupRecorder.start(marker: scratch.path("hup"))
+        let target = try await HangupRecorder.start(marker: scratch.path("hup"))
         defer { target.stop() }
         do {
             try ReloadSignal.send(to: target.pid, source: .pidFile("/run/pullguard.pid"))
@@ -39,16 +39,16 @@ struct ReloadSignalTests {
             #expect(pid == target.pid)
             #expect(command.contains("python3"))
         }
-        #expect(!target.waitForMarker(limit: .milliseconds(300)))
+        #expect(await target.waitForMarker(limit: .milliseconds(300)) == false)
     }
 
-    @Test func aPullGuardNamedProcessFromAPidFileIsSignalled() throws {
+    @Test func aPullGuardNamedProcessFromAPidFileIsSignalled() async throws {
         let scratch = try ScratchDirectory("signal-named")
         defer { scratch.remove() }
-        let target = try HangupRecorder.start(marker: scratch.path("hup"), argv0: "/usr/local/bin/pullguard")
+        let target = try await HangupRecorder.start(marker: scratch.path("hup"), argv0: "/usr/local/bin/pullguard")
         defer { target.stop() }
         try ReloadSignal.send(to: target.pid, source: .pidFile("/run/pullguard.pid"))
-        #expect(target.waitForMarker())
+        #expect(await target.waitForMarker())
     }
 
     @Test func programNames() {
