@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -22,9 +23,14 @@ public final class PullGuardServer: Sendable {
     public let metrics: PullGuardMetrics
     /// The addresses actually bound (port 0 replaced by the kernel's choice).
     public let boundAddresses: [ListenAddress]
+    /// Each site's certificates, anchors and CRLs as loaded (for `/config` and the expiry gauges).
+    public let inventory: [SiteInventory]
+    /// The event loops, which the admin listener shares (it is light and plain HTTP).
+    public var eventLoopGroup: EventLoopGroup { group }
 
     private init(group: MultiThreadedEventLoopGroup, serverChannels: [Channel], contexts: NIOLockedValueBox<ServerContextSet>,
-                 metrics: PullGuardMetrics, boundAddresses: [ListenAddress]) {
+                 metrics: PullGuardMetrics, boundAddresses: [ListenAddress], inventory: [SiteInventory]) {
+        self.inventory = inventory
         self.group = group
         self.serverChannels = serverChannels
         self.contexts = contexts
@@ -43,9 +49,15 @@ public final class PullGuardServer: Sendable {
         }
         let contexts = NIOLockedValueBox(contextSet)
         let gate = ConnectionGate(limits: settings.limits)
+        metrics.observeActiveConnections { gate.openConnections }
+        // Per-site metric handles for this configuration, by `SiteID` like the contexts
+        // (a reload builds them again for its generation: same names, same series).
+        let inventory = contextSet.inventory
+        let siteMetrics = metrics.siteMetrics(for: inventory)
         // The proxy is built from the same site table as the TLS contexts: the `SiteID`
         // a handshake chose is an index into both.
-        let proxy = HTTPProxy(settings: settings.proxy, sites: settings.sites, logger: logger, metrics: metrics)
+        let proxy = HTTPProxy(settings: settings.proxy, sites: settings.sites, logger: logger, metrics: metrics,
+                              siteMetrics: siteMetrics)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, settings.workers))
         let loops = EventLoopIndex(group)
         var channels: [Channel] = []
@@ -72,7 +84,8 @@ public final class PullGuardServer: Sendable {
                                 gate.closed(handshakeFinished: slot.value.released)
                                 slot.value.released = true
                             }
-                            try pipeline.addHandler(TLSServerHandler(contexts: current, logger: logger, metrics: metrics, loop: loop))
+                            try pipeline.addHandler(TLSServerHandler(contexts: current, logger: logger, metrics: metrics, loop: loop,
+                                                                      siteMetrics: siteMetrics))
                             try pipeline.addHandler(slotHandler)
                             try proxy.configure(pipeline, channel: channel, loop: loop, afterTLSHandler: true)
                         }
@@ -87,7 +100,9 @@ public final class PullGuardServer: Sendable {
             try? await group.shutdownGracefully()
             throw ListenError(address: settings.listeners[channels.count], underlying: error)
         }
-        return PullGuardServer(group: group, serverChannels: channels, contexts: contexts, metrics: metrics, boundAddresses: bound)
+        metrics.recordGeneration(number: 1, loadedAt: Date())
+        return PullGuardServer(group: group, serverChannels: channels, contexts: contexts, metrics: metrics, boundAddresses: bound,
+                               inventory: inventory)
     }
 
     /// Returns once every listener has closed.

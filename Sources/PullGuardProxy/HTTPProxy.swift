@@ -18,6 +18,8 @@ public final class HTTPProxy: Sendable {
     let settings: ProxySettings
     let logger: Logger
     let metrics: PullGuardMetrics
+    /// Per-site counters of this configuration, by `SiteID.index`.
+    let siteMetrics: SiteMetricsTable
     /// The anti-spoofing names and Host-binding table, built once for every connection.
     let rules: ProxyRequestRules
     /// Each site's upstream cap (`limits.max_upstream_connections_per_site`), shared by
@@ -29,7 +31,11 @@ public final class HTTPProxy: Sendable {
     ///   - sites: the configuration's sites, the same table the TLS contexts were built
     ///     from, so the `SiteID` a handshake chose finds its site here.
     ///   - metrics: the process's counters, from the composition root.
-    public init(settings: ProxySettings, sites: SiteTable, logger: Logger, metrics: PullGuardMetrics) {
+    ///   - siteMetrics: per-site handles for `sites` (`PullGuardMetrics.siteMetrics(for:)`, built
+    ///     from the same generation's `ServerContextSet.inventory`); `.empty` counts no per-site series.
+    public init(settings: ProxySettings, sites: SiteTable, logger: Logger, metrics: PullGuardMetrics,
+                siteMetrics: SiteMetricsTable = .empty) {
+        self.siteMetrics = siteMetrics
         self.settings = settings
         rules = ProxyRequestRules(settings: settings, sites: sites)
         if let cap = settings.maxUpstreamConnectionsPerSite {
@@ -61,7 +67,8 @@ public final class HTTPProxy: Sendable {
         let handler = HTTPProxyHandler(
             settings: settings, sites: rules.sites, pool: pool(for: channel.eventLoop),
             clientIP: channel.remoteAddress?.ipAddress, closeSendsPendingWrites: afterTLSHandler, rules: rules,
-            limits: limits, logger: logger, counters: metrics.counters(forLoop: loop))
+            limits: limits, logger: logger, counters: metrics.counters(forLoop: loop),
+            siteMetrics: siteMetrics, loop: loop, requestDuration: metrics.requestDuration(forLoop: loop))
         try pipeline.addHandler(handler)
     }
 

@@ -1,4 +1,5 @@
 import NIOCore
+import PullGuardObservability
 import NIOHTTP1
 import PullGuardHTTP
 
@@ -14,8 +15,12 @@ extension HTTPProxyHandler: UpstreamConnectionDelegate {
             let closeDelimited = requestVersion.minor == 0 && !headers.contains(name: "content-length")
             let action = machine.responseHead(closeDelimited: closeDelimited,
                                               switchingProtocols: head.status == .switchingProtocols)
-            if case .exchange(.startTunnel) = action { return startTunnel(headers: headers) }
+            if case .exchange(.startTunnel) = action {
+                countResponse(status: Int(head.status.code))
+                return startTunnel(headers: headers)
+            }
             guard case .exchange(.writeResponseHead(let closeConnection)) = action else { return perform(action) }
+            countResponse(status: Int(head.status.code))
             responseDeadline = nil
             if closeConnection {
                 headers.add(name: "Connection", value: "close")

@@ -22,6 +22,7 @@ enum ProxyRunner {
         let server = try await PullGuardServer.start(settings: settings, logger: logger, metrics: metrics)
         // Tests and scripts parse this exact line to learn the port when 0 was asked for.
         for address in server.boundAddresses { Console.note("listening on \(address)") }
+        let admin = try await startAdmin(settings: settings, server: server)
         started(server)
         try await withThrowingTaskGroup(of: Ending.self) { group in
             group.addTask {
@@ -31,6 +32,7 @@ enum ProxyRunner {
             group.addTask {
                 guard let number = await signals.next() else { return .signalWaitCancelled }
                 logger.notice("shutting down", metadata: ["signal": "\(ShutdownSignals.name(number))"])
+                await admin?.close()
                 try await server.shutdown()
                 return .shutDownBySignal
             }
@@ -38,6 +40,26 @@ enum ProxyRunner {
             // completes; only when the server closed on its own is there a wait to cancel.
             if try await group.next() == .serverClosed { group.cancelAll() }
             try await group.waitForAll()
+        }
+    }
+
+    /// The admin listener, when `admin.listen` is set, announced like the proxy listeners
+    /// (`admin listening on ADDR`: tests parse it to learn port 0's real port).
+    /// Until reloads exist, the one generation is 1 and ready means started.
+    private static func startAdmin(settings: PullGuardSettings, server: PullGuardServer) async throws -> AdminServer? {
+        guard let listen = settings.admin.listen else { return nil }
+        let generation = AdminGeneration(number: 1, loadedAt: Date(),
+                                         sites: AdminSiteSummary.summaries(sites: settings.sites, inventory: server.inventory))
+        let status = AdminStatus(isReady: { true }, generation: { generation })
+        let metrics = server.metrics
+        let router = AdminRouter(status: status, metrics: { metrics.exposition() })
+        do {
+            let admin = try await AdminServer.start(listen: listen, router: router, group: server.eventLoopGroup)
+            Console.note("admin listening on \(admin.boundAddress)")
+            return admin
+        } catch {
+            try? await server.shutdown()
+            throw error
         }
     }
 }

@@ -14,9 +14,15 @@ public struct PullGuardSettings: Sendable {
     public var proxy: ProxySettings
     public var limits: ConnectionLimits
     public var logLevel: Logger.Level
+    /// The admin listener (`/metrics`, `/healthz`, `/readyz`, `/config`). Off unless set:
+    /// the Config layer turns it on at `AdminSettings.defaultListen` for the binary, while
+    /// settings built in code (tests starting many servers) bind nothing extra.
+    public var admin: AdminSettings
 
     public init(listeners: [ListenAddress], workers: Int, sites: SiteTable, tls: TLSListenerSettings,
-                proxy: ProxySettings, limits: ConnectionLimits = ConnectionLimits(), logLevel: Logger.Level = .info) {
+                proxy: ProxySettings, limits: ConnectionLimits = ConnectionLimits(), logLevel: Logger.Level = .info,
+                admin: AdminSettings = AdminSettings(listen: nil)) {
+        self.admin = admin
         self.listeners = listeners
         self.workers = workers
         self.sites = sites
