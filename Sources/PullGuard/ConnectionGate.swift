@@ -16,20 +16,26 @@ public final class ConnectionGate: Sendable {
     struct Counts: Sendable, Equatable {
         var open = 0
         var handshaking = 0
+        /// Beside the counts, so a reload's new limits and the counts are read together.
+        var limits: ConnectionLimits
     }
 
-    private let limits: ConnectionLimits
-    private let counts = NIOLockedValueBox(Counts())
+    private let counts: NIOLockedValueBox<Counts>
 
     public init(limits: ConnectionLimits) {
-        self.limits = limits
+        counts = NIOLockedValueBox(Counts(limits: limits))
+    }
+
+    /// A reload's limits. Connections already admitted stay; lower limits only refuse new ones.
+    public func update(limits: ConnectionLimits) {
+        counts.withLockedValue { $0.limits = limits }
     }
 
     /// Takes a connection slot and a handshake slot, or neither.
     public func admit() -> Admission {
         counts.withLockedValue { counts in
-            if counts.open >= limits.maxConnections { return .overMaxConnections }
-            if counts.handshaking >= limits.maxHandshakes { return .overMaxHandshakes }
+            if counts.open >= counts.limits.maxConnections { return .overMaxConnections }
+            if counts.handshaking >= counts.limits.maxHandshakes { return .overMaxHandshakes }
             counts.open += 1
             counts.handshaking += 1
             return .admitted

@@ -12,33 +12,39 @@ import PullGuardTLS
 /// A running PullGuard: event loops, one listening socket per configured address,
 /// and for each accepted connection the pipeline `TLSServerHandler` → HTTP/1.1 codec → proxy.
 ///
-/// The TLS contexts are built once, off the event loops, before anything listens,
-/// and held in a lock-protected box that child channels read when they are set up:
-/// a reload (a later milestone) builds a new `ServerContextSet` the same way and swaps
-/// it in, while connections already open keep the set they started with.
+/// What a configuration makes (TLS contexts, proxy) is one `ServerGeneration`, built off
+/// the event loops before it is used. A reload (`PullGuardServer+Reload.swift`) builds
+/// the next one and swaps it in; a connection keeps the generation it was accepted under.
+/// A shutdown drains (`PullGuardServer+Drain.swift`).
 public final class PullGuardServer: Sendable {
-    private let group: MultiThreadedEventLoopGroup
-    private let serverChannels: [Channel]
-    private let contexts: NIOLockedValueBox<ServerContextSet>
+    let group: MultiThreadedEventLoopGroup
+    let serverChannels: [Channel]
+    /// The generation new connections get. Read once per accept.
+    let current: NIOLockedValueBox<ServerGeneration>
+    /// Replaced generations whose connections have not all closed yet.
+    let retired = NIOLockedValueBox<[ServerGeneration]>([])
+    let gate: ConnectionGate
+    let logger: Logger
+    /// Set when a shutdown starts: the listeners close and `/readyz` says no.
+    let draining = NIOLockedValueBox(false)
     public let metrics: PullGuardMetrics
     /// The addresses actually bound (port 0 replaced by the kernel's choice).
     public let boundAddresses: [ListenAddress]
-    /// Each site's certificates, anchors and CRLs as loaded (for `/config` and the expiry gauges).
-    public let inventory: [SiteInventory]
     /// The event loops, which the admin listener shares (it is light and plain HTTP).
     public var eventLoopGroup: EventLoopGroup { group }
 
-    private init(group: MultiThreadedEventLoopGroup, serverChannels: [Channel], contexts: NIOLockedValueBox<ServerContextSet>,
-                 metrics: PullGuardMetrics, boundAddresses: [ListenAddress], inventory: [SiteInventory]) {
-        self.inventory = inventory
+    private init(group: MultiThreadedEventLoopGroup, serverChannels: [Channel], current: NIOLockedValueBox<ServerGeneration>,
+                 gate: ConnectionGate, logger: Logger, metrics: PullGuardMetrics, boundAddresses: [ListenAddress]) {
         self.group = group
         self.serverChannels = serverChannels
-        self.contexts = contexts
+        self.current = current
+        self.gate = gate
+        self.logger = logger
         self.metrics = metrics
         self.boundAddresses = boundAddresses
     }
 
-    /// Builds the TLS contexts, binds every listener and starts accepting.
+    /// Builds the first generation, binds every listener and starts accepting.
     /// - Parameter metrics: the process's counters, made by the caller with one block per
     ///   worker (`PullGuardMetrics(eventLoops: settings.workers)`); loop *i* counts into block *i*.
     /// - Throws: the first certificate, key or trust problem (naming its file), or a bind error.
@@ -47,17 +53,19 @@ public final class PullGuardServer: Sendable {
         let contextSet = try await NIOThreadPool.singleton.runIfActive {
             try ServerContextSet(sites: settings.sites, settings: settings.tls)
         }
-        let contexts = NIOLockedValueBox(contextSet)
-        let gate = ConnectionGate(limits: settings.limits)
-        metrics.observeActiveConnections { gate.openConnections }
-        // Per-site metric handles for this configuration, by `SiteID` like the contexts
-        // (a reload builds them again for its generation: same names, same series).
+        // Per-site metric handles, by `SiteID` like the contexts; each reload builds them
+        // again for its generation (same site names, same series).
         let inventory = contextSet.inventory
         let siteMetrics = metrics.siteMetrics(for: inventory)
         // The proxy is built from the same site table as the TLS contexts: the `SiteID`
         // a handshake chose is an index into both.
         let proxy = HTTPProxy(settings: settings.proxy, sites: settings.sites, logger: logger, metrics: metrics,
                               siteMetrics: siteMetrics)
+        let current = NIOLockedValueBox(ServerGeneration(number: 1, loadedAt: Date(), settings: settings,
+                                                         contexts: contextSet, proxy: proxy,
+                                                         inventory: inventory, siteMetrics: siteMetrics))
+        let gate = ConnectionGate(limits: settings.limits)
+        metrics.observeActiveConnections { gate.openConnections }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, settings.workers))
         let loops = EventLoopIndex(group)
         var channels: [Channel] = []
@@ -76,7 +84,7 @@ public final class PullGuardServer: Sendable {
                             guard admit(channel, gate: gate, counters: metrics.counters(forLoop: loop), logger: logger) else {
                                 return
                             }
-                            let current = contexts.withLockedValue { $0 }
+                            let generation = current.withLockedValue { $0 }
                             let pipeline = channel.pipeline.syncOperations
                             let slotHandler = HandshakeSlotHandler(gate: gate)
                             let slot = NIOLoopBound(slotHandler.slot, eventLoop: channel.eventLoop)
@@ -84,10 +92,16 @@ public final class PullGuardServer: Sendable {
                                 gate.closed(handshakeFinished: slot.value.released)
                                 slot.value.released = true
                             }
-                            try pipeline.addHandler(TLSServerHandler(contexts: current, logger: logger, metrics: metrics, loop: loop,
-                                                                      siteMetrics: siteMetrics))
+                            try pipeline.addHandler(TLSServerHandler(contexts: generation.contexts, logger: logger,
+                                                                     metrics: metrics, loop: loop,
+                                                                     siteMetrics: generation.siteMetrics))
                             try pipeline.addHandler(slotHandler)
-                            try proxy.configure(pipeline, channel: channel, loop: loop, afterTLSHandler: true)
+                            try generation.proxy.configure(pipeline, channel: channel, loop: loop, afterTLSHandler: true)
+                            // Accepted while its generation was being replaced: it serves
+                            // at most one request, like the others of its generation.
+                            if let drain = generation.connections.add(channel) {
+                                channel.pipeline.fireUserInboundEventTriggered(drain)
+                            }
                         }
                     }
                     .bind(host: listener.host, port: listener.port)
@@ -100,10 +114,22 @@ public final class PullGuardServer: Sendable {
             try? await group.shutdownGracefully()
             throw ListenError(address: settings.listeners[channels.count], underlying: error)
         }
-        metrics.recordGeneration(number: 1, loadedAt: Date())
-        return PullGuardServer(group: group, serverChannels: channels, contexts: contexts, metrics: metrics, boundAddresses: bound,
-                               inventory: inventory)
+        metrics.recordGeneration(number: 1, loadedAt: current.withLockedValue { $0.loadedAt })
+        return PullGuardServer(group: group, serverChannels: channels, current: current, gate: gate, logger: logger,
+                               metrics: metrics, boundAddresses: bound)
     }
+
+    /// The generation serving new connections: its number and when it was loaded.
+    public var generation: (number: Int, loadedAt: Date) {
+        let generation = current.withLockedValue { $0 }
+        return (generation.number, generation.loadedAt)
+    }
+
+    /// The settings of the generation serving new connections.
+    public var settings: PullGuardSettings { current.withLockedValue { $0.settings } }
+
+    /// Serving, and not draining: what `/readyz` reports.
+    public var isReady: Bool { !draining.withLockedValue { $0 } }
 
     /// Returns once every listener has closed.
     public func waitUntilClosed() async throws {
@@ -112,7 +138,7 @@ public final class PullGuardServer: Sendable {
         }
     }
 
-    /// Stops accepting, then shuts the event loops down (closing open connections).
+    /// Stops accepting, then shuts the event loops down (closing open connections) at once.
     public func shutdown() async throws {
         for channel in serverChannels {
             try? await channel.close()

@@ -8,7 +8,7 @@ import Yams
 extension ConfigDocument {
     static let topLevelKeys = [
         "listen", "workers", "log_level", "unknown_sni", "default_site", "certs_dir",
-        "headers", "timeouts", "limits", "admin", "sites",
+        "drain_timeout", "headers", "timeouts", "limits", "admin", "sites",
     ]
     static let adminKeys = ["listen"]
     static let headerKeys = ["verify", "subject", "issuer", "serial", "fingerprint", "not_after", "rfc9440",
@@ -59,6 +59,7 @@ extension ConfigDocument {
             unknownSNI: reader.string(top["unknown_sni"], at: "unknown_sni"),
             defaultSite: reader.string(top["default_site"], at: "default_site"),
             certsDir: reader.string(top["certs_dir"], at: "certs_dir"),
+            drainTimeout: reader.string(top["drain_timeout"], at: "drain_timeout"),
             headers: HeadersDocument(
                 verify: reader.string(headers["verify"], at: headers.path("verify")),
                 subject: reader.string(headers["subject"], at: headers.path("subject")),

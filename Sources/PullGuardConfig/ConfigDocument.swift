@@ -16,6 +16,8 @@ struct ConfigDocument {
     var unknownSNI: ConfigField<String>
     var defaultSite: ConfigField<String>
     var certsDir: ConfigField<String>
+    /// How long a shutdown or a reload lets open connections finish (`30s` when absent).
+    var drainTimeout: ConfigField<String>
     var headers: HeadersDocument
     var timeouts: TimeoutsDocument
     var limits: LimitsDocument

@@ -96,6 +96,7 @@ struct ConfigValidator {
         let timeouts = proxyTimeouts(document.timeouts)
         let tlsTiming = tlsTiming(document.timeouts)
         let limits = connectionLimits(document.limits)
+        let drainTimeout = duration(document.drainTimeout) ?? PullGuardSettings.defaultDrainTimeout
         let upstreamLimit = upstreamConnectionLimit(document.limits)
         let sites = self.sites(document.sites)
         // Checked against every declared name, so a site with some other problem
@@ -127,6 +128,7 @@ struct ConfigValidator {
                                  allowUnderscoresInHeaders: document.headers.allowUnderscores.value ?? false,
                                  maxUpstreamConnectionsPerSite: upstreamLimit),
             limits: limits,
+            drainTimeout: drainTimeout,
             logLevel: logLevel,
             admin: admin
         )

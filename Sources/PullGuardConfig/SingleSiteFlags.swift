@@ -87,6 +87,7 @@ extension ConfigDocument {
             unknownSNI: ConfigField(keyPath: "unknown_sni"),
             defaultSite: ConfigField(keyPath: "default_site"),
             certsDir: field("--certs-dir", flags.certsDir),
+            drainTimeout: ConfigField(keyPath: "drain_timeout"),
             headers: HeadersDocument(
                 verify: ConfigField(keyPath: "headers.verify"), subject: ConfigField(keyPath: "headers.subject"),
                 issuer: ConfigField(keyPath: "headers.issuer"), serial: ConfigField(keyPath: "headers.serial"),

@@ -15,7 +15,7 @@ public final class ServerContextSet: Sendable {
     let selector: SiteSelector
     let defaultIndex: Int
     /// Every site's sessions, each bound to the site and trust that verified it.
-    let sessions: SessionStore
+    package let sessions: SessionStore
     public let handshakeTimeout: TimeAmount
     /// `session_lifetime` in seconds, for `SessionBinding`.
     let sessionLifetime: TimeInterval
@@ -30,7 +30,7 @@ public final class ServerContextSet: Sendable {
 
     /// - Parameter sessions: the store to keep sessions in; a reload passes the previous
     ///   generation's, so sessions whose site's client-auth settings did not change still resume.
-    init(sites: SiteTable, settings: TLSListenerSettings, sessions: SessionStore) throws {
+    package init(sites: SiteTable, settings: TLSListenerSettings, sessions: SessionStore) throws {
         contexts = try zip(sites.ids, sites).map { id, site in
             try OpenSSLServerContext(site: site, id: id, sessions: sessions, sessionLifetime: settings.sessionLifetime)
         }

@@ -25,17 +25,27 @@ public final class HTTPProxy: Sendable {
     /// Each site's upstream cap (`limits.max_upstream_connections_per_site`), shared by
     /// every loop, at the site's `SiteID.index`; empty without a cap.
     let limits: [UpstreamConnectionLimit]
-    private let pools = PoolRegistry()
+    private let pools: PoolRegistry
 
     /// - Parameters:
     ///   - sites: the configuration's sites, the same table the TLS contexts were built
     ///     from, so the `SiteID` a handshake chose finds its site here.
     ///   - metrics: the process's counters, from the composition root.
+    ///   - previous: the proxy of the generation a reload replaces. Its upstream pools are
+    ///     taken over when they are made the same way (idle cap, connect timeout), so a
+    ///     reload does not reconnect to every upstream; a pool is keyed by upstream address,
+    ///     so a site whose upstream changed simply leases from another entry.
     ///   - siteMetrics: per-site handles for `sites` (`PullGuardMetrics.siteMetrics(for:)`, built
     ///     from the same generation's `ServerContextSet.inventory`); `.empty` counts no per-site series.
     public init(settings: ProxySettings, sites: SiteTable, logger: Logger, metrics: PullGuardMetrics,
-                siteMetrics: SiteMetricsTable = .empty) {
+                previous: HTTPProxy? = nil, siteMetrics: SiteMetricsTable = .empty) {
         self.siteMetrics = siteMetrics
+        if let previous, previous.settings.maxIdleUpstreamConnectionsPerLoop == settings.maxIdleUpstreamConnectionsPerLoop,
+           previous.settings.timeouts.upstreamConnect == settings.timeouts.upstreamConnect {
+            pools = previous.pools
+        } else {
+            pools = PoolRegistry()
+        }
         self.settings = settings
         rules = ProxyRequestRules(settings: settings, sites: sites)
         if let cap = settings.maxUpstreamConnectionsPerSite {
@@ -91,6 +101,19 @@ public final class HTTPProxy: Sendable {
         pipeline.removeHandler(upgradeHandler, promise: nil)
     }
 
+    /// Whether `other` leases from the same upstream pools (it took them over in a reload).
+    public func sharesPools(with other: HTTPProxy) -> Bool {
+        pools === other.pools
+    }
+
+    /// Closes every pooled upstream connection, each on its own loop. For a replaced
+    /// generation whose client connections are all gone and whose pools nobody took over.
+    public func closePools() {
+        pools.forEach { eventLoop, pool in
+            eventLoop.execute { pool.value.shutdown() }
+        }
+    }
+
     /// This loop's pool, created on first use. Must be called on `eventLoop`.
     func pool(for eventLoop: EventLoop) -> UpstreamPool {
         eventLoop.assertInEventLoop()
@@ -105,15 +128,22 @@ public final class HTTPProxy: Sendable {
 /// dictionary; each pool is loop-bound and only touched on its own loop.
 private final class PoolRegistry: @unchecked Sendable {
     private let lock = NSLock()
-    private var pools: [ObjectIdentifier: NIOLoopBound<UpstreamPool>] = [:]
+    private var pools: [ObjectIdentifier: (eventLoop: EventLoop, pool: NIOLoopBound<UpstreamPool>)] = [:]
 
     func pool(for eventLoop: EventLoop, make: () -> UpstreamPool) -> UpstreamPool {
         lock.lock()
         defer { lock.unlock() }
         let key = ObjectIdentifier(eventLoop)
-        if let existing = pools[key] { return existing.value }
+        if let existing = pools[key] { return existing.pool.value }
         let pool = make()
-        pools[key] = NIOLoopBound(pool, eventLoop: eventLoop)
+        pools[key] = (eventLoop, NIOLoopBound(pool, eventLoop: eventLoop))
         return pool
+    }
+
+    func forEach(_ body: (EventLoop, NIOLoopBound<UpstreamPool>) -> Void) {
+        lock.lock()
+        let all = Array(pools.values)
+        lock.unlock()
+        for entry in all { body(entry.eventLoop, entry.pool) }
     }
 }

@@ -85,7 +85,7 @@ extension HTTPProxyHandler {
             recordRequestDuration()
             if let upstream {
                 self.upstream = nil
-                pool.release(upstream, reusable: disposal == .release && upstreamKeepAlive)
+                pool.release(upstream, reusable: disposal == .release)
             }
             releaseUpstreamSlot()
             if after == .close && closeSendsPendingWrites {

@@ -45,20 +45,14 @@ extension HTTPProxyHandler {
         rearmDeadlineTimer()
     }
 
-    /// A client read ended: start the head clock if a head is under way, or restart
-    /// the body clock while a body is being read. A read that delivered a whole request
-    /// answered at once (421, 400) leaves the connection idle, not mid-head: only a read
-    /// that delivered nothing means a head is arriving in pieces. (Bytes of a next head
-    /// behind a whole request stay under `client_idle`.)
+    /// A client read ended: the machine says which client clock (re)starts.
     func clientBytesRead() {
         defer { readDeliveredParts = false }
-        switch machine.clientClock {
-        case .header:
-            if headerDeadline == nil && !readDeliveredParts { armHeaderTimer() }
-        case .body:
-            if !holdsClientReads { armBodyTimer() }
-        case .none:
-            break
+        switch machine.clockAfterRead(deliveredParts: readDeliveredParts, readsHeld: holdsClientReads,
+                                      headerClockRunning: headerDeadline != nil) {
+        case .startHeader: armHeaderTimer()
+        case .restartBody: armBodyTimer()
+        case .none: break
         }
     }
 

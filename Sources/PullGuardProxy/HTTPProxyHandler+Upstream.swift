@@ -8,13 +8,11 @@ extension HTTPProxyHandler: UpstreamConnectionDelegate {
         guard let context else { return }
         switch part {
         case .head(let head):
-            // After an upgrade request the upstream's decoder state is not worth trusting
-            // for another request (a 426 may carry `Connection: upgrade` too).
-            upstreamKeepAlive = head.version == .http1_1 && head.isKeepAlive && !forwardedWebSocket
             var headers = HeaderPolicy.downstreamResponseHeaders(from: head.headers)
             let closeDelimited = requestVersion.minor == 0 && !headers.contains(name: "content-length")
             let action = machine.responseHead(closeDelimited: closeDelimited,
-                                              switchingProtocols: head.status == .switchingProtocols)
+                                              switchingProtocols: head.status == .switchingProtocols,
+                                              upstreamKeepAlive: head.version == .http1_1 && head.isKeepAlive)
             if case .exchange(.startTunnel) = action {
                 countResponse(status: Int(head.status.code))
                 return startTunnel(headers: headers)
@@ -35,7 +33,7 @@ extension HTTPProxyHandler: UpstreamConnectionDelegate {
             context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
         case .end:
             // Trailers are dropped: `Trailer`/`TE` are hop-by-hop and not negotiated here.
-            perform(machine.responseEnd(upstreamKeepAlive: upstreamKeepAlive))
+            perform(machine.responseEnd())
         }
     }
 

@@ -55,10 +55,6 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
     /// Request parts that arrived while the upstream was connecting.
     var buffered: [HTTPClientRequestPart] = []
     var upstream: UpstreamConnection?
-    /// The upstream's response allows reusing its connection.
-    var upstreamKeepAlive = false
-    /// The request in flight asked for a WebSocket upgrade, which was forwarded.
-    var forwardedWebSocket = false
     /// The request in flight is an upgrade request (`Connection: upgrade` + `Upgrade`).
     var upgradeRequested = false
     /// NIO's request decoder parses nothing more (it read a whole upgrade request):
@@ -136,6 +132,10 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
             requestContext = HeaderPolicy.RequestContext(
                 clientIP: clientIP, verification: established.verification, names: settings.headers, spoofable: rules.spoofable)
             perform(machine.handshakeCompleted())
+            return
+        }
+        if event is ConnectionDrain {
+            perform(machine.drain(headInProgress: headerDeadline != nil))
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -283,14 +283,12 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
         if request.expectsContinue { forwarded.headers.remove(name: "expect") }
         // The hop-by-hop rewrite removed `Upgrade` and `Connection`; only a WebSocket
         // upgrade goes on; any other one is only removed, and the request is served as a plain one.
-        forwardedWebSocket = request.upgrade == .websocket
-        if forwardedWebSocket {
+        if request.upgrade == .websocket {
             forwarded.headers.add(name: "Connection", value: "Upgrade")
             forwarded.headers.add(name: "Upgrade", value: "websocket")
         }
         upstreamHead = forwarded
         buffered.removeAll()
-        upstreamKeepAlive = false
         leaseUpstream(site: site)
     }
 }

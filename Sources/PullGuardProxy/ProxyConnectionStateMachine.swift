@@ -71,6 +71,32 @@ package struct ProxyConnectionStateMachine {
         }
     }
 
+    /// What the end of a client read does to the client clocks.
+    enum ClockAfterRead: Equatable {
+        case none
+        /// A head is arriving in pieces: start `client_header` (once per head).
+        case startHeader
+        /// A body is arriving: the client gets a full `client_body` period again.
+        case restartBody
+    }
+
+    /// A client read ended.
+    /// - `deliveredParts`: the read delivered at least one request part. A read that
+    ///   delivered a whole request answered at once (421, 400) leaves the connection idle,
+    ///   not mid-head: only a read that delivered nothing means a head arrives in pieces.
+    ///   (Bytes of a next head behind a whole request stay under `client_idle`.)
+    /// - `readsHeld`: PullGuard stopped reading (the upstream is slow to take the body, or
+    ///   a pipelined request waits): the client is not the one who is slow.
+    /// - `headerClockRunning`: `client_header` runs already; it is not restarted, so a head
+    ///   sent a byte at a time cannot keep the connection forever.
+    func clockAfterRead(deliveredParts: Bool, readsHeld: Bool, headerClockRunning: Bool) -> ClockAfterRead {
+        switch clientClock {
+        case .header: return headerClockRunning || deliveredParts ? .none : .startHeader
+        case .body: return readsHeld ? .none : .restartBody
+        case .none: return .none
+        }
+    }
+
     private(set) var state: State = .awaitingHandshake {
         didSet {
             // A closing connection serves no queued request.
@@ -89,7 +115,36 @@ package struct ProxyConnectionStateMachine {
         case malformed(String)
     }
 
+    /// A reload replaced this connection's configuration, or the process is stopping:
+    /// the connection serves at most the request in flight (or, before the handshake
+    /// ended, one request), answered with `Connection: close`.
+    private(set) var draining = false
+    /// No request head arrived yet. Such a connection is not an idle keep-alive one: its
+    /// client has just finished the handshake to send a request, which is likely on the wire.
+    private(set) var awaitingFirstRequest = true
+
     init() {}
+
+    /// Starts draining (`ConnectionDrain`). An idle keep-alive connection closes at once, as
+    /// nginx's reload closes them; a connection that has not had its first request yet, or
+    /// whose client is part-way through a head (`headInProgress`), or has a pipelined
+    /// request waiting, is answered first (with `Connection: close`).
+    mutating func drain(headInProgress: Bool) -> Action {
+        draining = true
+        switch state {
+        case .idle:
+            guard !awaitingFirstRequest, !headInProgress, pipelined.isEmpty else { return .none }
+            state = .closed
+            return .closeDownstream
+        case .exchange(var exchange):
+            exchange.closeAfterResponse()
+            state = .exchange(exchange)
+            return .none
+        case .awaitingHandshake, .tunnel, .closed:
+            // A tunnel ends with its peers or at `drain_timeout`.
+            return .none
+        }
+    }
 
     /// The request in flight is complete and its response is not: a request read now
     /// is pipelined and must wait.
@@ -136,6 +191,9 @@ package struct ProxyConnectionStateMachine {
             state = .closed
             return .closeDownstream
         }
+        awaitingFirstRequest = false
+        var head = head
+        if draining { head.keepAlive = false }
         state = .exchange(Exchange(head))
         return .startExchange
     }
@@ -195,14 +253,16 @@ package struct ProxyConnectionStateMachine {
 
     /// `closeDelimited`: the response has no length and the client cannot take
     /// chunked (HTTP/1.0), so its end is the connection's close.
+    /// A plain response from an upstream that keeps its connection open.
     mutating func responseHead(closeDelimited: Bool) -> Action {
-        responseHead(closeDelimited: closeDelimited, switchingProtocols: false)
+        responseHead(closeDelimited: closeDelimited, switchingProtocols: false, upstreamKeepAlive: true)
     }
 
-    /// `switchingProtocols`: the upstream answered 101 (`ProxyExchangeStateMachine.responseHead`).
-    mutating func responseHead(closeDelimited: Bool, switchingProtocols: Bool) -> Action {
+    /// `switchingProtocols`, `upstreamKeepAlive`: see `ProxyExchangeStateMachine.responseHead`.
+    mutating func responseHead(closeDelimited: Bool, switchingProtocols: Bool, upstreamKeepAlive: Bool) -> Action {
         guard case .exchange(var exchange) = state else { return .none }
-        let action = exchange.responseHead(closeDelimited: closeDelimited, switchingProtocols: switchingProtocols)
+        let action = exchange.responseHead(closeDelimited: closeDelimited, switchingProtocols: switchingProtocols,
+                                           upstreamKeepAlive: upstreamKeepAlive)
         return settle(exchange, action)
     }
 
@@ -212,10 +272,9 @@ package struct ProxyConnectionStateMachine {
         return settle(exchange, action)
     }
 
-    /// `upstreamKeepAlive`: the upstream's response allows reusing its connection.
-    mutating func responseEnd(upstreamKeepAlive: Bool) -> Action {
+    mutating func responseEnd() -> Action {
         guard case .exchange(var exchange) = state else { return .none }
-        let action = exchange.responseEnd(upstreamKeepAlive: upstreamKeepAlive)
+        let action = exchange.responseEnd()
         return settle(exchange, action)
     }
 

@@ -144,6 +144,9 @@ package struct ProxyExchangeStateMachine: Equatable {
     /// A WebSocket upgrade was forwarded: a `101` from the upstream turns the
     /// connection into a tunnel.
     private(set) var websocketUpgrade: Bool
+    /// The upstream's response head allowed its connection to be reused; decided at the
+    /// head, carried out at the end (`writeResponseEnd(upstream:)`).
+    private(set) var upstreamReusable = false
 
     /// A request head was accepted: the exchange starts leasing an upstream.
     init(_ head: RequestHead) {
@@ -155,6 +158,12 @@ package struct ProxyExchangeStateMachine: Equatable {
     /// The request in flight is complete and its response is not: a request read now
     /// is pipelined and must wait.
     var awaitsResponseToCompleteRequest: Bool { requestComplete && response != .complete }
+
+    /// The connection drains: no exchange follows this one. A response head not yet
+    /// out carries `Connection: close`; one already out ends with the close.
+    mutating func closeAfterResponse() {
+        keepAlive = false
+    }
 
     /// The proxy answers the request itself (421, 400) instead of forwarding it.
     mutating func reject(_ failure: ProxyFailure) -> Action {
@@ -228,8 +237,13 @@ package struct ProxyExchangeStateMachine: Equatable {
     /// `switchingProtocols`: the upstream answered 101. That is a tunnel when a
     /// WebSocket upgrade was forwarded and the request is complete; otherwise the
     /// upstream switched protocols nobody asked for, and the client gets 502.
-    mutating func responseHead(closeDelimited: Bool, switchingProtocols: Bool) -> Action {
+    /// `upstreamKeepAlive`: the response head allows another request on the upstream
+    /// connection (HTTP/1.1 without `Connection: close`). After a forwarded upgrade the
+    /// upstream's parser state is not worth trusting (a 426 may carry `Connection: upgrade`
+    /// too), so that connection is never reused.
+    mutating func responseHead(closeDelimited: Bool, switchingProtocols: Bool, upstreamKeepAlive: Bool) -> Action {
         guard response == .awaitingHead else { return .none }
+        upstreamReusable = upstreamKeepAlive && !websocketUpgrade
         if switchingProtocols {
             guard websocketUpgrade, requestComplete else {
                 return fail(.unexpectedSwitchingProtocols)
@@ -246,8 +260,7 @@ package struct ProxyExchangeStateMachine: Equatable {
         response == .streaming ? .writeResponsePart : .none
     }
 
-    /// `upstreamKeepAlive`: the upstream's response allows reusing its connection.
-    mutating func responseEnd(upstreamKeepAlive: Bool) -> Action {
+    mutating func responseEnd() -> Action {
         guard response == .streaming else { return .none }
         response = .complete
         upstream = .gone
@@ -256,7 +269,7 @@ package struct ProxyExchangeStateMachine: Equatable {
             // framing can be trusted to line up with the next request.
             return .writeResponseEnd(upstream: .close, then: .close)
         }
-        return .writeResponseEnd(upstream: upstreamKeepAlive ? .release : .close, then: keepAlive ? .keepAlive : .close)
+        return .writeResponseEnd(upstream: upstreamReusable ? .release : .close, then: keepAlive ? .keepAlive : .close)
     }
 
     /// `client_body` passed with no body bytes while PullGuard wanted more: 408 when

@@ -28,8 +28,10 @@ struct DemoCommand: AsyncParsableCommand {
             let pki = try PrivatePKI(directory: directory).ensureDemo()
             let upstream = try await BuiltInUpstream.start(host: "127.0.0.1", port: 0, group: group)
             do {
-                let settings = try ConfigLoader.load(flags: flags(pki: pki, upstreamPort: upstream.port))
-                try await ProxyRunner.run(settings: settings, logger: Logger(label: "pullguard")) { server in
+                let flags = flags(pki: pki, upstreamPort: upstream.port)
+                let settings = try ConfigLoader.load(flags: flags)
+                try await ProxyRunner.run(settings: settings, logger: Logger(label: "pullguard"),
+                                          load: { try ConfigLoader.load(flags: flags) }) { server in
                     printInstructions(pki: pki, port: server.boundAddresses.first?.port ?? port)
                 }
             } catch {

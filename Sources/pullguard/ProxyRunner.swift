@@ -1,28 +1,37 @@
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import PullGuard
+import PullGuardConfig
 import PullGuardCore
 import PullGuardObservability
 
-/// Starts the proxy, announces each bound listener, and waits for SIGINT/SIGTERM
-/// (or the server closing by itself) before the one orderly shutdown.
+/// Starts the proxy, announces each bound listener, then handles the runner's events
+/// until a signal drains it (or the server closes by itself): SIGHUP reloads, SIGINT and
+/// SIGTERM drain (docs/operations.md).
 enum ProxyRunner {
     private enum Ending: Sendable {
         case serverClosed
-        case shutDownBySignal
-        case signalWaitCancelled
+        case drained
+        case eventsEnded
     }
 
-    /// `started` runs after the listeners are bound, with the server (for its actual ports).
+    /// - Parameters:
+    ///   - load: reads and validates the configuration again, exactly as at start, for a
+    ///     reload (the same files, or the same flags).
+    ///   - started: runs after the listeners are bound, with the server (for its actual ports).
     static func run(settings: PullGuardSettings, logger: Logger,
+                    load: @escaping @Sendable () throws -> PullGuardSettings,
                     started: (PullGuardServer) -> Void = { _ in }) async throws {
-        let signals = ShutdownSignals()
+        let events = RunnerEvents()
         // The one metrics object of the process: one counter block per event loop.
         let metrics = PullGuardMetrics(eventLoops: settings.workers)
         let server = try await PullGuardServer.start(settings: settings, logger: logger, metrics: metrics)
         // Tests and scripts parse this exact line to learn the port when 0 was asked for.
         for address in server.boundAddresses { Console.note("listening on \(address)") }
-        let admin = try await startAdmin(settings: settings, server: server)
+        // Lives as long as the event loops it runs on; a drain keeps it answering (`/readyz`: 503).
+        _ = try await startAdmin(settings: settings, server: server)
         started(server)
         try await withThrowingTaskGroup(of: Ending.self) { group in
             group.addTask {
@@ -30,29 +39,33 @@ enum ProxyRunner {
                 return .serverClosed
             }
             group.addTask {
-                guard let number = await signals.next() else { return .signalWaitCancelled }
-                logger.notice("shutting down", metadata: ["signal": "\(ShutdownSignals.name(number))"])
-                await admin?.close()
-                try await server.shutdown()
-                return .shutDownBySignal
+                while let event = await events.next() {
+                    switch event {
+                    case .signal(SIGHUP):
+                        await reload(server, load: load, logger: logger, trigger: "SIGHUP")
+                    case .filesChanged:
+                        await reload(server, load: load, logger: logger, trigger: "file change")
+                    case .signal(let number):
+                        try await drain(server, events: events, logger: logger, signal: number)
+                        return .drained
+                    }
+                }
+                return .eventsEnded
             }
-            // After a signal, the server-closed task finishes by itself once shutdown
-            // completes; only when the server closed on its own is there a wait to cancel.
-            if try await group.next() == .serverClosed { group.cancelAll() }
+            // A drain closes the listeners first: the server-closed task then ends while the
+            // drain goes on. Only a server that closed by itself ends the event loop here.
+            if try await group.next() == .serverClosed, server.isReady { group.cancelAll() }
             try await group.waitForAll()
         }
     }
 
     /// The admin listener, when `admin.listen` is set, announced like the proxy listeners
-    /// (`admin listening on ADDR`: tests parse it to learn port 0's real port).
-    /// Until reloads exist, the one generation is 1 and ready means started.
+    /// (`admin listening on ADDR`: tests parse it to learn port 0's real port). Its status
+    /// is read from the server per request: the generation serving, and not draining.
     private static func startAdmin(settings: PullGuardSettings, server: PullGuardServer) async throws -> AdminServer? {
         guard let listen = settings.admin.listen else { return nil }
-        let generation = AdminGeneration(number: 1, loadedAt: Date(),
-                                         sites: AdminSiteSummary.summaries(sites: settings.sites, inventory: server.inventory))
-        let status = AdminStatus(isReady: { true }, generation: { generation })
         let metrics = server.metrics
-        let router = AdminRouter(status: status, metrics: { metrics.exposition() })
+        let router = AdminRouter(status: server.adminStatus, metrics: { metrics.exposition() })
         do {
             let admin = try await AdminServer.start(listen: listen, router: router, group: server.eventLoopGroup)
             Console.note("admin listening on \(admin.boundAddress)")
@@ -61,5 +74,63 @@ enum ProxyRunner {
             try? await server.shutdown()
             throw error
         }
+    }
+
+    /// One reload: read and validate as `pullguard check` does, then swap. A failure
+    /// changes nothing; each problem is logged with its key path.
+    private static func reload(_ server: PullGuardServer, load: @escaping @Sendable () throws -> PullGuardSettings,
+                               logger: Logger, trigger: String) async {
+        let running = server.generation.number
+        do {
+            let settings = try await NIOThreadPool.singleton.runIfActive { try load() }
+            let report = try await server.reload(settings: settings)
+            server.metrics.recordReload(success: true)
+            logger.notice("configuration reloaded", metadata: [
+                "generation": "\(report.generation)", "trigger": "\(trigger)",
+            ])
+            for setting in report.needsRestart {
+                logger.warning("changed setting needs a restart; still running with \(setting)")
+            }
+        } catch let error as ConfigError {
+            server.metrics.recordReload(success: false)
+            logger.error("reload failed; still serving generation \(running)", metadata: ["trigger": "\(trigger)"])
+            for problem in error.problems { logger.error("reload: \(problem)") }
+        } catch {
+            server.metrics.recordReload(success: false)
+            logger.error("reload failed; still serving generation \(running)", metadata: ["trigger": "\(trigger)"])
+            logger.error("reload: \(error)")
+            for problem in ServerPreflight.problems(in: (try? load()) ?? server.settings) {
+                logger.error("reload: \(problem)")
+            }
+        }
+    }
+
+    /// The graceful stop; a second SIGINT or SIGTERM closes every connection at once.
+    private static func drain(_ server: PullGuardServer, events: RunnerEvents, logger: Logger, signal: Int32) async throws {
+        let timeout = server.settings.drainTimeout
+        logger.notice("draining", metadata: [
+            "signal": "\(RunnerEvents.name(signal))", "drain_timeout": "\(Double(timeout.nanoseconds) / 1e9)s",
+            "connections": "\(server.openConnections)",
+        ])
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await server.drain(timeout: timeout)
+                return true
+            }
+            group.addTask {
+                while let event = await events.next() {
+                    guard case .signal(let number) = event, number != SIGHUP else { continue }
+                    logger.warning("second \(RunnerEvents.name(number)): closing every connection now")
+                    server.closeAllConnections()
+                    break
+                }
+                return false
+            }
+            // The drain ends the wait; a second signal only shortens it.
+            while let drained = try await group.next() {
+                if drained { group.cancelAll() }
+            }
+        }
+        logger.notice("stopped")
     }
 }

@@ -21,7 +21,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         Console.bootstrapLogging(level: settings.logLevel)
         do {
-            try await ProxyRunner.run(settings: settings, logger: Logger(label: "pullguard"))
+            let site = self.site
+            try await ProxyRunner.run(settings: settings, logger: Logger(label: "pullguard"), load: { try site.settings() })
         } catch {
             throw Console.fail(error)
         }

@@ -38,7 +38,7 @@ import Testing
     func respond(_ machine: inout ProxyConnectionStateMachine) -> ProxyConnectionStateMachine.Action {
         _ = machine.upstreamConnected()
         _ = machine.responseHead(closeDelimited: false)
-        return machine.responseEnd(upstreamKeepAlive: true)
+        return machine.responseEnd()
     }
 
     @Test func pipelinedRequestsAreQueuedAndServedInOrder() {
@@ -106,7 +106,7 @@ import Testing
         #expect(queued6)
         _ = machine.upstreamConnected()
         #expect(machine.responseHead(closeDelimited: false) == .exchange(.writeResponseHead(closeConnection: true)))
-        #expect(machine.responseEnd(upstreamKeepAlive: true) == .exchange(.writeResponseEnd(upstream: .release, then: .close)))
+        #expect(machine.responseEnd() == .exchange(.writeResponseEnd(upstream: .release, then: .close)))
         #expect(machine.state == .closed)
         #expect(machine.pipelined.isEmpty, "a closing connection serves no queued request")
         #expect(machine.nextPipelined() == nil)

@@ -29,7 +29,7 @@ import Testing
         #expect(r7 == .exchange(.writeResponseHead(closeConnection: false)))
         let r8 = machine.responseBodyPart()
         #expect(r8 == .exchange(.writeResponsePart))
-        let r9 = machine.responseEnd(upstreamKeepAlive: true)
+        let r9 = machine.responseEnd()
         #expect(r9 == .exchange(.writeResponseEnd(upstream: .release, then: .keepAlive)))
         let r10 = machine.requestHead(keepAlive: false)
         #expect(r10 == .startExchange)
@@ -47,7 +47,7 @@ import Testing
         _ = machine.upstreamConnected()
         _ = machine.responseHead(closeDelimited: false)
         #expect(machine.awaitsResponseToCompleteRequest)
-        let end = machine.responseEnd(upstreamKeepAlive: true)
+        let end = machine.responseEnd()
         #expect(end == .exchange(.writeResponseEnd(upstream: .release, then: .keepAlive)))
         #expect(!machine.awaitsResponseToCompleteRequest)
     }
@@ -92,7 +92,7 @@ import Testing
         _ = machine.upstreamConnected()
         let r14 = machine.responseHead(closeDelimited: false)
         #expect(r14 == .exchange(.writeResponseHead(closeConnection: true)))
-        let r15 = machine.responseEnd(upstreamKeepAlive: true)
+        let r15 = machine.responseEnd()
         #expect(r15 == .exchange(.writeResponseEnd(upstream: .release, then: .close)))
     }
 
@@ -131,7 +131,7 @@ import Testing
         _ = machine.requestHead(keepAlive: true)
         _ = machine.upstreamConnected()
         _ = machine.responseHead(closeDelimited: false)
-        let r20 = machine.responseEnd(upstreamKeepAlive: true)
+        let r20 = machine.responseEnd()
         #expect(r20 == .exchange(.writeResponseEnd(upstream: .close, then: .close)))
     }
 
@@ -172,5 +172,65 @@ import Testing
         #expect(r27 == .exchange(.abandonUpstream))
         let r28 = machine.upstreamConnected()
         #expect(r28 == .exchange(.abandonUpstream))
+    }
+}
+
+/// `ConnectionDrain`: a reload replaced the connection's configuration, or the process stops.
+@Suite struct ProxyConnectionDrainTests {
+    private func served() -> ProxyConnectionStateMachine {
+        var machine = ProxyConnectionStateMachine()
+        _ = machine.handshakeCompleted()
+        _ = machine.requestHead(keepAlive: true)
+        _ = machine.requestEnd()
+        _ = machine.upstreamConnected()
+        _ = machine.responseHead(closeDelimited: false)
+        _ = machine.responseEnd()
+        return machine
+    }
+
+    @Test func idleKeepAliveConnectionClosesAtOnce() {
+        var machine = served()
+        #expect(machine.drain(headInProgress: false) == .closeDownstream)
+    }
+
+    @Test func idleConnectionWithAHeadArrivingIsAnsweredWithClose() {
+        var machine = served()
+        #expect(machine.drain(headInProgress: true) == .none)
+        _ = machine.requestHead(keepAlive: true)
+        _ = machine.requestEnd()
+        _ = machine.upstreamConnected()
+        #expect(machine.responseHead(closeDelimited: false) == .exchange(.writeResponseHead(closeConnection: true)))
+        #expect(machine.responseEnd() == .exchange(.writeResponseEnd(upstream: .release, then: .close)))
+    }
+
+    @Test func connectionBeforeItsFirstRequestServesOneRequest() {
+        var machine = ProxyConnectionStateMachine()
+        #expect(machine.drain(headInProgress: false) == .none, "during the handshake")
+        _ = machine.handshakeCompleted()
+        #expect(machine.drain(headInProgress: false) == .none, "its request is likely on the wire")
+        _ = machine.requestHead(keepAlive: true)
+        _ = machine.requestEnd()
+        _ = machine.upstreamConnected()
+        #expect(machine.responseHead(closeDelimited: false) == .exchange(.writeResponseHead(closeConnection: true)))
+    }
+
+    @Test func requestInFlightFinishesWithConnectionClose() {
+        var machine = served()
+        _ = machine.requestHead(keepAlive: true)
+        #expect(machine.drain(headInProgress: false) == .none)
+        _ = machine.requestEnd()
+        _ = machine.upstreamConnected()
+        #expect(machine.responseHead(closeDelimited: false) == .exchange(.writeResponseHead(closeConnection: true)))
+        #expect(machine.responseEnd() == .exchange(.writeResponseEnd(upstream: .release, then: .close)))
+    }
+
+    @Test func responseAlreadyStartedEndsWithTheClose() {
+        var machine = served()
+        _ = machine.requestHead(keepAlive: true)
+        _ = machine.requestEnd()
+        _ = machine.upstreamConnected()
+        #expect(machine.responseHead(closeDelimited: false) == .exchange(.writeResponseHead(closeConnection: false)))
+        _ = machine.drain(headInProgress: false)
+        #expect(machine.responseEnd() == .exchange(.writeResponseEnd(upstream: .release, then: .close)))
     }
 }

@@ -20,29 +20,29 @@ import Testing
         #expect(!exchange.awaitsResponseToCompleteRequest)
         #expect(exchange.requestEnd() == .writeRequestEnd, "the end starts the upstream_response clock")
         #expect(exchange.awaitsResponseToCompleteRequest)
-        #expect(exchange.responseHead(closeDelimited: false, switchingProtocols: false) == .writeResponseHead(closeConnection: false))
+        #expect(exchange.responseHead(closeDelimited: false, switchingProtocols: false, upstreamKeepAlive: true) == .writeResponseHead(closeConnection: false))
         #expect(exchange.responseBodyPart() == .writeResponsePart)
-        let end = exchange.responseEnd(upstreamKeepAlive: true)
+        let end = exchange.responseEnd()
         #expect(end == .writeResponseEnd(upstream: .release, then: .keepAlive))
         #expect(end.ending == .keepAlive)
         #expect(!exchange.awaitsResponseToCompleteRequest)
-        #expect(exchange.responseEnd(upstreamKeepAlive: true) == .none, "a response ends once")
+        #expect(exchange.responseEnd() == .none, "a response ends once")
     }
 
     @Test func upstreamThatWillNotBeReusedIsClosed() {
         var exchange = exchange(keepAlive: false)
         _ = exchange.requestEnd()
         _ = exchange.upstreamConnected()
-        #expect(exchange.responseHead(closeDelimited: false, switchingProtocols: false) == .writeResponseHead(closeConnection: true))
-        #expect(exchange.responseEnd(upstreamKeepAlive: false) == .writeResponseEnd(upstream: .close, then: .close))
+        #expect(exchange.responseHead(closeDelimited: false, switchingProtocols: false, upstreamKeepAlive: false) == .writeResponseHead(closeConnection: true))
+        #expect(exchange.responseEnd() == .writeResponseEnd(upstream: .close, then: .close))
     }
 
     @Test func closeDelimitedResponseEndsTheConnection() {
         var exchange = exchange()
         _ = exchange.requestEnd()
         _ = exchange.upstreamConnected()
-        #expect(exchange.responseHead(closeDelimited: true, switchingProtocols: false) == .writeResponseHead(closeConnection: true))
-        #expect(exchange.responseEnd(upstreamKeepAlive: true) == .writeResponseEnd(upstream: .release, then: .close))
+        #expect(exchange.responseHead(closeDelimited: true, switchingProtocols: false, upstreamKeepAlive: true) == .writeResponseHead(closeConnection: true))
+        #expect(exchange.responseEnd() == .writeResponseEnd(upstream: .release, then: .close))
     }
 
     @Test func refusalWithAFramedBodyDrainsIt() {
@@ -87,7 +87,7 @@ import Testing
         let timeout = ProxyFailure.responseTimedOut(.seconds(3))
         #expect(exchange.upstreamFailed(timeout) == .respondWithFailure(timeout, then: .keepAlive))
         #expect(timeout.status.code == 504)
-        #expect(exchange.responseHead(closeDelimited: false, switchingProtocols: false) == .none,
+        #expect(exchange.responseHead(closeDelimited: false, switchingProtocols: false, upstreamKeepAlive: true) == .none,
                 "a late head after the 504 is not relayed")
     }
 
@@ -102,7 +102,7 @@ import Testing
         var exchange = exchange()
         _ = exchange.requestEnd()
         _ = exchange.upstreamConnected()
-        _ = exchange.responseHead(closeDelimited: false, switchingProtocols: false)
+        _ = exchange.responseHead(closeDelimited: false, switchingProtocols: false, upstreamKeepAlive: true)
         let action = exchange.upstreamFailed(.closedBeforeResponse)
         #expect(action == .closeDownstream)
         #expect(action.ending == .close)
@@ -111,8 +111,8 @@ import Testing
     @Test func responseBeforeTheWholeRequestCloses() {
         var exchange = exchange()
         _ = exchange.upstreamConnected()
-        _ = exchange.responseHead(closeDelimited: false, switchingProtocols: false)
-        #expect(exchange.responseEnd(upstreamKeepAlive: true) == .writeResponseEnd(upstream: .close, then: .close))
+        _ = exchange.responseHead(closeDelimited: false, switchingProtocols: false, upstreamKeepAlive: true)
+        #expect(exchange.responseEnd() == .writeResponseEnd(upstream: .close, then: .close))
     }
 
     @Test func clientBodyTimeoutBeforeTheResponseIs408() {
@@ -127,7 +127,7 @@ import Testing
     @Test func clientBodyTimeoutDuringTheResponseCloses() {
         var exchange = exchange()
         _ = exchange.upstreamConnected()
-        _ = exchange.responseHead(closeDelimited: false, switchingProtocols: false)
+        _ = exchange.responseHead(closeDelimited: false, switchingProtocols: false, upstreamKeepAlive: true)
         #expect(exchange.bodyTimedOut(.seconds(2)) == .closeDownstream)
     }
 
@@ -161,16 +161,25 @@ import Testing
         var exchange = exchange(upgrade: .websocket)
         _ = exchange.requestEnd()
         _ = exchange.upstreamConnected()
-        let action = exchange.responseHead(closeDelimited: false, switchingProtocols: true)
+        let action = exchange.responseHead(closeDelimited: false, switchingProtocols: true, upstreamKeepAlive: true)
         #expect(action == .startTunnel)
         #expect(action.ending == .tunnel)
+    }
+
+    @Test func upstreamThatRefusedAWebSocketUpgradeIsNotReused() {
+        var exchange = exchange(upgrade: .websocket)
+        _ = exchange.requestEnd()
+        _ = exchange.upstreamConnected()
+        // A 426 with keep-alive: the upstream's parser may still expect the upgrade.
+        _ = exchange.responseHead(closeDelimited: false, switchingProtocols: false, upstreamKeepAlive: true)
+        #expect(exchange.responseEnd() == .writeResponseEnd(upstream: .close, then: .keepAlive))
     }
 
     @Test func switchingProtocolsNobodyAskedForIs502() {
         var exchange = exchange(upgrade: .other)
         _ = exchange.requestEnd()
         _ = exchange.upstreamConnected()
-        #expect(exchange.responseHead(closeDelimited: false, switchingProtocols: true)
+        #expect(exchange.responseHead(closeDelimited: false, switchingProtocols: true, upstreamKeepAlive: true)
                 == .respondWithFailure(.unexpectedSwitchingProtocols, then: .keepAlive))
     }
 

@@ -67,6 +67,28 @@ import PullGuardTestSupport
         #expect(!channel.isActive)
     }
 
+    @Test func drainClosesAnIdleKeepAliveConnection() throws {
+        let channel = try makeChannel()
+        channel.pipeline.fireUserInboundEventTriggered(event)
+        try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: b.example\r\n\r\n"))
+        #expect(try outbound(channel).hasPrefix("HTTP/1.1 421 Misdirected Request\r\n"))
+        #expect(channel.isActive)
+        channel.pipeline.fireUserInboundEventTriggered(ConnectionDrain(reason: .reload))
+        #expect(!channel.isActive)
+    }
+
+    @Test func drainBeforeTheFirstRequestAnswersItWithClose() throws {
+        let channel = try makeChannel()
+        channel.pipeline.fireUserInboundEventTriggered(event)
+        channel.pipeline.fireUserInboundEventTriggered(ConnectionDrain(reason: .reload))
+        #expect(channel.isActive)
+        try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: b.example\r\n\r\n"))
+        let response = try outbound(channel)
+        #expect(response.hasPrefix("HTTP/1.1 421 Misdirected Request\r\n"))
+        #expect(response.lowercased().contains("connection: close"))
+        #expect(!channel.isActive)
+    }
+
     @Test func malformedRequestGets400AndClose() throws {
         let channel = try makeChannel()
         channel.pipeline.fireUserInboundEventTriggered(event)

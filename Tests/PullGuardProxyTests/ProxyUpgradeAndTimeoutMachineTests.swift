@@ -32,21 +32,22 @@ import Testing
         #expect(machine.requestHead(head([("Connection", "Upgrade"), ("Upgrade", "websocket")])) == .startExchange)
         _ = machine.requestEnd()
         _ = machine.upstreamConnected()
-        #expect(machine.responseHead(closeDelimited: false, switchingProtocols: true) == .exchange(.startTunnel))
+        #expect(machine.responseHead(closeDelimited: false, switchingProtocols: true, upstreamKeepAlive: true) == .exchange(.startTunnel))
         #expect(machine.state == .tunnel)
         #expect(machine.clientClock == .none)
         #expect(machine.downstreamClosed() == .none)
     }
 
-    /// A refused upgrade is an ordinary exchange: the connection stays (the handler
-    /// replaces NIO's stopped decoder afterwards).
+    /// A refused upgrade is an ordinary exchange: the client connection stays (the handler
+    /// replaces NIO's stopped decoder afterwards); the upstream connection that saw the
+    /// upgrade request is not reused.
     @Test func refusedUpgradeKeepsTheConnection() {
         var machine = ready()
         _ = machine.requestHead(head([("Connection", "Upgrade"), ("Upgrade", "websocket")]))
         _ = machine.requestEnd()
         _ = machine.upstreamConnected()
-        #expect(machine.responseHead(closeDelimited: false, switchingProtocols: false) == .exchange(.writeResponseHead(closeConnection: false)))
-        #expect(machine.responseEnd(upstreamKeepAlive: true) == .exchange(.writeResponseEnd(upstream: .release, then: .keepAlive)))
+        #expect(machine.responseHead(closeDelimited: false, switchingProtocols: false, upstreamKeepAlive: true) == .exchange(.writeResponseHead(closeConnection: false)))
+        #expect(machine.responseEnd() == .exchange(.writeResponseEnd(upstream: .close, then: .keepAlive)))
     }
 
     @Test func unrequested101Is502() {
@@ -54,7 +55,7 @@ import Testing
         _ = machine.requestHead(keepAlive: true)
         _ = machine.requestEnd()
         _ = machine.upstreamConnected()
-        #expect(machine.responseHead(closeDelimited: false, switchingProtocols: true)
+        #expect(machine.responseHead(closeDelimited: false, switchingProtocols: true, upstreamKeepAlive: true)
                 == .exchange(.respondWithFailure(.unexpectedSwitchingProtocols, then: .keepAlive)))
     }
 
@@ -86,6 +87,21 @@ import Testing
         #expect(machine.clientClock == .body)
         _ = machine.requestEnd()
         #expect(machine.clientClock == .none)
+    }
+
+    @Test func clockAfterARead() {
+        var machine = ready()
+        #expect(machine.clockAfterRead(deliveredParts: false, readsHeld: false, headerClockRunning: false) == .startHeader)
+        #expect(machine.clockAfterRead(deliveredParts: false, readsHeld: false, headerClockRunning: true) == .none,
+                "a head sent a byte at a time does not restart its clock")
+        #expect(machine.clockAfterRead(deliveredParts: true, readsHeld: false, headerClockRunning: false) == .none,
+                "a whole request answered at once leaves the connection idle")
+        _ = machine.requestHead(keepAlive: true)
+        #expect(machine.clockAfterRead(deliveredParts: true, readsHeld: false, headerClockRunning: false) == .restartBody)
+        #expect(machine.clockAfterRead(deliveredParts: true, readsHeld: true, headerClockRunning: false) == .none,
+                "PullGuard holding reads is not the client being slow")
+        _ = machine.requestEnd()
+        #expect(machine.clockAfterRead(deliveredParts: false, readsHeld: false, headerClockRunning: false) == .none)
     }
 
     @Test func headerTimeoutClosesSilently() {

@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 
 /// Everything one running PullGuard needs, already validated and mapped into
 /// each area's own values. `Config/` produces it from YAML or CLI flags; nothing
@@ -13,14 +14,21 @@ public struct PullGuardSettings: Sendable {
     public var tls: TLSListenerSettings
     public var proxy: ProxySettings
     public var limits: ConnectionLimits
+    /// How long a shutdown, or a reload for the connections of the older configuration,
+    /// lets requests in flight finish before closing what remains (nginx:
+    /// `worker_shutdown_timeout`; Envoy: `--drain-time-s`).
+    public var drainTimeout: TimeAmount
     public var logLevel: Logger.Level
     /// The admin listener (`/metrics`, `/healthz`, `/readyz`, `/config`). Off unless set:
     /// the Config layer turns it on at `AdminSettings.defaultListen` for the binary, while
     /// settings built in code (tests starting many servers) bind nothing extra.
     public var admin: AdminSettings
 
+    public static let defaultDrainTimeout = TimeAmount.seconds(30)
+
     public init(listeners: [ListenAddress], workers: Int, sites: SiteTable, tls: TLSListenerSettings,
-                proxy: ProxySettings, limits: ConnectionLimits = ConnectionLimits(), logLevel: Logger.Level = .info,
+                proxy: ProxySettings, limits: ConnectionLimits = ConnectionLimits(),
+                drainTimeout: TimeAmount = defaultDrainTimeout, logLevel: Logger.Level = .info,
                 admin: AdminSettings = AdminSettings(listen: nil)) {
         self.admin = admin
         self.listeners = listeners
@@ -29,6 +37,7 @@ public struct PullGuardSettings: Sendable {
         self.tls = tls
         self.proxy = proxy
         self.limits = limits
+        self.drainTimeout = drainTimeout
         self.logLevel = logLevel
     }
 }
