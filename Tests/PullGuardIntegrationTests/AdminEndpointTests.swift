@@ -136,3 +136,58 @@ import Testing
         return listening
     }
 }
+
+/// The generation metrics and `/config` across reloads (SIGHUP) through the binary.
+@Suite(.serialized) struct AdminReloadMetricsTests {
+    static func config(trust: String) -> String {
+        """
+        listen: 127.0.0.1:0
+        workers: 1
+        sites:
+          - name: a
+            server_names: [localhost]
+            certificates:
+              - cert: {PKI}/server.pem
+                key: {PKI}/server.key
+            upstream: {UPSTREAM}
+            client_auth:
+              trust: [\(trust)]
+        """
+    }
+
+    @Test func reloadsMoveTheGenerationAndSeriesKeepCounting() async throws {
+        let file = ProxyScenario.pkiDirectory.appendingPathComponent("reload-\(UUID().uuidString).yaml")
+        var upstreamPort = 0
+        func write(_ yaml: String) throws {
+            try Data(yaml.replacingOccurrences(of: "{UPSTREAM}", with: "http://127.0.0.1:\(upstreamPort)")
+                .replacingOccurrences(of: "{PKI}", with: ProxyScenario.pkiDirectory.path).utf8).write(to: file)
+        }
+        try await ProxyScenario.with({ port in
+            upstreamPort = port
+            try write(Self.config(trust: "{PKI}/root.pem"))
+            return ["run", "--config", file.path]
+        }) { (scenario) async throws in
+            #expect(try scenario.curl(client: "client", tls: "1.3").status == 200)
+            // Generation 2 trusts both CAs.
+            try write(Self.config(trust: "{PKI}/root.pem, {PKI}/other-ca.pem"))
+            kill(scenario.proxy.process.processIdentifier, SIGHUP)
+            #expect(await scenario.proxy.eventuallyLogs("generation=2"))
+            #expect(try scenario.curl(client: "client", tls: "1.3").status == 200)
+            #expect(try scenario.curl(client: "other-ca-client", tls: "1.3").status == 200)
+            // An invalid configuration changes nothing and is counted.
+            try write("listen: [")
+            kill(scenario.proxy.process.processIdentifier, SIGHUP)
+            #expect(await scenario.proxy.eventuallyLogs("reload failed"))
+
+            let metrics = try AdminEndpointTests.admin(scenario, "/metrics").body
+            #expect(AdminEndpointTests.value(metrics, "pullguard_config_generation") == 2)
+            #expect(AdminEndpointTests.value(metrics, #"pullguard_config_reload_total{result="success"}"#) == 1)
+            #expect(AdminEndpointTests.value(metrics, #"pullguard_config_reload_total{result="failure"}"#) == 1)
+            // One series for site a across both generations.
+            #expect(AdminEndpointTests.value(metrics, #"pullguard_requests_total{site="a",status_class="2xx",protocol="http/1.1"}"#) == 3)
+            let config = try AdminEndpointTests.admin(scenario, "/config").body
+            #expect(config.contains("\"generation\" : 2"))
+            #expect(config.contains(ProxyScenario.file("other-ca.pem")))
+        }
+    }
+}
