@@ -8,11 +8,12 @@ import PullGuardCore
 ///
 /// Kept small on purpose, since it is unauthenticated: requests are answered from their
 /// head alone (a body is never read), every response closes the connection, NIO's decoder
-/// bounds the head, and a connection that sends no complete head within
-/// `AdminServer.idleTimeout` is closed. It shares the proxy's event loops: a scrape is a
+/// bounds the head, and a connection whose head is not complete within
+/// `AdminServer.idleTimeout` of accepting it is closed (a fixed deadline, not an idle timer
+/// that each trickled byte would renew). It shares the proxy's event loops: a scrape is a
 /// few microseconds of summing and formatting.
 public final class AdminServer: Sendable {
-    /// How long an admin connection may stay open without sending a complete request head.
+    /// How long an admin connection may take, from accept, to send a complete request head.
     public static let idleTimeout: TimeAmount = .seconds(5)
 
     private let channel: Channel
@@ -31,10 +32,7 @@ public final class AdminServer: Sendable {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let pipeline = channel.pipeline.syncOperations
-                        try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-                        try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
-                        try pipeline.addHandler(AdminConnectionHandler(router: router))
+                        try configure(channel.pipeline.syncOperations, router: router)
                     }
                 }
                 .bind(host: listen.host, port: listen.port)
@@ -46,26 +44,43 @@ public final class AdminServer: Sendable {
         }
     }
 
+    /// One admin connection's pipeline: idle close, NIO's HTTP/1 codec, the answer.
+    static func configure(_ pipeline: ChannelPipeline.SynchronousOperations, router: AdminRouter) throws {
+        try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
+        try pipeline.addHandler(AdminConnectionHandler(router: router))
+    }
+
     public func close() async {
         try? await channel.close()
     }
 }
 
-/// Answers the first request head and closes; closes an idle connection.
+/// Answers the first request head and closes; closes a connection that sends no head in time.
 final class AdminConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let router: AdminRouter
     private var answered = false
+    private var deadline: Scheduled<Void>?
 
     init(router: AdminRouter) {
         self.router = router
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        let target = NIOLoopBound(context, eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: AdminServer.idleTimeout) { target.value.close(promise: nil) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .head(let head) = unwrapInboundIn(data), !answered else { return }
         answered = true
+        deadline?.cancel()
         let response = router.respond(method: head.method, uri: head.uri)
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: response.contentType)
@@ -82,11 +97,4 @@ final class AdminConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
-    }
 }
