@@ -3,15 +3,24 @@
 each step optionally offering the session the previous step left.
 
 usage: tls_session_client.py PORT CA_PEM TLS_VERSION CERT_PEM|- KEY_PEM|- STEP...
-STEP: sni:host[:resume][:sleep=SECONDS]  (host is also sent as Host)
+STEP: sni:host[:resume][:sleep=SECONDS][:wait=PATH][:mark=PATH]  (host is also sent as Host)
+  wait=PATH: before the step, wait (up to 30 s) until PATH exists;
+  mark=PATH: after the step, create PATH (a test reloads the proxy in between).
 Prints one JSON object per step: handshake result, whether the session was reused,
 the HTTP status and body, or the TLS error.
 """
 import json
+import os
 import socket
 import ssl
 import sys
 import time
+
+
+def wait_for(path):
+    deadline = time.monotonic() + 30
+    while not os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def main():
@@ -33,6 +42,8 @@ def main():
         for option in options:
             if option.startswith("sleep="):
                 time.sleep(float(option.split("=", 1)[1]))
+            if option.startswith("wait="):
+                wait_for(option.split("=", 1)[1])
         offer = session if "resume" in options else None
         result = {"sni": sni, "offered": offer is not None}
         raw = socket.create_connection(("127.0.0.1", int(port)), timeout=10)
@@ -59,6 +70,9 @@ def main():
         finally:
             raw.close()
         print(json.dumps(result), flush=True)
+        for option in options:
+            if option.startswith("mark="):
+                open(option.split("=", 1)[1], "w").close()
 
 
 if __name__ == "__main__":

@@ -89,6 +89,25 @@ final class PullGuardProcess {
         return Int(line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
     }
 
+    /// Sends `number` to our own child.
+    func signal(_ number: Int32) {
+        if process.isRunning { kill(process.processIdentifier, number) }
+    }
+
+    /// The exit status once the process has ended, or nil if it still runs after `limit`.
+    func exitStatus(within limit: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + limit
+        while process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    /// How many times the log shows `text` so far.
+    func occurrences(of text: String) -> Int {
+        log.components(separatedBy: text).count - 1
+    }
+
     /// SIGTERM to our own child, then wait for it (bounded: SIGKILL after 10 s).
     func stop() {
         guard process.isRunning else { return }
