@@ -108,15 +108,22 @@ import Testing
         try await ProxyScenario.withSite(["--admin", "off"]) { (scenario) async throws in
             #expect(scenario.proxy.adminPort == nil)
             #expect(!scenario.proxy.log.contains("admin listening"))
-            #expect(try Self.listeningSockets(of: scenario.proxy.process.processIdentifier) == 1)
+            #expect(try Self.ownListeningPorts(of: scenario.proxy.process.processIdentifier) == [scenario.proxy.port])
         }
         try await ProxyScenario.withSite { (scenario) async throws in
-            #expect(try Self.listeningSockets(of: scenario.proxy.process.processIdentifier) == 2)
+            let admin = try #require(scenario.proxy.adminPort)
+            #expect(try Self.ownListeningPorts(of: scenario.proxy.process.processIdentifier) == [scenario.proxy.port, admin])
         }
     }
 
-    /// TCP sockets in LISTEN state that `pid` holds: its socket inodes matched against /proc/net/tcp{,6}.
-    static func listeningSockets(of pid: Int32) throws -> Int {
+    /// Ports of the TCP sockets in LISTEN state that `pid` holds and this test process does
+    /// not (a child may inherit descriptors of the parent's other tests running in parallel).
+    static func ownListeningPorts(of pid: Int32) throws -> Set<Int> {
+        try listeningPorts(of: pid).subtracting(listeningPorts(of: getpid()))
+    }
+
+    /// Its socket inodes matched against /proc/net/tcp{,6} rows in state 0A (LISTEN).
+    static func listeningPorts(of pid: Int32) throws -> Set<Int> {
         let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")
         var inodes: Set<String> = []
         for fd in fds {
@@ -124,16 +131,17 @@ import Testing
                   target.hasPrefix("socket:[") else { continue }
             inodes.insert(String(target.dropFirst("socket:[".count).dropLast()))
         }
-        var listening = 0
+        var ports: Set<Int> = []
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
             guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ")
-                guard fields.count > 9, fields[3] == "0A", inodes.contains(String(fields[9])) else { continue }
-                listening += 1
+                guard fields.count > 9, fields[3] == "0A", inodes.contains(String(fields[9])),
+                      let port = fields[1].split(separator: ":").last.flatMap({ Int($0, radix: 16) }) else { continue }
+                ports.insert(port)
             }
         }
-        return listening
+        return ports
     }
 }
 
