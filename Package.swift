@@ -184,6 +184,7 @@ let package = Package(
                 "PullGuardCore", "PullGuardOpenSSL", "PullGuardTooling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -305,6 +306,7 @@ let package = Package(
             dependencies: [
                 "PullGuard", "PullGuardCore", "PullGuardOpenSSL", "PullGuardTooling", "PullGuardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
