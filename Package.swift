@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         /// The system OpenSSL 3 (libssl-dev): a module map and one shim header.
@@ -45,10 +46,15 @@ let package = Package(
             ],
             swiftSettings: acrossTargets
         ),
-        /// Counters (and later the access log), injected from the composition root.
+        /// Counters (and later the access log), injected from the composition root, and their
+        /// Prometheus exposition (swift-prometheus writes the text format at scrape time).
         /// Per-loop counters use the standard library's `Synchronization.Atomic` (hence macOS 15).
         .target(
             name: "PullGuardObservability",
+            dependencies: [
+                "PullGuardCore",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             swiftSettings: acrossTargets
         ),
         /// The OpenSSL wrapper: the only importer of COpenSSL. One Swift owner per C object, thin callback trampolines.
@@ -178,6 +184,7 @@ let package = Package(
                 "PullGuardCore", "PullGuardOpenSSL", "PullGuardTooling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -209,7 +216,7 @@ let package = Package(
         .testTarget(
             name: "PullGuardObservabilityTests",
             dependencies: [
-                "PullGuardObservability",
+                "PullGuardObservability", "PullGuardCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -299,6 +306,7 @@ let package = Package(
             dependencies: [
                 "PullGuard", "PullGuardCore", "PullGuardOpenSSL", "PullGuardTooling", "PullGuardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]

@@ -446,9 +446,13 @@ start_server() { # name
         pullguard|baseline)
             local binary=$pullguard_bin
             [ "$name" = baseline ] && binary=$baseline_bin
+            # The admin listener (default 127.0.0.1:9901) is off: two servers run side by side,
+            # and scraping is not what is measured. Older binaries have no --admin flag.
+            local admin=()
+            "$binary" run --help 2>/dev/null | grep -q -- '--admin' && admin=(--admin off)
             taskset -c 0 "$binary" run --listen "127.0.0.1:$port" --upstream "http://127.0.0.1:$upstream_port" \
                 --cert "$certs/server.pem" --key "$certs/server.key" --client-ca "$certs/root.pem" \
-                --verify-depth 1 --workers 1 --log-level warning >"$dir/stdout.log" 2>"$dir/stderr.log" &
+                --verify-depth 1 --workers 1 --log-level warning "${admin[@]}" >"$dir/stdout.log" 2>"$dir/stderr.log" &
             server_pid=$! ;;
         nginx)
             render nginx.conf.template "$dir" "$port" >"$dir/nginx.conf"

@@ -41,6 +41,10 @@ extension PullGuardServer {
             needsRestart.append("workers: \(old.settings.workers)")
             settings.workers = old.settings.workers
         }
+        if settings.admin != old.settings.admin {
+            needsRestart.append("admin.listen: \(old.settings.admin.listen.map(\.description) ?? "off")")
+            settings.admin = old.settings.admin
+        }
         if settings.logLevel != old.settings.logLevel {
             needsRestart.append("log_level: \(old.settings.logLevel.rawValue)")
             settings.logLevel = old.settings.logLevel
@@ -49,12 +53,15 @@ extension PullGuardServer {
         let contexts = try await NIOThreadPool.singleton.runIfActive { [settings] in
             try ServerContextSet(sites: settings.sites, settings: settings.tls, sessions: sessions)
         }
+        let inventory = contexts.inventory
+        let siteMetrics = metrics.siteMetrics(for: inventory)
         let proxy = HTTPProxy(settings: settings.proxy, sites: settings.sites, logger: logger, metrics: metrics,
-                              previous: old.proxy)
+                              previous: old.proxy, siteMetrics: siteMetrics)
         let next = ServerGeneration(number: old.number + 1, loadedAt: Date(), settings: settings,
-                                    contexts: contexts, proxy: proxy)
+                                    contexts: contexts, proxy: proxy, inventory: inventory, siteMetrics: siteMetrics)
         gate.update(limits: settings.limits)
         current.withLockedValue { $0 = next }
+        metrics.recordGeneration(number: next.number, loadedAt: next.loadedAt)
         retire(old, drainTimeout: settings.drainTimeout, successor: next)
         return ReloadReport(generation: next.number, needsRestart: needsRestart)
     }

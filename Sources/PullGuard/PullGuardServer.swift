@@ -30,6 +30,8 @@ public final class PullGuardServer: Sendable {
     public let metrics: PullGuardMetrics
     /// The addresses actually bound (port 0 replaced by the kernel's choice).
     public let boundAddresses: [ListenAddress]
+    /// The event loops, which the admin listener shares (it is light and plain HTTP).
+    public var eventLoopGroup: EventLoopGroup { group }
 
     private init(group: MultiThreadedEventLoopGroup, serverChannels: [Channel], current: NIOLockedValueBox<ServerGeneration>,
                  gate: ConnectionGate, logger: Logger, metrics: PullGuardMetrics, boundAddresses: [ListenAddress]) {
@@ -51,12 +53,19 @@ public final class PullGuardServer: Sendable {
         let contextSet = try await NIOThreadPool.singleton.runIfActive {
             try ServerContextSet(sites: settings.sites, settings: settings.tls)
         }
+        // Per-site metric handles, by `SiteID` like the contexts; each reload builds them
+        // again for its generation (same site names, same series).
+        let inventory = contextSet.inventory
+        let siteMetrics = metrics.siteMetrics(for: inventory)
         // The proxy is built from the same site table as the TLS contexts: the `SiteID`
         // a handshake chose is an index into both.
-        let proxy = HTTPProxy(settings: settings.proxy, sites: settings.sites, logger: logger, metrics: metrics)
+        let proxy = HTTPProxy(settings: settings.proxy, sites: settings.sites, logger: logger, metrics: metrics,
+                              siteMetrics: siteMetrics)
         let current = NIOLockedValueBox(ServerGeneration(number: 1, loadedAt: Date(), settings: settings,
-                                                         contexts: contextSet, proxy: proxy))
+                                                         contexts: contextSet, proxy: proxy,
+                                                         inventory: inventory, siteMetrics: siteMetrics))
         let gate = ConnectionGate(limits: settings.limits)
+        metrics.observeActiveConnections { gate.openConnections }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, settings.workers))
         let loops = EventLoopIndex(group)
         var channels: [Channel] = []
@@ -84,7 +93,8 @@ public final class PullGuardServer: Sendable {
                                 slot.value.released = true
                             }
                             try pipeline.addHandler(TLSServerHandler(contexts: generation.contexts, logger: logger,
-                                                                     metrics: metrics, loop: loop))
+                                                                     metrics: metrics, loop: loop,
+                                                                     siteMetrics: generation.siteMetrics))
                             try pipeline.addHandler(slotHandler)
                             try generation.proxy.configure(pipeline, channel: channel, loop: loop, afterTLSHandler: true)
                             // Accepted while its generation was being replaced: it serves
@@ -104,6 +114,7 @@ public final class PullGuardServer: Sendable {
             try? await group.shutdownGracefully()
             throw ListenError(address: settings.listeners[channels.count], underlying: error)
         }
+        metrics.recordGeneration(number: 1, loadedAt: current.withLockedValue { $0.loadedAt })
         return PullGuardServer(group: group, serverChannels: channels, current: current, gate: gate, logger: logger,
                                metrics: metrics, boundAddresses: bound)
     }

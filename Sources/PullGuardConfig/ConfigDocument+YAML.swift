@@ -8,8 +8,9 @@ import Yams
 extension ConfigDocument {
     static let topLevelKeys = [
         "listen", "workers", "log_level", "unknown_sni", "default_site", "certs_dir",
-        "drain_timeout", "pid_file", "watch", "watch_debounce", "headers", "timeouts", "limits", "sites",
+        "drain_timeout", "pid_file", "watch", "watch_debounce", "headers", "timeouts", "limits", "admin", "sites",
     ]
+    static let adminKeys = ["listen"]
     static let headerKeys = ["verify", "subject", "issuer", "serial", "fingerprint", "not_after", "rfc9440",
                             "allow_underscores"]
     static let timeoutKeys = [
@@ -89,8 +90,25 @@ extension ConfigDocument {
                 maxUpstreamConnectionsPerSite: reader.int(
                     limits["max_upstream_connections_per_site"], at: limits.path("max_upstream_connections_per_site"))
             ),
+            admin: readAdmin(top["admin"], reader: &reader),
             sites: readSites(top["sites"], reader: &reader)
         )
+    }
+
+    /// `admin: off` or `admin: {listen: ADDR}`. `off` is taken as written or as YAML 1.1's
+    /// boolean false (`admin: false` too); `on`/`true` is refused: say where to listen instead.
+    private static func readAdmin(_ node: Node?, reader: inout YAMLNodeReader) -> AdminDocument {
+        if let node, case .scalar(let scalar) = node, reader.isGiven(node) {
+            if scalar.string == "off" || scalar.string == "false" {
+                return AdminDocument(off: true, listen: ConfigField(keyPath: "admin.listen"))
+            }
+            reader.report("admin", "expected off or a mapping with listen (admin: {listen: \"127.0.0.1:9901\"}), found '\(scalar.string)'")
+            return AdminDocument(listen: ConfigField(keyPath: "admin.listen", alreadyReported: true))
+        }
+        guard let admin = reader.mapping(node, at: "admin", allowed: adminKeys) else {
+            return AdminDocument(listen: ConfigField(keyPath: "admin.listen", alreadyReported: true))
+        }
+        return AdminDocument(listen: reader.string(admin["listen"], at: admin.path("listen")))
     }
 
     private static func readSites(_ node: Node?, reader: inout YAMLNodeReader) -> ConfigField<[SiteDocument]> {

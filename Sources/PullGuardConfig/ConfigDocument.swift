@@ -24,7 +24,16 @@ struct ConfigDocument {
     var headers: HeadersDocument
     var timeouts: TimeoutsDocument
     var limits: LimitsDocument
+    var admin: AdminDocument
     var sites: ConfigField<[SiteDocument]>
+}
+
+/// `admin:`: `off`, or a mapping with `listen`; absent means on at the default address.
+struct AdminDocument {
+    /// `admin: off` (or `--admin off`).
+    var off = false
+    /// `admin.listen` (or `--admin ADDR`); absent: `AdminSettings.defaultListen`.
+    var listen: ConfigField<String>
 }
 
 /// `headers:`: names of the identity headers sent upstream, and which incoming names pass.

@@ -86,6 +86,7 @@ struct ConfigValidator {
             }
         }
         let listeners = listenAddresses(document.listen)
+        let admin = adminSettings(document.admin, listeners: listeners)
         let workers = workerCount(document.workers)
         let logLevel = choice(document.logLevel, Logger.Level.allCases.map { ($0.rawValue, $0) }, default: .info)
         let unknownSNI = choice(
@@ -130,8 +131,23 @@ struct ConfigValidator {
             limits: limits,
             drainTimeout: drainTimeout,
             logLevel: logLevel,
-            reload: reload
+            reload: reload,
+            admin: admin
         )
+    }
+
+    /// On at `AdminSettings.defaultListen` unless `off`; its address must parse and must not be a proxy listener's.
+    private mutating func adminSettings(_ document: AdminDocument, listeners: [ListenAddress]) -> AdminSettings {
+        if document.off { return AdminSettings(listen: nil) }
+        guard let text = document.listen.value else { return AdminSettings() }
+        guard let address = ListenAddress(parsing: text) else {
+            report(document.listen.keyPath, "'\(text)' is not an address to listen on; use host:port, [v6]:port, :port or off")
+            return AdminSettings()
+        }
+        if address.port != 0, listeners.contains(address) {
+            report(document.listen.keyPath, "\(address) is also a proxy listener; the admin listener needs its own port")
+        }
+        return AdminSettings(listen: address)
     }
 
     private mutating func listenAddresses(_ field: ConfigField<[ConfigField<String>]>) -> [ListenAddress] {

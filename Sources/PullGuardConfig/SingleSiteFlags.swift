@@ -22,6 +22,8 @@ public struct SingleSiteFlags: Sendable, Hashable {
     public var logLevel: String?
     public var certsDir: String?
     public var rfc9440 = false
+    /// `--admin`: `host:port` or `off`; nil: the default admin address.
+    public var admin: String?
 
     public init() {}
 
@@ -111,6 +113,9 @@ extension ConfigDocument {
                 maxConnections: ConfigField(keyPath: "limits.max_connections"),
                 maxHandshakes: ConfigField(keyPath: "limits.max_handshakes"),
                 maxUpstreamConnectionsPerSite: ConfigField(keyPath: "limits.max_upstream_connections_per_site")),
+            admin: flags.admin == "off"
+                ? AdminDocument(off: true, listen: ConfigField(keyPath: "--admin"))
+                : AdminDocument(listen: field("--admin", flags.admin)),
             sites: ConfigField(keyPath: "sites", value: [site])
         )
     }

@@ -1,7 +1,8 @@
 import Synchronization
 
-/// The storage behind `PullGuardMetrics`: one block of counters per event loop, all in
-/// one allocation, each block starting on its own 128-byte boundary.
+/// The storage behind `PullGuardMetrics` and each site's and anchor's labelled counters
+/// (`SiteSeries`, `AnchorSeries`): one block of counters per event loop, all in one
+/// allocation, each block starting on its own 128-byte boundary.
 ///
 /// Why blocks: a handler on loop *i* only ever adds to block *i*, so no two cores write
 /// the same cache line and no lock is taken; a reader sums the blocks. The 128-byte
@@ -15,48 +16,63 @@ import Synchronization
 /// loops than blocks), the adds stay exact; only the lines would bounce again.
 final class CounterBlocks: @unchecked Sendable {
     /// Bytes each block occupies: the counters, rounded up to the 128-byte boundary.
-    static let blockBytes = (PullGuardMetrics.Counter.count * MemoryLayout<Atomic<Int>>.stride + 127) / 128 * 128
-    private static let countersPerBlock = blockBytes / MemoryLayout<Atomic<Int>>.stride
+    let blockBytes: Int
+    private let countersPerBlock: Int
 
     let blockCount: Int
     /// Written only through atomics; never reallocated, freed in `deinit`. That is what
     /// makes the `@unchecked Sendable` above true.
     private let base: UnsafeMutablePointer<Atomic<Int>>
 
-    /// - Parameter blockCount: at least 1.
-    init(blockCount: Int) {
-        precondition(blockCount >= 1, "at least one counter block")
+    /// - Parameters:
+    ///   - blockCount: at least 1 (one per event loop).
+    ///   - counters: counters per block, at least 1; `PullGuardMetrics.Counter`'s cases by default.
+    init(blockCount: Int, counters: Int = PullGuardMetrics.Counter.count) {
+        precondition(blockCount >= 1 && counters >= 1, "at least one counter block of one counter")
         self.blockCount = blockCount
-        let total = blockCount * Self.countersPerBlock
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: blockCount * Self.blockBytes, alignment: 128)
+        blockBytes = (counters * MemoryLayout<Atomic<Int>>.stride + 127) / 128 * 128
+        countersPerBlock = blockBytes / MemoryLayout<Atomic<Int>>.stride
+        let total = blockCount * countersPerBlock
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: blockCount * blockBytes, alignment: 128)
         base = raw.bindMemory(to: Atomic<Int>.self, capacity: total)
         for offset in 0..<total { (base + offset).initialize(to: Atomic(0)) }
     }
 
     deinit {
-        base.deinitialize(count: blockCount * Self.countersPerBlock)
+        base.deinitialize(count: blockCount * countersPerBlock)
         UnsafeMutableRawPointer(base).deallocate()
     }
 
     /// Adds `amount` to `counter` in `block`. Safe from any thread; meant for the block's own loop.
     @inline(__always)
     func add(_ amount: Int, to counter: PullGuardMetrics.Counter, in block: Int) {
-        base[block * Self.countersPerBlock + counter.ordinal].wrappingAdd(amount, ordering: .relaxed)
+        add(amount, toSlot: counter.ordinal, in: block)
+    }
+
+    /// Adds `amount` to the counter at `slot` (0..<counters) in `block`.
+    @inline(__always)
+    func add(_ amount: Int, toSlot slot: Int, in block: Int) {
+        base[block * countersPerBlock + slot].wrappingAdd(amount, ordering: .relaxed)
     }
 
     /// `counter` summed over every block. Each block is read once while its loop may still
     /// be adding: the sum can miss adds that race with the read (it is slightly stale),
     /// never counts one twice, and successive sums taken by one thread never go down.
     func sum(of counter: PullGuardMetrics.Counter) -> Int {
+        sum(ofSlot: counter.ordinal)
+    }
+
+    /// The counter at `slot` summed over every block (same staleness as `sum(of:)`).
+    func sum(ofSlot slot: Int) -> Int {
         var total = 0
         for block in 0..<blockCount {
-            total &+= base[block * Self.countersPerBlock + counter.ordinal].load(ordering: .relaxed)
+            total &+= base[block * countersPerBlock + slot].load(ordering: .relaxed)
         }
         return total
     }
 
     /// The address of `block`'s first counter, for the layout test.
     func address(ofBlock block: Int) -> UnsafeRawPointer {
-        UnsafeRawPointer(base + block * Self.countersPerBlock)
+        UnsafeRawPointer(base + block * countersPerBlock)
     }
 }

@@ -76,7 +76,10 @@ final class ClientCertificateVerifier: Sendable {
         let source = store.sourceByAnchorFingerprint[anchorFingerprint] ?? "unknown"
         switch policy.evaluate(chain: chain) {
         case .admit:
-            let identity = PeerIdentity(chain: chain, trustSource: source)
+            // The anchor's index is looked up here, once per verified chain (and cached with
+            // it), so counting the admission per anchor costs an array index, not a string.
+            let identity = PeerIdentity(chain: chain, trustSource: source,
+                                        anchorIndex: store.anchorIndexByFingerprint[anchorFingerprint])
             if let key {
                 cache.withLockedValue { $0.store(key, identity: identity, notAfterLimit: store.earliestCRLNextUpdate) }
             }

@@ -44,6 +44,8 @@ package final class OpenSSLConnection {
 
     /// True once the ClientHello callback chose a site.
     private(set) var siteSelected = false
+    /// The site the ClientHello chose; nil before (a handshake that ended earlier has no site).
+    package var selectedSite: SiteID? { siteSelected ? site.siteID : nil }
     /// The handshake was refused for its SNI (unknown, malformed, or changed after HelloRetryRequest).
     private(set) var serverNameRefused = false
     /// The binding of the session this handshake resumes; set only when it was admitted.

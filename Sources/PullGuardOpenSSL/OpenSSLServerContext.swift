@@ -1,5 +1,6 @@
 internal import COpenSSL
 import NIOCore
+import Foundation
 import PullGuardCore
 
 /// Owns one site's `SSL_CTX`: its server certificates, its client-auth policy and
@@ -18,6 +19,10 @@ public final class OpenSSLServerContext: @unchecked Sendable {
     /// the established event.
     public let siteID: SiteID
     let verifier: ClientCertificateVerifier
+    /// The site's client trust store (anchors and CRLs), for `inventory`.
+    let store: X509TrustStore
+    /// notAfter of each loaded server certificate (leaf), in config order.
+    private(set) var serverCertificatesNotAfter: [Date] = []
     /// ALPN protocols in wire format (length-prefixed), server preference first.
     let alpnWire: [UInt8]
     /// SHA-256 of the site's client-auth settings: what a session's binding must match.
@@ -41,6 +46,7 @@ public final class OpenSSLServerContext: @unchecked Sendable {
         siteName = whole.name
         siteID = id
         let store = try X509TrustStore(trustSources: site.trustSources, crls: site.crls)
+        self.store = store
         verifier = ClientCertificateVerifier(siteName: whole.name, store: store, policy: site.clientAuth)
         alpnWire = site.alpn.flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) }
         clientAuthDigest = SHA256Digest.hash(site.clientAuthCanonicalBytes)
@@ -98,6 +104,7 @@ public final class OpenSSLServerContext: @unchecked Sendable {
             let chain = try X509Certificate.loadAll(pem: identity.certificateChain.pem, origin: chainOrigin)
             let key = try PrivateKey.load(pem: identity.privateKey.pem, origin: identity.privateKey.origin)
             let leaf = chain[0]
+            serverCertificatesNotAfter.append(X509Certificate.date(X509_get0_notAfter(leaf.pointer)))
             OpenSSLError.clearQueue()
             guard X509_check_private_key(leaf.pointer, key.pointer) == 1 else {
                 OpenSSLError.clearQueue()

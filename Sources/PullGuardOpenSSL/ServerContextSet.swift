@@ -52,6 +52,15 @@ public final class ServerContextSet: Sendable {
 
     /// Names of the sites, in configuration order.
     public var siteNames: [String] { contexts.map(\.siteName) }
+
+    /// Each site's certificates, anchors and CRLs as values, by `SiteID.index`: what the
+    /// per-site metrics (`PullGuardMetrics.siteMetrics(for:)`) and `/config` are built from.
+    public var inventory: [SiteInventory] {
+        contexts.map { context in
+            SiteInventory(name: context.siteName, serverCertificatesNotAfter: context.serverCertificatesNotAfter,
+                          anchors: context.store.anchorInfos, crls: context.store.crlInfos)
+        }
+    }
 }
 
 /// ClientHello: reads the SNI and lets the connection switch to the chosen site's context

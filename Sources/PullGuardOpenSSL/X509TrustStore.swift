@@ -14,6 +14,13 @@ public final class X509TrustStore: @unchecked Sendable {
     let sourceByAnchorFingerprint: [String: String]
     /// The anchors as parsed, kept for the CertificateRequest's CA name list.
     let anchors: [X509Certificate]
+    /// The distinct anchors in config order: what `PeerIdentity.anchorIndex` indexes and
+    /// what the per-anchor metrics and expiry gauges are built from.
+    public let anchorInfos: [TrustAnchorInfo]
+    /// SHA-256 of each anchor → its position in `anchorInfos`, to name the anchor of a verified chain.
+    let anchorIndexByFingerprint: [String: Int]
+    /// Each CRL file with its earliest nextUpdate, for the expiry gauges.
+    public let crlInfos: [CRLInfo]
 
     /// - Throws: when a bundle holds no certificate, a pinned source does not match its pin,
     ///   or a CRL cannot be parsed; each error names the file.
@@ -22,6 +29,8 @@ public final class X509TrustStore: @unchecked Sendable {
         pointer = store
         var sources: [String: String] = [:]
         var anchors: [X509Certificate] = []
+        var infos: [TrustAnchorInfo] = []
+        var indices: [String: Int] = [:]
         for source in trustSources {
             let certificates = try X509Certificate.loadAll(pem: source.bundle.pem, origin: source.bundle.origin)
             for certificate in certificates {
@@ -35,15 +44,26 @@ public final class X509TrustStore: @unchecked Sendable {
                     let error = OpenSSLError.drain("adding \(certificate.subjectDescription) from \(source.bundle.origin)")
                     if !error.contains(.certificateAlreadyInHashTable) { throw error }
                 }
-                if sources[fingerprint] == nil { sources[fingerprint] = source.name }
+                if sources[fingerprint] == nil {
+                    sources[fingerprint] = source.name
+                    indices[fingerprint] = infos.count
+                    infos.append(TrustAnchorInfo(name: source.name, sha256: fingerprint, subject: certificate.subjectDescription,
+                                                 notAfter: X509Certificate.date(X509_get0_notAfter(certificate.pointer))))
+                }
                 anchors.append(certificate)
             }
         }
         var nextUpdates: [Date] = []
+        var crlInfos: [CRLInfo] = []
         for crl in crls {
-            nextUpdates += try Self.addCRLs(crl, to: store)
+            let added = try Self.addCRLs(crl, to: store)
+            nextUpdates += added
+            crlInfos.append(CRLInfo(origin: crl.origin, nextUpdate: added.min()))
         }
         earliestCRLNextUpdate = nextUpdates.min()
+        self.crlInfos = crlInfos
+        anchorInfos = infos
+        anchorIndexByFingerprint = indices
         sourceByAnchorFingerprint = sources
         self.anchors = anchors
         hasCRLs = !crls.isEmpty

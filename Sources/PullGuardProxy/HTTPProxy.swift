@@ -18,6 +18,8 @@ public final class HTTPProxy: Sendable {
     let settings: ProxySettings
     let logger: Logger
     let metrics: PullGuardMetrics
+    /// Per-site counters of this configuration, by `SiteID.index`.
+    let siteMetrics: SiteMetricsTable
     /// The anti-spoofing names and Host-binding table, built once for every connection.
     let rules: ProxyRequestRules
     /// Each site's upstream cap (`limits.max_upstream_connections_per_site`), shared by
@@ -33,8 +35,11 @@ public final class HTTPProxy: Sendable {
     ///     taken over when they are made the same way (idle cap, connect timeout), so a
     ///     reload does not reconnect to every upstream; a pool is keyed by upstream address,
     ///     so a site whose upstream changed simply leases from another entry.
+    ///   - siteMetrics: per-site handles for `sites` (`PullGuardMetrics.siteMetrics(for:)`, built
+    ///     from the same generation's `ServerContextSet.inventory`); `.empty` counts no per-site series.
     public init(settings: ProxySettings, sites: SiteTable, logger: Logger, metrics: PullGuardMetrics,
-                previous: HTTPProxy? = nil) {
+                previous: HTTPProxy? = nil, siteMetrics: SiteMetricsTable = .empty) {
+        self.siteMetrics = siteMetrics
         if let previous, previous.settings.maxIdleUpstreamConnectionsPerLoop == settings.maxIdleUpstreamConnectionsPerLoop,
            previous.settings.timeouts.upstreamConnect == settings.timeouts.upstreamConnect {
             pools = previous.pools
@@ -72,7 +77,8 @@ public final class HTTPProxy: Sendable {
         let handler = HTTPProxyHandler(
             settings: settings, sites: rules.sites, pool: pool(for: channel.eventLoop),
             clientIP: channel.remoteAddress?.ipAddress, closeSendsPendingWrites: afterTLSHandler, rules: rules,
-            limits: limits, logger: logger, counters: metrics.counters(forLoop: loop))
+            limits: limits, logger: logger, counters: metrics.counters(forLoop: loop),
+            siteMetrics: siteMetrics, loop: loop, requestDuration: metrics.requestDuration(forLoop: loop))
         try pipeline.addHandler(handler)
     }
 

@@ -1,4 +1,5 @@
 import NIOCore
+import PullGuardObservability
 import NIOHTTP1
 import PullGuardCore
 
@@ -81,6 +82,7 @@ extension HTTPProxyHandler {
             break  // done by the caller, which holds the response part
         case .writeResponseEnd(let disposal, let after):
             responseDeadline = nil
+            recordRequestDuration()
             if let upstream {
                 self.upstream = nil
                 pool.release(upstream, reusable: disposal == .release)
@@ -111,8 +113,11 @@ extension HTTPProxyHandler {
         case .misdirected, .badHost, .malformedRequest, .refused, .requestBodyTimedOut: break  // logged where decided
         default:
             counters.increment(.upstreamErrors)
+            if let kind = failure.upstreamErrorCounter, let tls { siteMetrics.increment(kind, site: tls.site, loop: loop) }
             logger.error("\(message.dropLast())", metadata: logMetadata)
         }
+        countResponse(status: Int(failure.status.code))
+        recordRequestDuration()
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
         headers.add(name: "Content-Length", value: "\(message.utf8.count)")
@@ -124,6 +129,19 @@ extension HTTPProxyHandler {
         let end = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if after != .drainRequest { finish(after, after: end) }
         resumeClientReadsIfPossible()
+    }
+
+    /// One response sent to the client (the upstream's or PullGuard's own), by site and status class.
+    func countResponse(status: Int) {
+        guard let tls else { return }
+        siteMetrics.increment(.requests(status: status), site: tls.site, loop: loop)
+    }
+
+    /// From the request head to the response's end (or PullGuard's own answer).
+    func recordRequestDuration() {
+        guard let started = exchangeStartedAt else { return }
+        exchangeStartedAt = nil
+        requestDuration?.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
     }
 
     /// Ends an exchange: wait for the next request, or close once `written` is out

@@ -1,4 +1,5 @@
 import NIOCore
+import PullGuardObservability
 import NIOHTTP1
 import PullGuardHTTP
 
@@ -12,8 +13,12 @@ extension HTTPProxyHandler: UpstreamConnectionDelegate {
             let action = machine.responseHead(closeDelimited: closeDelimited,
                                               switchingProtocols: head.status == .switchingProtocols,
                                               upstreamKeepAlive: head.version == .http1_1 && head.isKeepAlive)
-            if case .exchange(.startTunnel) = action { return startTunnel(headers: headers) }
+            if case .exchange(.startTunnel) = action {
+                countResponse(status: Int(head.status.code))
+                return startTunnel(headers: headers)
+            }
             guard case .exchange(.writeResponseHead(let closeConnection)) = action else { return perform(action) }
+            countResponse(status: Int(head.status.code))
             responseDeadline = nil
             if closeConnection {
                 headers.add(name: "Connection", value: "close")

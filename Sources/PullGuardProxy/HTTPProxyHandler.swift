@@ -30,6 +30,12 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
     let logger: Logger
     /// This connection's event loop's counters (no lock: see `PullGuardMetrics`).
     let counters: LoopCounters
+    /// This configuration's per-site counters and the loop they count in (see `SiteMetricsTable`).
+    let siteMetrics: SiteMetricsTable
+    let loop: Int
+    /// This loop's request-duration histogram, and when the exchange in flight started.
+    let requestDuration: LoopHistogram?
+    var exchangeStartedAt: NIODeadline?
     /// Each site's upstream cap, shared by all connections (`HTTPProxy`), by `SiteID.index`.
     let limits: [UpstreamConnectionLimit]
     /// This connection's site's cap, set with `site`.
@@ -85,8 +91,12 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
 
     init(settings: ProxySettings, sites: SiteTable, pool: UpstreamPool, clientIP: String?, closeSendsPendingWrites: Bool = false,
          rules: ProxyRequestRules? = nil, limits: [UpstreamConnectionLimit] = [],
-         logger: Logger, counters: LoopCounters) {
+         logger: Logger, counters: LoopCounters, siteMetrics: SiteMetricsTable = .empty, loop: Int = 0,
+         requestDuration: LoopHistogram? = nil) {
         self.limits = limits
+        self.siteMetrics = siteMetrics
+        self.loop = loop
+        self.requestDuration = requestDuration
         self.closeSendsPendingWrites = closeSendsPendingWrites
         self.rules = rules ?? ProxyRequestRules(settings: settings, sites: sites)
         self.counters = counters
@@ -155,7 +165,10 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
                 logger.warning("request before the TLS handshake was reported; closing", metadata: logMetadata)
             }
             perform(action)
-            if case .startExchange = action { startExchange(head, request) }
+            if case .startExchange = action {
+                exchangeStartedAt = .now()
+                startExchange(head, request)
+            }
         case .body(let bytes):
             perform(machine.requestBodyPart(), part: .body(.byteBuffer(bytes)))
         case .end:

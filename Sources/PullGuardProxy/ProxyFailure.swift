@@ -3,6 +3,7 @@ import NIOHTTP1
 import NIOPosix
 import PullGuardHTTP
 import PullGuardCore
+import PullGuardObservability
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -38,6 +39,21 @@ package enum ProxyFailure: Error, Equatable {
     /// transfer coding other than `chunked`, 400 for contradictory framing.
     /// `drains`: the body is framed, so it can be read and dropped and the connection kept.
     case refused(RequestFraming.Refusal, drains: Bool)
+
+    /// The per-site upstream error it is counted as (`pullguard_site_upstream_errors_total{kind}`);
+    /// nil for the client's own faults.
+    var upstreamErrorCounter: SiteCounter? {
+        switch self {
+        case .connectRefused: .upstreamConnectRefused
+        case .connectTimedOut: .upstreamConnectTimedOut
+        case .connectFailed: .upstreamConnectFailed
+        case .responseTimedOut: .upstreamResponseTimedOut
+        case .closedBeforeResponse: .upstreamClosedBeforeResponse
+        case .unexpectedSwitchingProtocols: .upstreamUnexpectedSwitchingProtocols
+        case .upstreamBusy: .upstreamBusy
+        case .misdirected, .badHost, .malformedRequest, .requestBodyTimedOut, .refused: nil
+        }
+    }
 
     var status: HTTPResponseStatus {
         switch self {

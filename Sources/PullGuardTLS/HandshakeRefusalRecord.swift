@@ -7,6 +7,14 @@ import PullGuardOpenSSL
 /// (docs/metrics.md "Log lines", docs/verification.md "The refusal log line").
 struct HandshakeRefusalRecord: Equatable {
     var counter: PullGuardMetrics.Counter
+    /// The per-site result it is counted as (`pullguard_site_tls_handshakes_total{result}`).
+    var siteCounter: SiteCounter {
+        switch counter {
+        case .refusedCertificate: .handshakeRefusedCertificate
+        case .refusedNoCertificate: .handshakeRefusedNoCertificate
+        default: .handshakeFailed
+        }
+    }
     var level: Logger.Level
     var message: Logger.Message
     var metadata: Logger.Metadata

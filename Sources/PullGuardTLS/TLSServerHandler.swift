@@ -22,6 +22,13 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
     private let logger: Logger
     /// The counters of this connection's event loop (no lock: see `PullGuardMetrics`).
     private let counters: LoopCounters
+    /// This configuration's per-site counters, and the loop they count in (see `SiteMetricsTable`).
+    private let siteMetrics: SiteMetricsTable
+    private let loop: Int
+    /// This loop's own histogram: its lock is only ever taken by this loop (and a scrape).
+    private let handshakeDuration: LoopHistogram
+    /// When the connection was accepted, for `handshakeDuration`.
+    private var acceptedAt = NIODeadline.now()
     private var connection: OpenSSLConnection?
     private var state = TLSServerStateMachine()
     /// Writes issued before the handshake finished, released in order once it has.
@@ -46,16 +53,22 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// - Parameters:
     ///   - metrics: the process's counters, from the composition root.
     ///   - loop: the position of the connection's event loop in its group; the handler counts into that loop's block.
+    ///   - siteMetrics: per-site handles of the configuration `contexts` belongs to
+    ///     (`PullGuardMetrics.siteMetrics(for: contexts.inventory)`); `.empty` counts no per-site series.
     public init(contexts: ServerContextSet, logger: Logger, metrics: PullGuardMetrics, loop: Int,
-                closeWriteLimit: TimeAmount = .seconds(5)) {
+                siteMetrics: SiteMetricsTable = .empty, closeWriteLimit: TimeAmount = .seconds(5)) {
         self.contexts = contexts
         self.logger = logger
         self.counters = metrics.counters(forLoop: loop)
+        self.siteMetrics = siteMetrics
+        self.loop = loop
+        self.handshakeDuration = metrics.handshakeDuration(forLoop: loop)
         self.closeWriteLimit = closeWriteLimit
     }
 
     public func handlerAdded(context: ChannelHandlerContext) {
         remoteAddress = context.channel.remoteAddress
+        acceptedAt = .now()
         do {
             connection = try OpenSSLConnection(contexts: contexts)
             let target = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
@@ -95,6 +108,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch state.channelInactive() {
         case .abandonedHandshake:
             counters.increment(.handshakeAbandoned)
+            countForSite(.handshakeAbandoned)
             logger.debug("client closed the connection during the TLS handshake", metadata: ["client": "\(clientAddress)"])
         case .endedCleanly:
             connection?.keepSessionResumable()
@@ -122,6 +136,11 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
             let established = connection.establishedEvent()
             counters.increment(established.resumed ? .handshakeResumed : .handshakeFull)
             if established.sessionRefusal != nil { counters.increment(.resumptionRefused) }
+            siteMetrics.increment(established.resumed ? .handshakeResumed : .handshakeFull, site: established.site, loop: loop)
+            if case .success(let identity) = established.verification {
+                siteMetrics.admitted(site: established.site, anchor: identity.anchorIndex, loop: loop)
+            }
+            handshakeDuration.recordNanoseconds((NIODeadline.now() - acceptedAt).nanoseconds)
             logger.debug("TLS established", metadata: established.logMetadata(client: clientAddress))
             context.fireUserInboundEventTriggered(established)
             releasePendingWrites(context: context, connection: connection)
@@ -138,6 +157,7 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func handshakeTimedOut(context: ChannelHandlerContext) {
         guard state.state == .handshaking else { return }
         counters.increment(.handshakeTimedOut)
+        countForSite(.handshakeTimedOut)
         logger.info("TLS handshake timed out", metadata: ["client": "\(clientAddress)"])
         context.close(promise: nil)
     }
@@ -334,7 +354,17 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func logRefusal(_ failure: TLSHandshakeFailure) {
         let record = HandshakeRefusalRecord(failure, client: clientAddress)
         counters.increment(record.counter)
+        countForSite(record.siteCounter)
         logger.log(level: record.level, record.message, metadata: record.metadata)
+    }
+}
+
+extension TLSServerHandler {
+    /// Counts a handshake that ended without a connection for the site the ClientHello chose;
+    /// one that ended before any site was chosen is only in the unlabelled totals.
+    private func countForSite(_ counter: SiteCounter) {
+        guard let site = connection?.selectedSite else { return }
+        siteMetrics.increment(counter, site: site, loop: loop)
     }
 }
 

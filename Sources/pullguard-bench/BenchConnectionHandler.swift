@@ -21,6 +21,10 @@ final class BenchConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private var requestsDone = 0
     private var requestStart = NIODeadline.uptimeNanoseconds(0)
     private var status = 0
+    /// The response in progress said `Connection: close`.
+    private var serverCloses = false
+    /// Bytes of the current request's response have arrived (its head).
+    private var responseStarted = false
     private var reported = false
     private var timeoutTask: Scheduled<Void>?
 
@@ -63,6 +67,8 @@ final class BenchConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         switch unwrapInboundIn(data) {
         case .head(let head):
             status = Int(head.status.code)
+            responseStarted = true
+            serverCloses = !head.isKeepAlive
         case .body:
             break
         case .end:
@@ -71,11 +77,24 @@ final class BenchConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // A reset instead of a close_notify, between requests: the same idle close.
+        if endedBetweenRequests, let io = error as? IOError, io.errnoCode == ECONNRESET || io.errnoCode == EPIPE {
+            report(.endedByServer(resumed: resumed))
+            context.close(promise: nil)
+            return
+        }
         fail(Self.classify(error, handshakeDone: handshakeDone), context: context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if endedBetweenRequests { return report(.endedByServer(resumed: resumed)) }
         fail(handshakeDone ? .tls(reason: "closed_before_response") : .connect, context: context)
+    }
+
+    /// The server closed an idle keep-alive connection: at least one response was complete
+    /// and no byte of the next one arrived, so the request in flight was never processed.
+    private var endedBetweenRequests: Bool {
+        requestsDone > 0 && !responseStarted
     }
 
     private func responseEnded(context: ChannelHandlerContext) {
@@ -86,7 +105,10 @@ final class BenchConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         }
         requestsDone += 1
         worker.requestCompleted(plan, startedAt: requestStart)
-        if requestsDone == worker.options.requestsPerConnection {
+        if serverCloses && requestsDone < worker.options.requestsPerConnection {
+            report(.endedByServer(resumed: resumed))
+            context.close(promise: nil)
+        } else if requestsDone == worker.options.requestsPerConnection {
             // Resume mode keeps the session (TLS 1.3 tickets arrived before the response).
             let session = worker.options.mode == .resume ? tls.session() : nil
             report(.success(resumed: resumed, session: session))
@@ -101,6 +123,7 @@ final class BenchConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
 
     private func sendRequest(context: ChannelHandlerContext) {
         status = 0
+        responseStarted = false
         requestStart = .now()
         let last = requestsDone + 1 == worker.options.requestsPerConnection
         context.write(wrapOutboundOut(.head(last ? worker.lastHead : worker.keepAliveHead)), promise: nil)

@@ -27,6 +27,9 @@ struct BenchRunner {
             _ = allDone.wait(timeout: .now() + .nanoseconds(Int(options.warmupSeconds * 1_000_000_000)))
             for worker in workers { try? worker.loop.submit { worker.startRecording() }.wait() }
         }
+        // SIGINT/SIGTERM end the measured period early, like reaching --duration: what was
+        // measured is reported (a script can run load for exactly as long as it needs).
+        let interrupted = StopSignals()
         let targetStart = sampleTargets()
         let ownStart = ProcessCPU.ownSeconds()
         let measureStart = DispatchTime.now()
@@ -48,7 +51,7 @@ struct BenchRunner {
                 end = DispatchTime.now()
                 break
             }
-            if let deadline, DispatchTime.now() >= deadline {
+            if interrupted.received || (deadline.map { DispatchTime.now() >= $0 } ?? false) {
                 end = DispatchTime.now()
                 for worker in workers { worker.loop.execute { worker.stop() } }
                 // In-flight connections end within --timeout; their results are not counted.
@@ -67,7 +70,8 @@ struct BenchRunner {
             mode: options.mode, tls: options.tlsLabel, concurrency: options.concurrency, threads: options.threads,
             durationSeconds: Double(end.uptimeNanoseconds - measureStart.uptimeNanoseconds) / 1_000_000_000,
             connectionsOK: total.connectionsOK, connectionsFailed: total.connectionsFailed, requestsOK: total.requestsOK,
-            connectionsResumed: total.connectionsResumed, latencyMs: total.latency(),
+            connectionsResumed: total.connectionsResumed, connectionsEndedByServer: total.connectionsEndedByServer,
+            latencyMs: total.latency(),
             errors: Dictionary(uniqueKeysWithValues: total.errors.map { ($0.key.name, $0.value) }),
             targetCPUSeconds: targetCPU?.totalSeconds, benchCPUSeconds: ownCPU,
             targetKernelCPUSeconds: targetCPU?.kernelSeconds)

@@ -137,6 +137,10 @@ final class BenchWorker: @unchecked Sendable {
                 stats.connectionsOK += 1
                 if resumed { stats.connectionsResumed += 1 }
                 if options.mode != .keepalive { stats.recordLatency(nanoseconds: (NIODeadline.now() - plan.start).nanoseconds) }
+            case .endedByServer(let resumed):
+                stats.connectionsOK += 1
+                stats.connectionsEndedByServer += 1
+                if resumed { stats.connectionsResumed += 1 }
             case .failure(let errorClass):
                 stats.connectionsFailed += 1
                 stats.errors[errorClass, default: 0] += 1

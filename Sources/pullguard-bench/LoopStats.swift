@@ -9,6 +9,8 @@ struct LoopStats: Sendable {
     var connectionsFailed = 0
     var requestsOK = 0
     var connectionsResumed = 0
+    /// Keep-alive connections the server ended early (`ConnectionOutcome.endedByServer`).
+    var connectionsEndedByServer = 0
     /// Microseconds; grows if a latency exceeds the initial 60 s range.
     var latencyMicros: Histogram<UInt64> = {
         var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
@@ -26,6 +28,7 @@ struct LoopStats: Sendable {
         connectionsFailed += other.connectionsFailed
         requestsOK += other.requestsOK
         connectionsResumed += other.connectionsResumed
+        connectionsEndedByServer += other.connectionsEndedByServer
         latencyMicros.add(other.latencyMicros)
         errors.merge(other.errors, uniquingKeysWith: +)
     }

@@ -64,6 +64,9 @@ struct DemoCommand: AsyncParsableCommand {
         flags.clientCAs = [pki.caCertificate.path]
         flags.verifyDepth = 1
         flags.verify = "require"
+        // A free port, announced as `admin listening on ...`: a second demo, or anything
+        // else on 9901, must not stop the demo from starting.
+        flags.admin = "127.0.0.1:0"
         return flags
     }
 

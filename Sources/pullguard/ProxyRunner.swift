@@ -30,6 +30,8 @@ enum ProxyRunner {
         let server = try await PullGuardServer.start(settings: settings, logger: logger, metrics: metrics)
         // Tests and scripts parse this exact line to learn the port when 0 was asked for.
         for address in server.boundAddresses { Console.note("listening on \(address)") }
+        // Lives as long as the event loops it runs on; a drain keeps it answering (`/readyz`: 503).
+        _ = try await startAdmin(settings: settings, server: server)
         started(server)
         try await withThrowingTaskGroup(of: Ending.self) { group in
             group.addTask {
@@ -57,6 +59,23 @@ enum ProxyRunner {
         }
     }
 
+    /// The admin listener, when `admin.listen` is set, announced like the proxy listeners
+    /// (`admin listening on ADDR`: tests parse it to learn port 0's real port). Its status
+    /// is read from the server per request: the generation serving, and not draining.
+    private static func startAdmin(settings: PullGuardSettings, server: PullGuardServer) async throws -> AdminServer? {
+        guard let listen = settings.admin.listen else { return nil }
+        let metrics = server.metrics
+        let router = AdminRouter(status: server.adminStatus, metrics: { metrics.exposition() })
+        do {
+            let admin = try await AdminServer.start(listen: listen, router: router, group: server.eventLoopGroup)
+            Console.note("admin listening on \(admin.boundAddress)")
+            return admin
+        } catch {
+            try? await server.shutdown()
+            throw error
+        }
+    }
+
     /// One reload: read and validate as `pullguard check` does, then swap. A failure
     /// changes nothing; each problem is logged with its key path.
     private static func reload(_ server: PullGuardServer, load: @escaping @Sendable () throws -> PullGuardSettings,
@@ -65,6 +84,7 @@ enum ProxyRunner {
         do {
             let settings = try await NIOThreadPool.singleton.runIfActive { try load() }
             let report = try await server.reload(settings: settings)
+            server.metrics.recordReload(success: true)
             logger.notice("configuration reloaded", metadata: [
                 "generation": "\(report.generation)", "trigger": "\(trigger)",
             ])
@@ -72,9 +92,11 @@ enum ProxyRunner {
                 logger.warning("changed setting needs a restart; still running with \(setting)")
             }
         } catch let error as ConfigError {
+            server.metrics.recordReload(success: false)
             logger.error("reload failed; still serving generation \(running)", metadata: ["trigger": "\(trigger)"])
             for problem in error.problems { logger.error("reload: \(problem)") }
         } catch {
+            server.metrics.recordReload(success: false)
             logger.error("reload failed; still serving generation \(running)", metadata: ["trigger": "\(trigger)"])
             logger.error("reload: \(error)")
             for problem in ServerPreflight.problems(in: (try? load()) ?? server.settings) {

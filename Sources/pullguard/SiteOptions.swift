@@ -14,6 +14,9 @@ struct SiteOptions: ParsableArguments {
     @Option(help: "Address to listen on, host:port or [v6]:port; repeatable.")
     var listen: [String] = []
 
+    @Option(help: "Admin listener (/metrics, /healthz, /readyz, /config): host:port, or off (default 127.0.0.1:9901).")
+    var admin: String?
+
     @Option(help: "Plain-HTTP upstream, http://host:port.")
     var upstream: String?
 
@@ -65,6 +68,7 @@ struct SiteOptions: ParsableArguments {
         flags.logLevel = logLevel
         flags.certsDir = certsDir
         flags.rfc9440 = rfc9440
+        flags.admin = admin
         return flags
     }
 
@@ -93,6 +97,18 @@ struct SiteOptions: ParsableArguments {
                     message: "'\(logLevel)' is not one of: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")])
             }
             settings.logLevel = level
+        }
+        // Like --log-level, --admin overrides the file: a deployment (or a test running many
+        // instances) can move or turn off the admin listener without editing the config.
+        if let admin {
+            if admin == "off" {
+                settings.admin = AdminSettings(listen: nil)
+            } else if let address = ListenAddress(parsing: admin) {
+                settings.admin = AdminSettings(listen: address)
+            } else {
+                throw ConfigError.invalid([ConfigProblem(
+                    keyPath: "--admin", message: "'\(admin)' is not an address to listen on; use host:port, [v6]:port, :port or off")])
+            }
         }
         return settings
     }

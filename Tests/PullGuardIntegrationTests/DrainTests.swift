@@ -25,12 +25,11 @@ import Testing
     @Test func drainTimeoutClosesWhatRemains() async throws {
         let config = ReloadTests.config(trust: ReloadTests.both, extra: "drain_timeout: 300ms")
         try await ReloadScenario.withConfig(config) { (scenario: ReloadScenario) async throws in
-            let started = ContinuousClock.now
             let result = try await ReloadTests.heldConnection(scenario, mode: "idle-forever") { () async throws in
                 scenario.proxy.signal(SIGTERM)
+                // Well before the default drain_timeout (30 s): the configured 300 ms applied.
                 #expect(await scenario.proxy.exitStatus(within: .seconds(10)) == 0)
             }
-            #expect(ContinuousClock.now - started < .seconds(8))
             #expect(result["closed"] == .bool(true))
         }
     }

@@ -79,9 +79,9 @@ import Testing
         let blocks = CounterBlocks(blockCount: 3)
         let addresses = (0..<3).map { Int(bitPattern: blocks.address(ofBlock: $0)) }
         #expect(addresses.allSatisfy { $0 % 128 == 0 })
-        #expect(addresses[1] - addresses[0] == CounterBlocks.blockBytes)
-        #expect(addresses[2] - addresses[1] == CounterBlocks.blockBytes)
-        #expect(CounterBlocks.blockBytes >= Counter.allCases.count * MemoryLayout<Int>.size)
+        #expect(addresses[1] - addresses[0] == blocks.blockBytes)
+        #expect(addresses[2] - addresses[1] == blocks.blockBytes)
+        #expect(blocks.blockBytes >= Counter.allCases.count * MemoryLayout<Int>.size)
     }
 }
 

@@ -11,8 +11,9 @@ public struct CommandResult: Sendable {
 public enum CommandRunner {
     /// - Parameters:
     ///   - timeout: the process is terminated (SIGTERM, by its PID) when it runs longer.
+    ///   - started: called with the process's PID once it runs (to signal it from elsewhere).
     public static func run(_ executable: String, _ arguments: [String], stdin: String? = nil,
-                           timeout: TimeInterval = 20) throws -> CommandResult {
+                           timeout: TimeInterval = 20, started: (Int32) -> Void = { _ in }) throws -> CommandResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
         process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
@@ -27,6 +28,7 @@ public enum CommandRunner {
         out.fileHandleForReading.readabilityHandler = { outData.append($0.availableData) }
         err.fileHandleForReading.readabilityHandler = { errData.append($0.availableData) }
         try process.run()
+        started(process.processIdentifier)
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try? input.fileHandleForWriting.close()
         let deadline = Date().addingTimeInterval(timeout)

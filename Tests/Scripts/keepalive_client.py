@@ -4,7 +4,7 @@
 usage: keepalive_client.py PORT CA_PEM CERT_PEM KEY_PEM HOST MODE MARK GO
 MODE idle:     GET / (keep-alive), read the response, create MARK, wait for GO, then
                report whether the server closed the idle connection within 5 s.
-MODE inflight: GET /slow?ms=1500 (keep-alive), create MARK once sent, read until the
+MODE inflight: GET /slow?ms=3000 (keep-alive), create MARK once sent, read until the
                server closes; report the status and whether it said `Connection: close`.
 MODE idle-forever: send half a request head, create MARK, and report whether the server
                closed the connection within 15 s (a drain must end it at drain_timeout).
@@ -83,7 +83,7 @@ def main():
         wait_for(go)
         result["closed"] = closed_within(tls, 5)
     else:
-        tls.sendall(f"GET /slow?ms=1500 HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        tls.sendall(f"GET /slow?ms=3000 HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
         open(mark, "w").close()
         status, headers, _ = read_response(tls)
         result["status"] = status

@@ -1,5 +1,6 @@
 import Foundation
 import PullGuardCore
+import PullGuardObservability
 import PullGuardOpenSSL
 import PullGuardProxy
 
@@ -18,9 +19,16 @@ final class ServerGeneration: Sendable {
     let settings: PullGuardSettings
     let contexts: ServerContextSet
     let proxy: HTTPProxy
+    /// Each site's certificates, anchors and CRLs as `contexts` loaded them (for `/config`).
+    let inventory: [SiteInventory]
+    /// Per-site metric handles for this generation's `SiteTable` (`PullGuardMetrics.siteMetrics(for: inventory)`).
+    let siteMetrics: SiteMetricsTable
     let connections = ConnectionRegistry()
 
-    init(number: Int, loadedAt: Date, settings: PullGuardSettings, contexts: ServerContextSet, proxy: HTTPProxy) {
+    init(number: Int, loadedAt: Date, settings: PullGuardSettings, contexts: ServerContextSet, proxy: HTTPProxy,
+         inventory: [SiteInventory], siteMetrics: SiteMetricsTable) {
+        self.inventory = inventory
+        self.siteMetrics = siteMetrics
         self.number = number
         self.loadedAt = loadedAt
         self.settings = settings

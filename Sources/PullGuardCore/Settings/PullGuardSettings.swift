@@ -24,13 +24,19 @@ public struct PullGuardSettings: Sendable {
     /// The absolute path of the YAML file these settings were loaded from; nil for the
     /// single-site CLI form. The first of `referencedFiles`.
     public var configFile: String?
+    /// The admin listener (`/metrics`, `/healthz`, `/readyz`, `/config`). Off unless set:
+    /// the Config layer turns it on at `AdminSettings.defaultListen` for the binary, while
+    /// settings built in code (tests starting many servers) bind nothing extra.
+    public var admin: AdminSettings
 
     public static let defaultDrainTimeout = TimeAmount.seconds(30)
 
     public init(listeners: [ListenAddress], workers: Int, sites: SiteTable, tls: TLSListenerSettings,
                 proxy: ProxySettings, limits: ConnectionLimits = ConnectionLimits(),
                 drainTimeout: TimeAmount = defaultDrainTimeout, logLevel: Logger.Level = .info,
-                reload: ReloadSettings = ReloadSettings(), configFile: String? = nil) {
+                reload: ReloadSettings = ReloadSettings(), configFile: String? = nil,
+                admin: AdminSettings = AdminSettings(listen: nil)) {
+        self.admin = admin
         self.listeners = listeners
         self.workers = workers
         self.sites = sites

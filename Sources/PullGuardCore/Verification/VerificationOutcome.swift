@@ -33,11 +33,16 @@ public struct PeerIdentity: Sendable, Hashable {
     public var chain: [CertificateFacts]
     /// The configured trust source whose anchor ended the chain: `cloudflare` or a bundle path.
     public var trustSource: String
+    /// The anchor's position in its site's `SiteInventory.anchors` (nil when unknown): what
+    /// the per-anchor admission counter is indexed by, so a handshake records its anchor
+    /// with an array index instead of building or hashing a label string.
+    public var anchorIndex: Int?
 
-    public init(chain: [CertificateFacts], trustSource: String) {
+    public init(chain: [CertificateFacts], trustSource: String, anchorIndex: Int? = nil) {
         precondition(!chain.isEmpty, "a verified identity has at least its leaf")
         self.chain = chain
         self.trustSource = trustSource
+        self.anchorIndex = anchorIndex
     }
 
     public var leaf: CertificateFacts { chain[0] }

@@ -11,6 +11,7 @@ extension BenchReport {
             ("connections_ok", String(connectionsOK)),
             ("connections_failed", String(connectionsFailed)),
             ("requests_ok", String(requestsOK)),
+            ("connections_ended_by_server", String(connectionsEndedByServer)),
             ("connections_per_s", Self.number(connectionsPerSecond)),
             ("requests_per_s", Self.number(requestsPerSecond)),
             ("resumed_share", Self.number(resumedShare)),

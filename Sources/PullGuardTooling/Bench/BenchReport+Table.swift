@@ -8,6 +8,7 @@ extension BenchReport {
             ("requests/s", Self.fixed(requestsPerSecond, 1)),
             ("successful connections", "\(connectionsOK) (\(connectionsFailed) failed)"),
             ("successful requests", String(requestsOK)),
+            ("ended early by the server", String(connectionsEndedByServer)),
             ("resumed share", "\(Self.fixed(resumedShare * 100, 1)) %"),
             ("latency " + (mode == .keepalive ? "per request" : "per connection"),
              "p50 \(Self.fixed(latencyMs.p50, 2)) ms, p90 \(Self.fixed(latencyMs.p90, 2)) ms, "

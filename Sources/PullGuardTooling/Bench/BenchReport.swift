@@ -27,6 +27,9 @@ public struct BenchReport: Sendable, Equatable {
     public var requestsOK: Int
     /// Successful connections that resumed a session.
     public var connectionsResumed: Int
+    /// Keep-alive connections the server ended before their planned requests were done
+    /// (`Connection: close`, or closed idle between requests); counted in `connectionsOK`.
+    public var connectionsEndedByServer: Int
     /// Milliseconds: per connection (connect to last response) in full and resume
     /// mode, per request in keepalive mode.
     public var latencyMs: Latency
@@ -41,7 +44,7 @@ public struct BenchReport: Sendable, Equatable {
 
     public init(mode: BenchOptions.Mode, tls: String, concurrency: Int, threads: Int, durationSeconds: Double,
                 connectionsOK: Int, connectionsFailed: Int, requestsOK: Int, connectionsResumed: Int,
-                latencyMs: Latency, errors: [String: Int], targetCPUSeconds: Double?, benchCPUSeconds: Double?,
+                connectionsEndedByServer: Int = 0, latencyMs: Latency, errors: [String: Int], targetCPUSeconds: Double?, benchCPUSeconds: Double?,
                 targetKernelCPUSeconds: Double? = nil) {
         self.mode = mode
         self.tls = tls
@@ -52,6 +55,7 @@ public struct BenchReport: Sendable, Equatable {
         self.connectionsFailed = connectionsFailed
         self.requestsOK = requestsOK
         self.connectionsResumed = connectionsResumed
+        self.connectionsEndedByServer = connectionsEndedByServer
         self.latencyMs = latencyMs
         self.errors = errors
         self.targetCPUSeconds = targetCPUSeconds

@@ -6,6 +6,8 @@ import PullGuardTestSupport
 final class PullGuardProcess {
     let process: Process
     let port: Int
+    /// The admin listener's port, from `pullguard: admin listening on ...`; nil when it is off.
+    let adminPort: Int?
     private let stderrData: LockedData
 
     /// Everything the process wrote to stderr so far (logs, refusals).
@@ -33,15 +35,20 @@ final class PullGuardProcess {
         return folder.appendingPathComponent("pullguard").path
     }
 
-    private init(process: Process, port: Int, stderrData: LockedData) {
+    private init(process: Process, port: Int, adminPort: Int?, stderrData: LockedData) {
         self.process = process
         self.port = port
+        self.adminPort = adminPort
         self.stderrData = stderrData
     }
 
-    /// Runs `pullguard <arguments>` and waits up to 30 s for its listening line.
-    /// `environment` is added to this process's own.
+    /// Runs `pullguard <arguments>` and waits up to 30 s for its listening lines.
+    /// `environment` is added to this process's own. A `run` without `--admin` gets
+    /// `--admin 127.0.0.1:0`: tests run in parallel and must not all bind 9901.
     static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> PullGuardProcess {
+        var arguments = arguments
+        if arguments.first == "run", !arguments.contains("--admin") { arguments += ["--admin", "127.0.0.1:0"] }
+        let adminOff = arguments.firstIndex(of: "--admin").map { arguments.indices.contains($0 + 1) && arguments[$0 + 1] == "off" } ?? false
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
@@ -56,8 +63,12 @@ final class PullGuardProcess {
         try process.run()
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if let port = listeningPort(in: data.string) {
-                return PullGuardProcess(process: process, port: port, stderrData: data)
+            let log = data.string
+            if let port = listeningPort(in: log, prefix: "pullguard: listening on ") {
+                let adminPort = listeningPort(in: log, prefix: "pullguard: admin listening on ")
+                if adminOff || adminPort != nil || arguments.first == "check" {
+                    return PullGuardProcess(process: process, port: port, adminPort: adminPort, stderrData: data)
+                }
             }
             if !process.isRunning { break }
             usleep(20_000)
@@ -72,8 +83,8 @@ final class PullGuardProcess {
         var description: String { "pullguard did not start:\n\(log)" }
     }
 
-    private static func listeningPort(in log: String) -> Int? {
-        guard let line = log.split(separator: "\n").first(where: { $0.hasPrefix("pullguard: listening on ") }),
+    private static func listeningPort(in log: String, prefix: String) -> Int? {
+        guard let line = log.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }),
               let colon = line.lastIndex(of: ":") else { return nil }
         return Int(line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
     }

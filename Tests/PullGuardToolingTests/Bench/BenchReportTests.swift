@@ -24,6 +24,7 @@ import Testing
 
     static let keys: Set<String> = [
         "mode", "tls", "concurrency", "threads", "duration_s", "connections_ok", "connections_failed", "requests_ok",
+        "connections_ended_by_server",
         "connections_per_s", "requests_per_s", "resumed_share", "latency_ms", "errors",
         "target_cpu_us_per_connection", "target_cpu_us_per_request", "target_cpu_s",
         "target_kernel_cpu_us_per_connection", "target_kernel_cpu_us_per_request", "target_kernel_cpu_s",
