@@ -45,6 +45,10 @@ extension PullGuardServer {
             needsRestart.append("admin.listen: \(old.settings.admin.listen.map(\.description) ?? "off")")
             settings.admin = old.settings.admin
         }
+        if settings.reload.pidFile != old.settings.reload.pidFile {
+            needsRestart.append("pid_file: \(old.settings.reload.pidFile ?? "none")")
+            settings.reload.pidFile = old.settings.reload.pidFile
+        }
         if settings.logLevel != old.settings.logLevel {
             needsRestart.append("log_level: \(old.settings.logLevel.rawValue)")
             settings.logLevel = old.settings.logLevel

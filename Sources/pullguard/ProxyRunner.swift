@@ -32,6 +32,19 @@ enum ProxyRunner {
         for address in server.boundAddresses { Console.note("listening on \(address)") }
         // Lives as long as the event loops it runs on; a drain keeps it answering (`/readyz`: 503).
         _ = try await startAdmin(settings: settings, server: server)
+        let pidFile: PIDFile?
+        do {
+            pidFile = try settings.reload.pidFile.map { try PIDFile.write(path: $0) }
+        } catch {
+            try? await server.shutdown()
+            throw error
+        }
+        let watch = FileWatch(events: events.continuation)
+        watch.follow(settings)
+        defer {
+            watch.stop()
+            pidFile?.remove()
+        }
         started(server)
         try await withThrowingTaskGroup(of: Ending.self) { group in
             group.addTask {
@@ -43,8 +56,10 @@ enum ProxyRunner {
                     switch event {
                     case .signal(SIGHUP):
                         await reload(server, load: load, logger: logger, trigger: "SIGHUP")
+                        watch.follow(server.settings)
                     case .filesChanged:
                         await reload(server, load: load, logger: logger, trigger: "file change")
+                        watch.follow(server.settings)
                     case .signal(let number):
                         try await drain(server, events: events, logger: logger, signal: number)
                         return .drained

@@ -39,14 +39,6 @@ import Testing
         return FileManager.default.fileExists(atPath: path)
     }
 
-    /// Runs blocking `work` on a thread of its own: a client that waits for a marker must
-    /// not hold one of the few cooperative threads the test that writes the marker needs.
-    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
-        }
-    }
-
     struct Step: Decodable {
         var reused: Bool?
         var status: Int?
@@ -61,7 +53,7 @@ import Testing
         let arguments = [scripts.appendingPathComponent("tls_session_client.py").path, "\(scenario.proxy.port)",
                          ProxyScenario.file("root.pem"), tls, ProxyScenario.file("client.pem"), ProxyScenario.file("client.key"),
                          "localhost:localhost:mark=\(mark)", "localhost:localhost:resume:wait=\(go)"]
-        let client = Task { try await offPool { try CommandRunner.run("python3", arguments, timeout: 60) } }
+        let client = Task { try await OffPool.run { try CommandRunner.run("python3", arguments, timeout: 60) } }
         #expect(await waitFor(mark))
         try await between()
         _ = FileManager.default.createFile(atPath: go, contents: nil)
@@ -145,7 +137,7 @@ import Testing
         let arguments = [scripts.appendingPathComponent("keepalive_client.py").path, "\(scenario.proxy.port)",
                          ProxyScenario.file("root.pem"), ProxyScenario.file("client.pem"), ProxyScenario.file("client.key"),
                          "localhost", mode, mark, go]
-        let client = Task { try await offPool { try CommandRunner.run("python3", arguments, timeout: 60) } }
+        let client = Task { try await OffPool.run { try CommandRunner.run("python3", arguments, timeout: 60) } }
         #expect(await waitFor(mark))
         try await during()
         _ = FileManager.default.createFile(atPath: go, contents: nil)

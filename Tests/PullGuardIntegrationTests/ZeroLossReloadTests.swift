@@ -32,7 +32,7 @@ import Testing
             let pids = NIOLockedValueBox<[Int32]>([])
             let benches = modes.map { mode in
                 Task {
-                    try await ReloadTests.offPool {
+                    try await OffPool.run {
                         try CommandRunner.run(BenchTests.benchBinary, Self.bench(port: port, mode + ["--duration", "120"]),
                                               timeout: 150, started: { pid in pids.withLockedValue { $0.append(pid) } })
                     }
