@@ -45,7 +45,10 @@ import Testing
                 "ADMIN=http://127.0.0.1:\(proxy.adminPort ?? 0)", "ORIGIN=127.0.0.1:\(proxy.port)",
                 "SERVER_NAME=localhost", "LOG=\(file("pullguard.log"))",
             ]
-            let result = try CommandRunner.run("env", environment + ["bash", "-c", "set -euo pipefail\n" + block], timeout: 60)
+            // `set -eu`, as an operator's shell stops at a failing command; no `pipefail`:
+            // `openssl s_client` exits 1 when the server refuses a client without a
+            // certificate, after it printed the server certificate the pipeline reads.
+            let result = try CommandRunner.run("env", environment + ["bash", "-c", "set -eu\n" + block], timeout: 60)
             #expect(result.exitCode == 0, "runbook block \(name) failed:\n\(result.stdout)\n\(result.stderr)")
             return result.stdout
         }
