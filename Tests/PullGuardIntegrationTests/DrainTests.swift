@@ -12,6 +12,9 @@ import Testing
                 try await Task.sleep(for: .milliseconds(200))
                 scenario.proxy.signal(SIGTERM)
                 #expect(await scenario.proxy.eventuallyLogs("draining"))
+                let ready = try CommandRunner.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}",
+                                                           "http://127.0.0.1:\(scenario.proxy.adminPort ?? 0)/readyz"])
+                #expect(ready.stdout == "503", "/readyz while draining")
                 let refused = try scenario.curl(client: "client")
                 #expect(refused.status == nil, "a new connection was accepted while draining")
                 #expect(refused.exitCode == 7, "curl: \(refused.stderr)")

@@ -113,6 +113,29 @@ import Testing
         }
     }
 
+    @Test func listenerChangeNeedsARestartAndTheRestApplies() async throws {
+        try await ReloadScenario.withConfig(Self.config(trust: Self.both)) { (scenario: ReloadScenario) async throws in
+            let moved = Self.config(trust: Self.otherOnly).replacingOccurrences(of: "listen: 127.0.0.1:0", with: "listen: 127.0.0.1:1")
+            #expect(try await scenario.reload(moved))
+            #expect(await scenario.proxy.eventuallyLogs("changed setting needs a restart; still running with listen: 127.0.0.1:0"))
+            #expect(try scenario.curl(client: "client").status == nil, "the trust change was not applied")
+            #expect(try scenario.curl(client: "other-ca-client").status == 200, "the listener moved")
+        }
+    }
+
+    /// A connection of the replaced generation that never finishes its request is closed
+    /// at `drain_timeout`, not left open.
+    @Test func replacedConnectionsAreClosedAtDrainTimeout() async throws {
+        let config = Self.config(trust: Self.both, extra: "drain_timeout: 300ms")
+        try await ReloadScenario.withConfig(config) { (scenario: ReloadScenario) async throws in
+            let result = try await Self.heldConnection(scenario, mode: "idle-forever") { () async throws in
+                #expect(try await scenario.reload(Self.config(trust: Self.otherOnly, extra: "drain_timeout: 300ms")))
+            }
+            #expect(result["closed"] == .bool(true), "a half-sent request kept its old-generation connection open")
+            #expect(await scenario.proxy.eventuallyLogs("still open after drain_timeout"))
+        }
+    }
+
     @Test func serverCertificateIsSwapped() async throws {
         try await ReloadScenario.withConfig(Self.config(trust: Self.both)) { (scenario: ReloadScenario) async throws in
             func served() throws -> String {
