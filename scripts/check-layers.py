@@ -15,7 +15,7 @@ import sys
 # NIO, Logging, Yams...) are free; COpenSSL and CNGHTTP2 are ours to police.
 ALLOWED = {
     "PullGuardCore": set(),
-    "PullGuardObservability": set(),
+    "PullGuardObservability": {"PullGuardCore"},
     "PullGuardOpenSSL": {"COpenSSL", "PullGuardCore"},
     "PullGuardTLS": {"PullGuardCore", "PullGuardOpenSSL", "PullGuardObservability"},
     "PullGuardHTTP": {"PullGuardCore"},
