@@ -96,9 +96,12 @@ import Testing
         let seen = try RawClient.run(port: harness.port, """
             s.sendall(b"POST /echo HTTP/1.1\\r\\nHost: a.example\\r\\nContent-Length: 5\\r\\nExpect: 100-continue\\r\\n\\r\\n")
             data, how = read_until(s, b"\\r\\n\\r\\n")
-            report("interim", data)
+            # The echo upstream may send its 200 head before the body: it can share the read.
+            interim, blank, rest = data.partition(b"\\r\\n\\r\\n")
+            report("interim", interim + blank)
             s.sendall(b"hello")
             data, how = read_until(s, b"hello")
+            data = rest + data
             report("final", data.split(b"\\r\\n")[0])
             report("body", data.endswith(b"hello"))
             """)
