@@ -177,11 +177,11 @@ let package = Package(
             ],
             path: "Benchmarks/HandshakeMicrobench"
         ),
-        /// The mTLS load generator: drives the client role of the OpenSSL wrapper.
+        /// The mTLS load generator: drives the client role of the OpenSSL wrapper (and of nghttp2 for `--http 2`).
         .executableTarget(
             name: "pullguard-bench",
             dependencies: [
-                "PullGuardCore", "PullGuardOpenSSL", "PullGuardTooling",
+                "PullGuardCore", "PullGuardOpenSSL", "PullGuardTooling", "PullGuardHTTP2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -27,7 +27,7 @@ ALLOWED = {
     "PullGuardTooling": {"PullGuardCore", "PullGuardOpenSSL", "PullGuardObservability"},
     # Executables sit on top; they may not reach the C libraries directly.
     "pullguard": {"PullGuard", "PullGuardConfig", "PullGuardCore", "PullGuardTooling", "PullGuardObservability"},
-    "pullguard-bench": {"PullGuardCore", "PullGuardOpenSSL", "PullGuardTooling"},
+    "pullguard-bench": {"PullGuardCore", "PullGuardOpenSSL", "PullGuardTooling", "PullGuardHTTP2"},
     "HandshakeMicrobench": {"PullGuardCore", "PullGuardObservability", "PullGuardOpenSSL", "PullGuardTLS"},
 }
 POLICED = {"COpenSSL", "CNGHTTP2"} | {name for name in ALLOWED if name.startswith("PullGuard")}

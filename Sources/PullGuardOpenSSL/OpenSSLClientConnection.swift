@@ -126,6 +126,15 @@ public final class OpenSSLClientConnection {
     public var resumed: Bool { SSL_session_reused(pointer) == 1 }
     public var protocolVersion: String { String(cString: SSL_get_version(pointer)) }
 
+    /// The protocol the server selected by ALPN (`h2`, `http/1.1`); nil when it selected none.
+    public var alpnSelected: String? {
+        var data: UnsafePointer<UInt8>?
+        var length: UInt32 = 0
+        SSL_get0_alpn_selected(pointer, &data, &length)
+        guard let data, length > 0 else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: data, count: Int(length)), as: UTF8.self)
+    }
+
     public func shutdown() {
         OpenSSLError.clearQueue()
         _ = SSL_shutdown(pointer)

@@ -9,7 +9,7 @@ import PullGuardTooling
 ///
 /// Success means every response arrived with the expected status: with TLS 1.3
 /// a refused client certificate only shows as an alert on the first read.
-final class BenchConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class BenchConnectionHandler: ChannelInboundHandler, RemovableChannelHandler, BenchConnectionDriver {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
 

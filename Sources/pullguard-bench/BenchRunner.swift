@@ -74,7 +74,7 @@ struct BenchRunner {
             latencyMs: total.latency(),
             errors: Dictionary(uniqueKeysWithValues: total.errors.map { ($0.key.name, $0.value) }),
             targetCPUSeconds: targetCPU?.totalSeconds, benchCPUSeconds: ownCPU,
-            targetKernelCPUSeconds: targetCPU?.kernelSeconds)
+            targetKernelCPUSeconds: targetCPU?.kernelSeconds, http: options.http.rawValue, streams: options.streams)
     }
 
     /// Splits the concurrency (and a `--connections` count) evenly over the loops.

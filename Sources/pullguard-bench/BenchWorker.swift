@@ -1,8 +1,16 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import PullGuardHTTP2
 import PullGuardTooling
 import PullGuardOpenSSL
+
+/// What the worker needs from a connection's driver, whichever HTTP version it speaks.
+protocol BenchConnectionDriver: ChannelHandler {
+    var tls: TLSClientHandler { get }
+    /// The bootstrap's connect failed; reports once, unless the pipeline already did.
+    func connectFailed(_ error: Error)
+}
 
 /// Runs one event loop's share of the concurrency: starts connections, hands
 /// each to a `BenchConnectionHandler`, starts the next when one finishes, and
@@ -26,6 +34,8 @@ final class BenchWorker: @unchecked Sendable {
     let keepAliveHead: HTTPRequestHead
     /// The last request of a connection: `Connection: close` in full and resume mode.
     let lastHead: HTTPRequestHead
+    /// `--http 2`: every stream's request (`:authority` is the SNI name or URL host, with the port).
+    let http2Request: NGHTTP2ClientRequest
 
     private(set) var stats = LoopStats()
     private(set) var stopping = false
@@ -52,6 +62,8 @@ final class BenchWorker: @unchecked Sendable {
         keepAliveHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: options.url.path, headers: headers)
         if options.mode != .keepalive { headers.replaceOrAdd(name: "Connection", value: "close") }
         lastHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: options.url.path, headers: headers)
+        http2Request = NGHTTP2ClientRequest(authority: options.hostHeader, path: options.url.path,
+                                            headers: [("user-agent", "pullguard-bench")])
     }
 
     /// Starts the slots. Resume mode starts one connection first, so every other
@@ -92,27 +104,37 @@ final class BenchWorker: @unchecked Sendable {
         let plan = ConnectionPlan(counted: recording, start: .now(),
                                   session: options.mode == .resume ? lastSession : nil)
         let worker = self
-        let driver: BenchConnectionHandler
+        let driver: any BenchConnectionDriver
         do {
             let tls = try TLSClientHandler(context: context, serverName: options.serverName, session: plan.session)
-            driver = BenchConnectionHandler(worker: worker, tls: tls, plan: plan)
+            switch options.http {
+            case .http1_1: driver = BenchConnectionHandler(worker: worker, tls: tls, plan: plan)
+            case .http2: driver = BenchHTTP2ConnectionHandler(worker: worker, tls: tls, plan: plan)
+            }
         } catch {
             connectionFinished(plan, .failure(.tls(reason: "setup_failed")))
             return
         }
         // Created on this loop and used only on it: the bootstrap runs the initializer here.
         let handlers = NIOLoopBound(driver, eventLoop: loop)
+        let http = options.http
         ClientBootstrap(group: loop)
             .connectTimeout(.nanoseconds(Int64(options.timeoutSeconds * 1_000_000_000)))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let driver = handlers.value
-                    try channel.pipeline.syncOperations.addHandlers([
-                        driver.tls,
-                        HTTPRequestEncoder(),
-                        ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)),
-                        driver,
-                    ])
+                    switch http {
+                    case .http1_1:
+                        try channel.pipeline.syncOperations.addHandlers([
+                            driver.tls,
+                            HTTPRequestEncoder(),
+                            ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)),
+                            driver,
+                        ])
+                    case .http2:
+                        // nghttp2 frames the plaintext itself: TLS below, the driver right above.
+                        try channel.pipeline.syncOperations.addHandlers([driver.tls, driver])
+                    }
                 }
             }
             .connect(to: address)
@@ -127,6 +149,13 @@ final class BenchWorker: @unchecked Sendable {
         guard plan.counted && !stopping else { return }
         stats.requestsOK += 1
         if options.mode == .keepalive { stats.recordLatency(nanoseconds: (NIODeadline.now() - start).nanoseconds) }
+    }
+
+    /// A counted HTTP/2 request (stream) got its expected response after `latency` nanoseconds.
+    func requestCompleted(_ plan: ConnectionPlan, latencyNanoseconds latency: UInt64) {
+        guard plan.counted && !stopping else { return }
+        stats.requestsOK += 1
+        stats.recordLatency(nanoseconds: Int64(clamping: latency))
     }
 
     func connectionFinished(_ plan: ConnectionPlan, _ outcome: ConnectionOutcome) {

@@ -3,6 +3,12 @@ extension BenchOptions {
     /// The default run length when neither `--duration` nor `--connections` is given.
     public static let defaultDurationSeconds = 10.0
     public static let defaultRequestsPerConnection = 100
+    /// `--http 2` without `--streams`: ten streams in flight, the comparison scenario
+    /// (and well under the 100–128 concurrent streams servers allow by default).
+    public static let defaultHTTP2Streams = 10
+    /// Upper bound for `--streams`: nghttp2 would queue streams beyond the server's
+    /// MAX_CONCURRENT_STREAMS anyway; a larger number is a typo.
+    public static let maxHTTP2Streams = 1000
 
     /// Checks every flag and combination; the first problem is thrown, naming its flag.
     public init(validating flags: BenchFlags) throws(BenchOptionError) {
@@ -58,19 +64,40 @@ extension BenchOptions {
             throw BenchOptionError("--groups", "'\(groups)' is not a group list (X25519, P-256, X25519:P-256)")
         }
         groups = flags.groups.map { String($0.map { $0 == "," ? ":" : $0 }) }
-        guard let mode = Mode(rawValue: flags.mode) else {
-            throw BenchOptionError("--mode", "'\(flags.mode)' is not full, resume or keepalive")
+        switch flags.http {
+        case "1.1": http = .http1_1
+        case "2": http = .http2
+        default: throw BenchOptionError("--http", "'\(flags.http)' is not 1.1 or 2")
+        }
+        let modeName = flags.mode ?? (http == .http2 ? "keepalive" : "full")
+        guard let mode = Mode(rawValue: modeName) else {
+            throw BenchOptionError("--mode", "'\(modeName)' is not full, resume or keepalive")
+        }
+        if http == .http2 && mode != .keepalive {
+            throw BenchOptionError("--mode", "'\(modeName)' is one request per connection, which --http 2 does not measure; "
+                                   + "--http 2 runs keepalive (--requests-per-connection over --streams concurrent streams)")
         }
         self.mode = mode
         if let count = flags.requestsPerConnection {
-            guard mode == .keepalive else { throw BenchOptionError("--requests-per-connection", "applies to --mode keepalive only") }
+            guard mode == .keepalive else { throw BenchOptionError("--requests-per-connection", "applies to --mode keepalive and --http 2 only") }
             guard count >= 1 else { throw BenchOptionError("--requests-per-connection", "must be at least 1") }
         }
         requestsPerConnection = mode == .keepalive ? flags.requestsPerConnection ?? Self.defaultRequestsPerConnection : 1
-        switch flags.http {
-        case "1.1": break
-        case "2": throw BenchOptionError("--http", "HTTP/2 arrives with the HTTP/2 milestone; use --http 1.1 for now")
-        default: throw BenchOptionError("--http", "'\(flags.http)' is not 1.1 or 2")
+        switch (http, flags.streams) {
+        case (.http1_1, .some):
+            throw BenchOptionError("--streams", "applies to --http 2 only (HTTP/1.1 sends one request at a time)")
+        case (.http1_1, nil):
+            streams = 1
+        case (.http2, let count):
+            let count = count ?? min(Self.defaultHTTP2Streams, requestsPerConnection)
+            guard count >= 1 else { throw BenchOptionError("--streams", "must be at least 1") }
+            guard count <= requestsPerConnection else {
+                throw BenchOptionError("--streams", "\(count) streams would never all be open: at most --requests-per-connection (\(requestsPerConnection))")
+            }
+            guard count <= Self.maxHTTP2Streams else {
+                throw BenchOptionError("--streams", "\(count) is more than \(Self.maxHTTP2Streams) (servers allow 100 to 128 by default)")
+            }
+            streams = count
         }
         guard (100...599).contains(flags.expectStatus) else {
             throw BenchOptionError("--expect-status", "\(flags.expectStatus) is not an HTTP status (100-599)")

@@ -13,6 +13,15 @@ public struct BenchOptions: Sendable, Equatable {
         case keepalive
     }
 
+    /// The HTTP version spoken after the handshake (`--http`).
+    public enum HTTPVersion: String, Sendable, CaseIterable {
+        case http1_1 = "1.1"
+        /// ALPN offers `h2` then `http/1.1`; a server that does not select `h2` fails the
+        /// connection as `h2_alpn:<selected>`. Always keep-alive: `requestsPerConnection`
+        /// requests over `streams` concurrent streams.
+        case http2 = "2"
+    }
+
     /// When the run ends (after the warm-up).
     public enum Stop: Sendable, Equatable {
         case duration(seconds: Double)
@@ -44,6 +53,9 @@ public struct BenchOptions: Sendable, Equatable {
     public var mode: Mode
     /// 1 in full and resume mode.
     public var requestsPerConnection: Int
+    public var http: HTTPVersion
+    /// Concurrent streams per connection with `--http 2`; 1 for HTTP/1.1 (one request at a time).
+    public var streams: Int
     public var expectStatus: Int
     public var timeoutSeconds: Double
     public var json: Bool
@@ -53,7 +65,13 @@ public struct BenchOptions: Sendable, Equatable {
     /// The client-role TLS settings for this run (files already read by the caller).
     public func tlsSettings(identity: ServerIdentitySource?, trustRoots: PEMSource?) -> TLSClientSettings {
         TLSClientSettings(identity: identity, trustRoots: trustRoots, verifyServer: trust != .insecure,
-                          version: tls, groups: groups)
+                          version: tls, groups: groups, alpn: alpn)
+    }
+
+    /// ALPN offered: `h2` first for `--http 2` (with `http/1.1` after it, so a server without
+    /// HTTP/2 completes the handshake and the failure is reported as `h2_alpn:http/1.1`).
+    public var alpn: [String] {
+        http == .http2 ? ["h2", "http/1.1"] : ["http/1.1"]
     }
 
     /// `1.2`, `1.3` or `negotiate`, as the report names it.
@@ -87,8 +105,11 @@ public struct BenchFlags: Sendable {
     public var threads = 1
     public var tls: String?
     public var groups: String?
-    public var mode = "full"
+    /// nil: `full` for `--http 1.1`, `keepalive` for `--http 2`.
+    public var mode: String?
     public var requestsPerConnection: Int?
+    /// nil: `defaultHTTP2Streams` with `--http 2`; refused with `--http 1.1`.
+    public var streams: Int?
     public var http = "1.1"
     public var expectStatus = 200
     public var timeout: Double = 10

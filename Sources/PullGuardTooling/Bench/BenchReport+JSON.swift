@@ -4,6 +4,8 @@ extension BenchReport {
     public func json() -> String {
         var fields: [(String, String)] = [
             ("mode", Self.quoted(mode.rawValue)),
+            ("http", Self.quoted(http)),
+            ("streams", String(streams)),
             ("tls", Self.quoted(tls)),
             ("concurrency", String(concurrency)),
             ("threads", String(threads)),

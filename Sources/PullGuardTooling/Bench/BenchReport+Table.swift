@@ -2,7 +2,7 @@ extension BenchReport {
     /// The human report on stdout: one aligned `name  value` line per figure.
     public func table() -> String {
         var rows: [(String, String)] = [
-            ("mode", "\(mode.rawValue), TLS \(tls), concurrency \(concurrency), threads \(threads)"),
+            ("mode", "\(mode.rawValue), HTTP/\(http)\(http == "2" ? " (\(streams) streams)" : ""), TLS \(tls), concurrency \(concurrency), threads \(threads)"),
             ("duration", "\(Self.fixed(durationSeconds, 2)) s"),
             ("connections/s", Self.fixed(connectionsPerSecond, 1)),
             ("requests/s", Self.fixed(requestsPerSecond, 1)),

@@ -16,6 +16,10 @@ public struct BenchReport: Sendable, Equatable {
     }
 
     public var mode: BenchOptions.Mode
+    /// `1.1` or `2` (`--http`).
+    public var http: String
+    /// Concurrent streams per connection: `--streams` with HTTP/2, 1 with HTTP/1.1.
+    public var streams: Int
     /// `1.2`, `1.3` or `negotiate`.
     public var tls: String
     public var concurrency: Int
@@ -45,8 +49,10 @@ public struct BenchReport: Sendable, Equatable {
     public init(mode: BenchOptions.Mode, tls: String, concurrency: Int, threads: Int, durationSeconds: Double,
                 connectionsOK: Int, connectionsFailed: Int, requestsOK: Int, connectionsResumed: Int,
                 connectionsEndedByServer: Int = 0, latencyMs: Latency, errors: [String: Int], targetCPUSeconds: Double?, benchCPUSeconds: Double?,
-                targetKernelCPUSeconds: Double? = nil) {
+                targetKernelCPUSeconds: Double? = nil, http: String = "1.1", streams: Int = 1) {
         self.mode = mode
+        self.http = http
+        self.streams = streams
         self.tls = tls
         self.concurrency = concurrency
         self.threads = threads

@@ -8,6 +8,8 @@ public struct TLSClientHandshakeCompleted: Sendable {
     public var resumed: Bool
     /// `TLSv1.2` or `TLSv1.3`.
     public var protocolVersion: String
+    /// The protocol the server selected by ALPN (`h2`, `http/1.1`); nil when none.
+    public var alpn: String?
 }
 
 /// Why a client-side TLS connection failed, as `TLSClientHandler` reports it
@@ -140,7 +142,8 @@ public final class TLSClientHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .announceEstablished:
             flushCiphertext(context: context)
             context.fireUserInboundEventTriggered(
-                TLSClientHandshakeCompleted(resumed: connection.resumed, protocolVersion: connection.protocolVersion))
+                TLSClientHandshakeCompleted(resumed: connection.resumed, protocolVersion: connection.protocolVersion,
+                                            alpn: connection.alpnSelected))
             releasePendingWrites(context: context)
             // The server may have sent tickets or data right behind its Finished.
             decryptAndDeliver(context: context)

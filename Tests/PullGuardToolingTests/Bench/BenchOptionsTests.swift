@@ -94,11 +94,9 @@ import Testing
         #expect(rejected(flags(url))?.flag == "--url")
     }
 
-    @Test func http2IsNotYetAvailable() throws {
-        let error = try #require(rejected(flags { $0.http = "2" }))
-        #expect(error.flag == "--http")
-        #expect(error.description.contains("HTTP/2 arrives with the HTTP/2 milestone"))
+    @Test func onlyHTTP11And2AreVersions() {
         #expect(rejected(flags { $0.http = "3" })?.flag == "--http")
+        #expect(rejected(flags { $0.http = "2.0" })?.flag == "--http")
     }
 
     @Test func eachRuleNamesItsFlag() {

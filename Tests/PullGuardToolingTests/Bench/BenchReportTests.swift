@@ -23,7 +23,7 @@ import Testing
     }
 
     static let keys: Set<String> = [
-        "mode", "tls", "concurrency", "threads", "duration_s", "connections_ok", "connections_failed", "requests_ok",
+        "mode", "http", "streams", "tls", "concurrency", "threads", "duration_s", "connections_ok", "connections_failed", "requests_ok",
         "connections_ended_by_server",
         "connections_per_s", "requests_per_s", "resumed_share", "latency_ms", "errors",
         "target_cpu_us_per_connection", "target_cpu_us_per_request", "target_cpu_s",
@@ -34,6 +34,8 @@ import Testing
         let json = try object(report(resumed: 36, targetCPU: 0.08, targetKernelCPU: 0.02).json())
         #expect(Set(json.keys) == Self.keys)
         #expect(json["mode"] as? String == "full")
+        #expect(json["http"] as? String == "1.1")
+        #expect(json["streams"] as? Int == 1)
         #expect(json["tls"] as? String == "1.3")
         #expect(json["connections_ok"] as? Int == 40)
         #expect(number(json, "connections_per_s") == 20)
