@@ -54,14 +54,17 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Key exchange groups, e.g. X25519, P-256 or X25519:P-256.")
     var groups: String?
 
-    @Option(help: "full (new handshake per connection), resume (resume the worker's last session) or keepalive.")
-    var mode = "full"
+    @Option(help: "full (new handshake per connection), resume (resume the worker's last session) or keepalive (default: full; keepalive with --http 2).")
+    var mode: String?
 
-    @Option(name: .customLong("requests-per-connection"), help: "Requests per connection in keepalive mode (default 100).")
+    @Option(name: .customLong("requests-per-connection"), help: "Requests per connection in keepalive mode and with --http 2, over all streams (default 100).")
     var requestsPerConnection: Int?
 
-    @Option(help: "HTTP version: 1.1 (2 arrives with the HTTP/2 milestone).")
+    @Option(help: "HTTP version: 1.1, or 2 (ALPN h2; keep-alive connections with --streams concurrent streams).")
     var http = "1.1"
+
+    @Option(help: "With --http 2: concurrent streams per connection (default 10, at most --requests-per-connection).")
+    var streams: Int?
 
     @Option(name: .customLong("expect-status"), help: "Status a response must have to count as a success.")
     var expectStatus = 200
@@ -95,6 +98,7 @@ struct BenchCommand: ParsableCommand {
         flags.mode = mode
         flags.requestsPerConnection = requestsPerConnection
         flags.http = http
+        flags.streams = streams
         flags.expectStatus = expectStatus
         flags.timeout = timeout
         flags.json = json
