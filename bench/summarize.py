@@ -4,13 +4,15 @@
 Inputs (in --results):
   SERVER.SCENARIO.ROUND.json  pullguard-bench --json output, plus the script's own
                               /proc figures (_proc_cpu_s_all_processes, _proc_wall_s)
+  SERVER.SCENARIO.ROUND.failed  the report of a run whose connections failed (exit 1):
+                              no figures, only why (its error classes) for the notes
   memory.SERVER.json          bench/idle_conns.py output
   tls-floor.json              {"full": [µs, ...], "resume": [...]}: PullGuard's TLS
                               layer alone per handshake (pullguard-handshake-microbench)
 and --machine, a JSON object describing the machine and versions.
 
 Per server and scenario it takes the median over rounds. The CPU figure is the
-server's CPU µs per connection (per request for keepalive) as measured by
+server's CPU µs per connection (per request for keepalive and h2) as measured by
 pullguard-bench on --target-pid; the ratio is to PullGuard's figure from the same
 run. Only measured numbers are written: a missing measurement says so.
 
@@ -42,13 +44,16 @@ def fmt(value, digits=0):
     return f"{value:,.{digits}f}"
 
 
+PER_REQUEST = {"keepalive", "h2"}
+
+
 def cpu_figure(run, scenario):
-    key = "target_cpu_us_per_request" if scenario == "keepalive" else "target_cpu_us_per_connection"
+    key = "target_cpu_us_per_request" if scenario in PER_REQUEST else "target_cpu_us_per_connection"
     return run.get(key)
 
 
 def kernel_figure(run, scenario):
-    key = "target_kernel_cpu_us_per_request" if scenario == "keepalive" else "target_kernel_cpu_us_per_connection"
+    key = "target_kernel_cpu_us_per_request" if scenario in PER_REQUEST else "target_kernel_cpu_us_per_connection"
     return run.get(key)
 
 
@@ -57,7 +62,7 @@ def main():
     parser.add_argument("--results", required=True)
     parser.add_argument("--machine", required=True)
     parser.add_argument("--servers", default="pullguard,nginx,haproxy,caddy")
-    parser.add_argument("--scenarios", default="full,resume,keepalive")
+    parser.add_argument("--scenarios", default="full,resume,keepalive,h2")
     parser.add_argument("--output", required=True)
     args = parser.parse_args()
 
@@ -70,6 +75,11 @@ def main():
         match = re.fullmatch(r"(\w+)\.(\w+)\.(\d+)\.json", os.path.basename(path))
         if match:
             runs.setdefault((match[1], match[2]), []).append(json.load(open(path)))
+    failed_runs = {}
+    for path in glob.glob(os.path.join(args.results, "*.failed")):
+        match = re.fullmatch(r"(\w+)\.(\w+)\.(\d+)\.failed", os.path.basename(path))
+        if match:
+            failed_runs.setdefault((match[1], match[2]), []).append(json.load(open(path)))
     memory = {}
     for path in glob.glob(os.path.join(args.results, "memory.*.json")):
         data = json.load(open(path))
@@ -105,7 +115,7 @@ def main():
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for scenario in scenarios:
         base = summary.get(("pullguard", scenario), {}).get("cpu")
-        unit = "per request" if scenario == "keepalive" else "per connection"
+        unit = "per request" if scenario in PER_REQUEST else "per connection"
         for server in servers:
             s = summary[(server, scenario)]
             ratio = f"{s['cpu'] / base:.2f}×" if s["cpu"] is not None and base else "not measured"
@@ -116,11 +126,22 @@ def main():
                 notes.append(f"{s['failed']} failed connections")
             if s["errors"]:
                 notes.append("errors " + ", ".join(f"{k}: {v}" for k, v in sorted(s["errors"].items())))
+            gone = failed_runs.get((server, scenario), [])
+            if gone:
+                why = {}
+                for r in gone:
+                    for kind, count in (r.get("errors") or {}).items():
+                        why[kind] = why.get(kind, 0) + count
+                notes.append(f"{len(gone)} rounds failed, not in the figures"
+                             + (" (" + ", ".join(f"{k}: {v}" for k, v in sorted(why.items())) + ")" if why else ""))
+            if scenario == "h2":
+                notes.append("HTTP/2, 10 streams, 100 requests/connection")
             if server == "caddy":
                 notes.append("Go TLS, tickets")
             lines.append(f"| {NAMES[server]} | {scenario} | {fmt(s['cps'])} | {fmt(s['rps'])} | {fmt(s['p99'], 2)} "
                          f"| {fmt(s['cpu'], 1)} | {fmt(s['kernel'], 1)} | {ratio} | {'; '.join(notes)} |")
-    lines.append("| all | HTTP/2 | n/a until the HTTP/2 milestone | | | | | | |")
+    if "h2" not in scenarios:
+        lines.append("| all | h2 | not measured (--scenarios without h2) | | | | | | |")
     table = "\n".join(lines)
 
     # --baseline: the new binary over the old one, round by round (each round runs them back to back).
@@ -181,6 +202,9 @@ def main():
     pg_res, ng_res = cpu("pullguard", "resume"), cpu("nginx", "resume")
     pg_ka, ng_ka = cpu("pullguard", "keepalive"), cpu("nginx", "keepalive")
     pg_mem = (memory.get("pullguard") or {}).get("kib_per_connection")
+    pg_h2 = cpu("pullguard", "h2")
+    others = [cpu(name, "h2") for name in ("nginx", "haproxy", "caddy") if cpu(name, "h2") is not None]
+    others_h2 = min(others) if others else None
     checklist = [
         check(f"full handshake: CPU per connection ≤ 0.6× nginx ({fmt(pg_full, 1)} vs {fmt(ng_full * 0.6 if ng_full else None, 1)} µs)",
               pg_full, ng_full, lambda v, n: v <= 0.6 * n),
@@ -190,6 +214,10 @@ def main():
               pg_res, ng_res, lambda v, n: v <= 0.5 * n),
         check(f"keep-alive: CPU per request ≤ nginx ({fmt(pg_ka, 1)} vs {fmt(ng_ka, 1)} µs)",
               pg_ka, ng_ka, lambda v, n: v <= n),
+        check(f"HTTP/2: CPU per request ≤ the lowest of nginx, HAProxy and Caddy ({fmt(pg_h2, 1)} vs {fmt(others_h2, 1)} µs)",
+              pg_h2, others_h2, lambda v, n: v <= n),
+        check(f"HTTP/2: CPU per request < PullGuard's HTTP/1.1 keep-alive ({fmt(pg_h2, 1)} vs {fmt(pg_ka, 1)} µs)",
+              pg_h2, pg_ka, lambda v, k: v < k),
         check(f"memory: ≤ {MEMORY_TARGET_KIB} KiB per idle connection (PullGuard: {fmt(pg_mem, 1)} KiB)",
               pg_mem, MEMORY_TARGET_KIB, lambda v, t: v <= t),
     ]

@@ -62,7 +62,8 @@ Options:
   --groups LIST           ECDHE groups for the load (default X25519)
   --idle-connections N    connections for the memory figure (default 10000; 0 skips)
   --servers LIST          comma list out of pullguard,nginx,haproxy,caddy (default all)
-  --scenarios LIST        comma list out of full,resume,keepalive (default all)
+  --scenarios LIST        comma list out of full,resume,keepalive,h2 (default all); h2 is
+                          HTTP/2: --http 2 --streams 10 --requests-per-connection 100
   --output FILE           results file (default BENCHMARKS.md at the repository root)
   --no-install            do not run apt-get (fail if something is missing)
   --no-build              use the existing release binaries
@@ -91,7 +92,7 @@ groups=X25519
 idle_connections=10000
 idle_set=0
 servers_csv=pullguard,nginx,haproxy,caddy
-scenarios_csv=full,resume,keepalive
+scenarios_csv=full,resume,keepalive,h2
 output="$repo_root/BENCHMARKS.md"
 do_install=1
 do_build=1
@@ -146,7 +147,7 @@ if [ -n "$baseline_bin" ]; then
     servers=("${with_baseline[@]}")
     servers_csv=$(IFS=,; echo "${servers[*]}")
 fi
-for s in "${scenarios[@]}"; do case "$s" in full|resume|keepalive) ;; *) echo "bench-compare: unknown scenario $s" >&2; exit 2 ;; esac; done
+for s in "${scenarios[@]}"; do case "$s" in full|resume|keepalive|h2) ;; *) echo "bench-compare: unknown scenario $s" >&2; exit 2 ;; esac; done
 
 log() { printf 'bench-compare: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -512,6 +513,19 @@ check_server() { # name
             ok=0
         fi
     done
+    # HTTP/2: only reported (a server without h2 is still measured in the other scenarios;
+    # its h2 row then shows the bench's h2_alpn error class).
+    if [[ " ${scenarios[*]} " == *" h2 "* ]]; then
+        local h2
+        h2=$(curl -s -o "$workdir/body" -w '%{http_code} %{http_version}' --max-time 5 --http2 --cacert "$certs/root.pem" \
+            --resolve "localhost:$port:127.0.0.1" --cert "$certs/client.pem" --key "$certs/client.key" \
+            "https://localhost:$port/" 2>/dev/null) || true
+        if [ "$h2" = "200 2" ]; then
+            log "  $name HTTP/2 (ALPN h2) with client certificate: 200"
+        else
+            log "  $name HTTP/2 (ALPN h2) with client certificate: not negotiated (curl --http2: '${h2:-no answer}'); its h2 row will show the failure"
+        fi
+    fi
     for how in none rogue; do
         local args=()
         [ "$how" = rogue ] && args=(--cert "$certs/rogue-client.pem" --key "$certs/rogue-client.key")
@@ -547,9 +561,14 @@ bench_args() { # name scenario -> prints the argument list, one per line
         --cert "$certs/client.pem" --key "$certs/client.key" \
         $([ "$insecure_load" = 1 ] && echo --insecure || printf '%s\n' --cacert "$certs/root.pem") \
         --concurrency "$concurrency" --duration "$duration" --threads 1 --tls "$tls_version" --groups "$groups" \
-        --mode "$scenario" --http 1.1 --json --target-pid "$target_pid" --warmup "$warmup"
-    # full and resume: one request per connection (the modes' definition); keepalive: 100.
-    [ "$scenario" = keepalive ] && printf '%s\n' --requests-per-connection 100
+        --json --target-pid "$target_pid" --warmup "$warmup"
+    # full and resume: one request per connection (the modes' definition); keepalive: 100;
+    # h2: 100 per connection over 10 concurrent streams (ALPN h2, keep-alive by definition).
+    case "$scenario" in
+        h2) printf '%s\n' --http 2 --streams 10 --requests-per-connection 100 ;;
+        keepalive) printf '%s\n' --mode keepalive --http 1.1 --requests-per-connection 100 ;;
+        *) printf '%s\n' --mode "$scenario" --http 1.1 ;;
+    esac
     return 0
 }
 
@@ -578,6 +597,12 @@ measure() { # name scenario round
     ticks_after=$(cpu_ticks "${server_all_pids[@]}")
     if [ "$rc" != 0 ] || ! python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$out.raw" 2>/dev/null; then
         log "  $name $scenario round $round: pullguard-bench failed (exit $rc): $(tail -n 3 "$out.stderr" | tr '\n' ' ')"
+        # A run whose connections failed (exit 1) still printed its report: keep it apart,
+        # so the table can say why the row has no figures (e.g. h2_alpn:http/1.1 for a
+        # server that does not offer HTTP/2) instead of only "not measured".
+        if [ "$rc" = 1 ] && python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$out.raw" 2>/dev/null; then
+            cp "$out.raw" "$workdir/results/$name.$scenario.$round.failed"
+        fi
         return 0
     fi
     # Keep the bench's JSON and add our own /proc figures (all processes, warm-up included).
