@@ -72,6 +72,36 @@ struct BenchHTTP2Tests {
         #expect(run.errors == ["http_status:200": 3])
     }
 
+    /// A server that breaks HTTP/2 in a way no well-behaved server does, written frame by
+    /// frame (Tests/Scripts/h2_raw_server.py): each connection fails under the class that
+    /// names what the server did, and the bench neither hangs nor counts a success.
+    @Test(arguments: [("rst", "h2_rst:internal_error"),
+                      ("uppercase", "h2_stream_error:protocol_error"),
+                      ("goaway_error", "h2_goaway:protocol_error")])
+    func aMisbehavingServerFailsEachConnectionByClass(mode: String, errorClass: String) throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Scripts/h2_raw_server.py").path
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["python3", script, ProxyScenario.file("server.pem"), ProxyScenario.file("server.key"), mode]
+        let output = Pipe()
+        server.standardOutput = output
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            kill(server.processIdentifier, SIGTERM)
+            server.waitUntilExit()
+        }
+        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        let port = try #require(line.split(separator: " ").last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) },
+                                "h2_raw_server.py printed: \(line)")
+        let run = try bench(port: port, ["--connections", "2", "--concurrency", "1", "--streams", "2",
+                                         "--requests-per-connection", "4"])
+        #expect(run.exitCode == 1)
+        #expect(run.number("requests_ok") == 0)
+        #expect(run.errors == [errorClass: 2], "errors: \(run.errors)")
+    }
+
     /// PullGuard does not offer `h2` yet: the handshake completes on `http/1.1`, and every
     /// connection fails as `h2_alpn:http/1.1` before any request is sent.
     /// (When PullGuard offers h2, point this at a site with HTTP/2 turned off.)

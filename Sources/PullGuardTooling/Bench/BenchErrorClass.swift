@@ -1,7 +1,7 @@
 /// The class a failed `pullguard-bench` connection is counted under; the
 /// names are a contract (reports, JSON, scripts): `connect`, `tls_alert:<name>`,
 /// `tls:<reason>`, `http_status:<code>`, `timeout`, and for `--http 2`: `h2_alpn:<selected>`,
-/// `h2_rst:<code>`, `h2_goaway:<code>`, `h2:<reason>` (codes by their RFC 9113 §7 name, lowercase).
+/// `h2_rst:<code>`, `h2_stream_error:<code>`, `h2_goaway:<code>`, `h2:<reason>` (codes by their RFC 9113 §7 name, lowercase).
 public struct BenchErrorClass: Hashable, Sendable, CustomStringConvertible {
     public let name: String
 
@@ -43,6 +43,12 @@ public struct BenchErrorClass: Hashable, Sendable, CustomStringConvertible {
     /// The server reset a processed stream (RST_STREAM with this code).
     public static func h2Reset(_ errorCode: UInt32) -> BenchErrorClass {
         BenchErrorClass("h2_rst:\(http2ErrorName(errorCode))")
+    }
+
+    /// nghttp2 reset a stream itself because the server's response broke RFC 9113 (a
+    /// malformed header block, a missing `:status`, a flow-control violation).
+    public static func h2StreamError(_ errorCode: UInt32) -> BenchErrorClass {
+        BenchErrorClass("h2_stream_error:\(http2ErrorName(errorCode))")
     }
 
     /// The server ended the connection with a GOAWAY carrying an error code.

@@ -84,7 +84,10 @@ public struct BenchHTTP2Machine: Sendable {
     public mutating func streamClosed(streamID: Int32, errorCode: UInt32, at now: UInt64) -> (latency: UInt64?, action: Action) {
         guard !finished, let stream = open.removeValue(forKey: streamID) else { return (nil, .none) }
         if let last = goAwayLastStreamID, streamID > last { return (nil, afterStreamEnded()) }
-        guard errorCode == 0 else { return (nil, finish(.failed(.h2Reset(errorCode)))) }
+        // A reset the server sent was handled by `reset` (nghttp2 reports the frame before
+        // the close), so an error code here is nghttp2's own reset: the response was
+        // malformed (say, a missing `:status` or an uppercase header name) or broke flow control.
+        guard errorCode == 0 else { return (nil, finish(.failed(.h2StreamError(errorCode)))) }
         guard stream.status == expectStatus else {
             return (nil, finish(.failed(stream.status == 0 ? .h2(reason: "no_response_status") : .httpStatus(stream.status))))
         }

@@ -71,6 +71,15 @@ import Testing
         #expect(BenchErrorClass.h2Reset(0xff).name == "h2_rst:0xff")
     }
 
+    /// nghttp2 resets a stream whose response is malformed: no RST_STREAM came from the server.
+    @Test func aStreamClosedWithAnErrorButNoResetIsAStreamError() {
+        var machine = BenchHTTP2Machine(streams: 2, requests: 10, expectStatus: 200)
+        var next: Int32 = 1
+        _ = submit(machine.start(), into: &machine, next: &next)
+        #expect(machine.streamClosed(streamID: 1, errorCode: 1, at: 2).action == .finish(.failed(.h2StreamError(1))))
+        #expect(BenchErrorClass.h2StreamError(1).name == "h2_stream_error:protocol_error")
+    }
+
     @Test func goAwayLeavesUnprocessedStreamsUncountedAndEndsByServer() {
         var machine = BenchHTTP2Machine(streams: 4, requests: 100, expectStatus: 200)
         var next: Int32 = 1
