@@ -29,6 +29,17 @@ struct BenchHTTP2Tests {
         return Run(exitCode: result.exitCode, json: json, stderr: result.stderr)
     }
 
+    /// The first line a child process writes: plain `read(2)` byte by byte, which returns as soon
+    /// as a byte is there (Foundation's `availableData` on a pipe may wait for more) or at EOF.
+    static func firstLine(of descriptor: Int32) -> String {
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while bytes.count < 200, read(descriptor, &byte, 1) == 1, byte != UInt8(ascii: "\n") {
+            bytes.append(byte)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     @Test func twentyConnectionsOfAHundredRequestsOverTenStreamsAllSucceed() throws {
         let nginx = try NginxHTTP2Server.start()
         defer { nginx.stop() }
@@ -89,10 +100,11 @@ struct BenchHTTP2Tests {
         server.standardError = FileHandle.nullDevice
         try server.run()
         defer {
-            kill(server.processIdentifier, SIGTERM)
+            // SIGKILL: the script holds only sockets, and a spawned child may inherit a blocked SIGTERM.
+            kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
         }
-        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        let line = Self.firstLine(of: output.fileHandleForReading.fileDescriptor)
         let port = try #require(line.split(separator: " ").last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) },
                                 "h2_raw_server.py printed: \(line)")
         let run = try bench(port: port, ["--connections", "2", "--concurrency", "1", "--streams", "2",

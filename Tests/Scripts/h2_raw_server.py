@@ -12,6 +12,7 @@ well-behaved server sends:
   goaway_error GOAWAY(last stream, PROTOCOL_ERROR), then close
 Serves connections until killed (by the test, by PID); one thread per connection.
 """
+import signal
 import socket
 import ssl
 import struct
@@ -66,6 +67,9 @@ def serve(conn, mode):
 
 
 def main():
+    # The test runner's process spawner may leave SIGTERM blocked: the test stops us with it.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     cert, key, mode = sys.argv[1:4]
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
