@@ -96,6 +96,7 @@ let package = Package(
             dependencies: [
                 "CNGHTTP2",
                 "PullGuardCore",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: acrossTargets
         ),
@@ -104,6 +105,7 @@ let package = Package(
             name: "PullGuardProxy",
             dependencies: [
                 "PullGuardHTTP",
+                "PullGuardHTTP2",
                 "PullGuardCore",
                 "PullGuardObservability",
                 .product(name: "NIOCore", package: "swift-nio"),
