@@ -21,6 +21,12 @@ final class ProtocolSelectionHandler: ChannelInboundHandler, RemovableChannelHan
         self.afterTLSHandler = afterTLSHandler
     }
 
+    /// Bytes before the TLS layer said who the client is: never forwarded (fail closed).
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        proxy.logger.warning("request before the TLS handshake was reported; closing")
+        context.close(promise: nil)
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let drain = event as? ConnectionDrain {
             self.drain = drain
