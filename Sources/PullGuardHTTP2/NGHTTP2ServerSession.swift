@@ -125,6 +125,13 @@ package final class NGHTTP2ServerSession {
             return nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
         }
         if result < 0 { throw HTTP2SessionError(code: Int32(result)) }
+        // nghttp2 advertises SETTINGS_MAX_HEADER_LIST_SIZE but does not enforce it on what
+        // it receives: a request whose block went past it was never handed on; answer 431
+        // (RFC 6585 §5, as nginx and nghttpx do) now that nghttp2 has returned.
+        for stream in recorder.tooLarge {
+            respond(stream: stream, status: 431, headers: [], hasBody: false)
+        }
+        recorder.tooLarge.removeAll()
         return recorder.events
     }
 
@@ -237,6 +244,15 @@ private final class Recorder {
 
     var events: [HTTP2SessionEvent] = []
     var headers: [Int32: [HTTP2HeaderField]] = [:]
+    /// The size of each request header block so far, as RFC 9113 §6.5.2 counts it
+    /// (name + value + 32 per field), against `headerBytesLimit`.
+    var headerBytes: [Int32: Int] = [:]
+    /// Streams whose request header block went past `headerBytesLimit`: their fields are
+    /// no longer kept (nghttp2 still decodes them, so HPACK stays in step), and once the
+    /// block ends they are answered 431 instead of handed on.
+    var overLimit: Set<Int32> = []
+    /// Streams to answer 431 when `receive` returns.
+    var tooLarge: [Int32] = []
     var outgoing: [Int32: Outgoing] = [:]
     var headerBytesLimit = 0
     let allocator = ByteBufferAllocator()
@@ -249,7 +265,9 @@ private final class Recorder {
 private func onBeginHeaders(_ session: OpaquePointer?, _ frame: UnsafePointer<nghttp2_frame>?,
                             _ user: UnsafeMutableRawPointer?) -> Int32 {
     guard let frame else { return 0 }
-    Recorder.from(user).headers[frame.pointee.hd.stream_id] = []
+    let recorder = Recorder.from(user)
+    recorder.headers[frame.pointee.hd.stream_id] = []
+    recorder.headerBytes[frame.pointee.hd.stream_id] = 0
     return 0
 }
 
@@ -259,6 +277,17 @@ private func onHeader(_ session: OpaquePointer?, _ frame: UnsafePointer<nghttp2_
                       _ flags: UInt8, _ user: UnsafeMutableRawPointer?) -> Int32 {
     guard let frame, let name, let value else { return 0 }
     let recorder = Recorder.from(user)
+    let stream = frame.pointee.hd.stream_id
+    if frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
+        if recorder.overLimit.contains(stream) { return 0 }
+        let size = recorder.headerBytes[stream, default: 0] + nameLength + valueLength + 32
+        recorder.headerBytes[stream] = size
+        if size > recorder.headerBytesLimit {
+            recorder.overLimit.insert(stream)
+            recorder.headers[stream] = nil
+            return 0
+        }
+    }
     let field = HTTP2HeaderField(
         name: String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
         value: String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self))
@@ -276,7 +305,12 @@ private func onFrameReceived(_ session: OpaquePointer?, _ frame: UnsafePointer<n
     switch UInt32(header.type) {
     case NGHTTP2_HEADERS.rawValue:
         let fields = recorder.headers.removeValue(forKey: stream) ?? []
+        recorder.headerBytes[stream] = nil
         if frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
+            if recorder.overLimit.remove(stream) != nil {
+                recorder.tooLarge.append(stream)
+                return 0
+            }
             recorder.events.append(.request(stream: stream, fields: fields, endStream: endStream))
         } else {
             recorder.events.append(.trailers(stream: stream, endStream: endStream))
@@ -310,6 +344,8 @@ private func onStreamClose(_ session: OpaquePointer?, _ stream: Int32, _ errorCo
                            _ user: UnsafeMutableRawPointer?) -> Int32 {
     let recorder = Recorder.from(user)
     recorder.headers[stream] = nil
+    recorder.headerBytes[stream] = nil
+    recorder.overLimit.remove(stream)
     recorder.events.append(.streamClosed(stream: stream, errorCode: errorCode))
     return 0
 }
