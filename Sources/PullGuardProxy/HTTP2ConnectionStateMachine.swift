@@ -9,7 +9,8 @@ import NIOCore
 ///
 /// Invariants: a stream's exchange ends at most once; a response that cannot be finished
 /// resets its stream, never the connection; after a drain no new stream is admitted;
-/// more than `maxEmptyDataFrames` empty DATA frames end the connection.
+/// more than `maxEmptyDataFrames` empty DATA frames end the connection, once: after that
+/// no new stream is admitted (the rest of the read that carried the flood is not served).
 struct HTTP2ConnectionStateMachine {
     typealias Exchange = ProxyExchangeStateMachine
 
@@ -32,6 +33,8 @@ struct HTTP2ConnectionStateMachine {
     private(set) var exchanges: [Int32: Exchange] = [:]
     private(set) var draining = false
     private(set) var emptyDataFrames = 0
+    /// The connection was ended for abuse: counted and answered once, nothing new starts.
+    private(set) var terminated = false
     let maxEmptyDataFrames: Int
 
     init(maxEmptyDataFrames: Int) {
@@ -45,6 +48,7 @@ struct HTTP2ConnectionStateMachine {
     /// A complete request header block. The handler checks and forwards it on
     /// `.startExchange`, then reports `requestEnd` when the block also ended the stream.
     mutating func request(stream: Int32) -> Action {
+        if terminated { return .none }
         if draining { return .refuse(stream: stream) }
         exchanges[stream] = Exchange(Exchange.RequestHead(keepAlive: true))
         return .startExchange(stream: stream)
@@ -98,8 +102,11 @@ struct HTTP2ConnectionStateMachine {
 
     /// A DATA frame with neither payload nor END_STREAM (CVE-2019-9518).
     mutating func emptyData() -> Action {
+        guard !terminated else { return .none }
         emptyDataFrames += 1
-        return emptyDataFrames > maxEmptyDataFrames ? .terminateForAbuse : .none
+        guard emptyDataFrames > maxEmptyDataFrames else { return .none }
+        terminated = true
+        return .terminateForAbuse
     }
 
     /// A reload replaced the configuration, or the process stops: GOAWAY, open streams finish.
