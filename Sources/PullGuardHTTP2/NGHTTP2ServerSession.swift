@@ -74,6 +74,7 @@ package final class NGHTTP2ServerSession {
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, onDataChunk)
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamClose)
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, onBeginHeaders)
+        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, onFrameSent)
 
         var option: OpaquePointer?
         nghttp2_option_new(&option)
@@ -150,6 +151,20 @@ package final class NGHTTP2ServerSession {
         return output
     }
 
+    /// The error code of a GOAWAY nghttp2 sent on its own, once, then nil: a connection
+    /// error it found in the client's frames (PROTOCOL_ERROR for an even stream id, ...), or
+    /// the stream reset rate limit (`stream_reset_burst`/`_rate`, rapid reset), which
+    /// nghttp2 answers with INTERNAL_ERROR. `mem_recv` returns success for both, so this is
+    /// how PullGuard learns the connection ended and counts it. GOAWAYs PullGuard asked
+    /// for (`shutDown`, `terminate`) are not reported.
+    package func takeLibraryGoAway() -> UInt32? {
+        guard !submittedGoAway, let code = recorder.goAwaySent, !recorder.goAwayReported else { return nil }
+        recorder.goAwayReported = true
+        return code
+    }
+
+    private var submittedGoAway = false
+
     /// Neither side has anything more to say: the connection can close.
     package var isFinished: Bool {
         nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0
@@ -219,11 +234,13 @@ package final class NGHTTP2ServerSession {
     /// GOAWAY naming the last stream PullGuard will process: streams already open
     /// finish; new ones are refused. `errorCode` 0 for a graceful end.
     package func shutDown(errorCode: UInt32 = 0) {
+        submittedGoAway = true
         _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), lastProcessedStream, errorCode, nil, 0)
     }
 
     /// Ends the session at once with GOAWAY(`errorCode`), e.g. 0xb ENHANCE_YOUR_CALM.
     package func terminate(errorCode: UInt32) {
+        submittedGoAway = true
         _ = nghttp2_session_terminate_session(session, errorCode)
     }
 
@@ -255,6 +272,9 @@ private final class Recorder {
     var tooLarge: [Int32] = []
     var outgoing: [Int32: Outgoing] = [:]
     var headerBytesLimit = 0
+    /// The error code of the first GOAWAY sent, and whether `takeLibraryGoAway` told it.
+    var goAwaySent: UInt32?
+    var goAwayReported = false
     let allocator = ByteBufferAllocator()
 
     static func from(_ pointer: UnsafeMutableRawPointer?) -> Recorder {
@@ -327,6 +347,14 @@ private func onFrameReceived(_ session: OpaquePointer?, _ frame: UnsafePointer<n
     default:
         break
     }
+    return 0
+}
+
+private func onFrameSent(_ session: OpaquePointer?, _ frame: UnsafePointer<nghttp2_frame>?,
+                         _ user: UnsafeMutableRawPointer?) -> Int32 {
+    guard let frame, UInt32(frame.pointee.hd.type) == NGHTTP2_GOAWAY.rawValue else { return 0 }
+    let recorder = Recorder.from(user)
+    if recorder.goAwaySent == nil { recorder.goAwaySent = frame.pointee.goaway.error_code }
     return 0
 }
 

@@ -512,8 +512,22 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             sessionFailed(error)
             return
         }
+        if let code = session.takeLibraryGoAway() { countLibraryGoAway(code) }
         resumeUpstreamReads()
         if session.isFinished || (closing && streams.isEmpty) { context.close(promise: nil) }
+    }
+
+    /// nghttp2 ended the connection by itself (its GOAWAY just went out): INTERNAL_ERROR is
+    /// its answer to the stream reset rate limit (rapid reset), counted as abuse; any other
+    /// code is a connection error in the client's frames.
+    private func countLibraryGoAway(_ code: UInt32) {
+        if code == 0x2 || code == 0xb {
+            counters.increment(.http2Abuse)
+            logger.notice("HTTP/2 client floods (stream resets past http2.stream_reset_burst); GOAWAY", metadata: logMetadata)
+        } else {
+            counters.increment(.http2ProtocolErrors)
+            logger.info("HTTP/2 protocol error (GOAWAY \(code)); closing", metadata: logMetadata)
+        }
     }
 
     private func closeAfterOutput() {
