@@ -20,17 +20,20 @@ install_python_packages() {
         python3 -c "import $module" >/dev/null 2>&1 || missing_specs+=("$spec")
     done
     [ ${#missing_specs[@]} -eq 0 ] && return 0
+    # Quoted for the messages: `h2==4.*` is a glob to the shell.
+    local quoted
+    quoted=$(printf "'%s' " "${missing_specs[@]}")
     if ! python3 -m pip --version >/dev/null 2>&1; then
         echo "pullguard: missing Python packages: ${missing_specs[*]}, and pip is not available" >&2
-        echo "pullguard: install pip (Debian: apt-get install -y python3-pip), then run: python3 -m pip install ${missing_specs[*]}" >&2
+        echo "pullguard: install pip (Debian: apt-get install -y python3-pip), then run: python3 -m pip install ${quoted% }" >&2
         return 1
     fi
     # Root installs for everyone; anyone else into their user site (no sudo needed).
     local user=()
     [ "$(id -u)" -eq 0 ] || user=(--user)
-    echo "pullguard: running: python3 -m pip install --quiet ${user[*]} ${missing_specs[*]}" >&2
+    echo "pullguard: running: python3 -m pip install --quiet ${user[*]:+${user[*]} }${quoted% }" >&2
     if ! python3 -m pip install --quiet "${user[@]}" "${missing_specs[@]}"; then
-        echo "pullguard: pip could not install ${missing_specs[*]}; run it by hand: python3 -m pip install ${missing_specs[*]}" >&2
+        echo "pullguard: pip could not install ${missing_specs[*]}; run it by hand: python3 -m pip install ${quoted% }" >&2
         return 1
     fi
 }

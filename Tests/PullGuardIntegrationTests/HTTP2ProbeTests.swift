@@ -11,7 +11,8 @@ import Testing
 /// test here fails saying so.
 @Suite(.serialized) struct HTTP2ProbeTests {
     /// Site `a` trusts the test root, site `b` only another CA: a client admitted at `a`
-    /// was never checked against `b`'s trust. Both share the one strict upstream, so
+    /// was never checked against `b`'s trust. Site `c` admits clients without a certificate
+    /// (`optional`), as `X-Client-Verify: NONE`. All share the one strict upstream, so
     /// "nothing upstream" covers both. The `http2:` limits are set small so the floods
     /// trip them quickly.
     static let config = """
@@ -41,6 +42,15 @@ import Testing
             upstream: {UPSTREAM}
             client_auth:
               trust: [{PKI}/other-ca.pem]
+          - name: c
+            server_names: [c.test]
+            certificates:
+              - cert: {PKI}/server-rsa.pem
+                key: {PKI}/server-rsa.key
+            upstream: {UPSTREAM}
+            client_auth:
+              mode: optional
+              trust: [{PKI}/root.pem]
         """
 
     /// RFC 9113 §7 error codes.
@@ -87,10 +97,11 @@ import Testing
 
     /// Runs one probe as `client` with SNI `sni`; `authority` (default: the SNI) and `host`
     /// are the request's `:authority` and `host`.
+    /// `client` nil: no client certificate.
     static func probe(_ scenario: StrictUpstreamScenario, _ name: String, sni: String = "a.test",
-                      authority: String? = nil, host: String? = nil, client: String = "client") throws -> Outcome {
-        var arguments = [script, "\(scenario.proxy.port)", sni, ProxyScenario.file("\(client).pem"),
-                         ProxyScenario.file("\(client).key"), name, authority ?? sni]
+                      authority: String? = nil, host: String? = nil, client: String? = "client") throws -> Outcome {
+        var arguments = [script, "\(scenario.proxy.port)", sni, client.map { ProxyScenario.file("\($0).pem") } ?? "-",
+                         client.map { ProxyScenario.file("\($0).key") } ?? "-", name, authority ?? sni]
         if let host { arguments.append(host) }
         let result = try CommandRunner.run("python3", arguments, timeout: 60)
         if result.exitCode == 3 || result.stderr.contains("missing python module") { throw MissingModule(stderr: result.stderr) }
@@ -286,6 +297,19 @@ import Testing
             #expect(request.values("x-trailer") == [], "\(request)")
             #expect(!request.description.contains("FORGED") && !request.description.contains("TRAILER"), "\(request)")
             #expect(request.bodyText == "hello")
+        }
+    }
+
+    /// No certificate at the `optional` site `c`, forging `X-Client-Verify: SUCCESS` and a
+    /// subject: the upstream reads `NONE` and no subject.
+    @Test func clientWithoutCertificateCannotClaimToBeVerified() async throws {
+        try await StrictUpstreamScenario.withConfig(Self.config) { scenario in
+            let outcome = try Self.probe(scenario, "spoofed-success", sni: "c.test", client: nil)
+            #expect(outcome.status["1"] == 200, "\(outcome)")
+            #expect(scenario.upstream.errors.isEmpty, "\(scenario.upstream.errors)")
+            let request = try #require(scenario.upstream.requests.first)
+            #expect(request.values("x-client-verify") == ["NONE"], "\(request)")
+            #expect(request.values("x-client-cert-subject") == [], "\(request)")
         }
     }
 }

@@ -2,7 +2,7 @@
 """Frame-level HTTP/2 attacker probes for PullGuard's integration tests
 (Tests/PullGuardIntegrationTests/HTTP2ProbeTests.swift).
 
-usage: h2_probe.py PORT SNI CERT_PEM KEY_PEM PROBE [AUTHORITY [HOST]]
+usage: h2_probe.py PORT SNI CERT_PEM|- KEY_PEM|- PROBE [AUTHORITY [HOST]]   (- : no client certificate)
 
 Connects over TLS with the client certificate, offering ALPN `h2` only (the server
 certificate is not checked: the SNI may name any site), runs one named probe and prints
@@ -112,7 +112,8 @@ def connect(port, sni, cert, key):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    context.load_cert_chain(cert, key)
+    if cert != "-":
+        context.load_cert_chain(cert, key)
     context.set_alpn_protocols(["h2"])
     raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     # A small receive buffer, set before connecting (it sets the window scale): a client
@@ -257,6 +258,9 @@ def main():
         connection.send_headers(1, [(b"x-client-verify", b"TRAILER"), (b"x-trailer", b"1")], end_stream=True)
         sock.sendall(connection.data_to_send())
         reader.pump(5, until=lambda r: "1" in r["status"] or "1" in r["rst"] or r["goaway"] is not None)
+    elif probe == "spoofed-success":
+        # No certificate at an `optional` site, claiming to be verified.
+        send_one(sock, reader, base + [(b"x-client-verify", b"SUCCESS"), (b"x-client-cert-subject", b"CN=admin")])
     else:
         sys.stderr.write(f"unknown probe {probe}\n")
         sys.exit(2)
