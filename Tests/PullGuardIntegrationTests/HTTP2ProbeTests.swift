@@ -144,6 +144,7 @@ import Testing
             #expect(outcome.closed, "\(outcome)")
             #expect(outcome.goaway == nil || outcome.goaway == Self.protocolError, "\(outcome)")
             #expect(outcome.status.isEmpty, "\(outcome)")
+            #expect(try Self.counter(scenario, "pullguard_http2_protocol_errors_total") == 1)
             Self.expectNothingUpstream(scenario)
         }
     }
