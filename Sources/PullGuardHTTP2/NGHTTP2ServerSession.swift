@@ -298,15 +298,16 @@ private func onHeader(_ session: OpaquePointer?, _ frame: UnsafePointer<nghttp2_
     guard let frame, let name, let value else { return 0 }
     let recorder = Recorder.from(user)
     let stream = frame.pointee.hd.stream_id
-    if frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
-        if recorder.overLimit.contains(stream) { return 0 }
-        let size = recorder.headerBytes[stream, default: 0] + nameLength + valueLength + 32
-        recorder.headerBytes[stream] = size
-        if size > recorder.headerBytesLimit {
-            recorder.overLimit.insert(stream)
-            recorder.headers[stream] = nil
-            return 0
-        }
+    // Trailers are never forwarded, so never kept: HPACK lets a small block expand to any
+    // size (one byte per reference to a large table entry), and nothing else bounds them.
+    guard frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST else { return 0 }
+    if recorder.overLimit.contains(stream) { return 0 }
+    let size = recorder.headerBytes[stream, default: 0] + nameLength + valueLength + 32
+    recorder.headerBytes[stream] = size
+    if size > recorder.headerBytesLimit {
+        recorder.overLimit.insert(stream)
+        recorder.headers[stream] = nil
+        return 0
     }
     let field = HTTP2HeaderField(
         name: String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),

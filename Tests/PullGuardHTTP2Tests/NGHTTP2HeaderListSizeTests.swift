@@ -98,4 +98,24 @@ import Testing
                                    + Self.request(stream: 1, extra: fields))
         #expect(Self.requestStreams(events) == [1])
     }
+
+    /// The limit counts decoded fields, not wire bytes: two one-byte references to a 3 KB
+    /// HPACK table entry (a compression bomb in miniature) go past 4096.
+    @Test func decodedSizeCountsNotWireSize() throws {
+        let session = try NGHTTP2ServerSession(settings: HTTP2Settings(maxHeaderListSize: 4096))
+        let pseudo = Self.block([(":method", "GET"), (":scheme", "https"), (":authority", "a.test"), (":path", "/")])
+        // Literal with incremental indexing, new name (RFC 7541 §6.2.1): the entry becomes index 62.
+        let name = Array("x-bomb".utf8), value = [UInt8](repeating: 0x76, count: 3000)
+        var indexed: [UInt8] = [0x40]
+        indexed += Self.integer(name.count, bits: 7) + name
+        indexed += Self.integer(value.count, bits: 7) + value
+        let first = try Self.feed(session, Self.preface + Self.frame(type: 0x4, flags: 0, stream: 0, [])
+                                  + Self.frame(type: 0x1, flags: 0x5, stream: 1, pseudo + indexed))
+        #expect(Self.requestStreams(first) == [1])
+        let bomb = pseudo + [0xbe, 0xbe]  // indexed field 62, twice: 2 bytes on the wire, 6 KB decoded
+        let second = try Self.feed(session, Self.frame(type: 0x1, flags: 0x5, stream: 3, bomb))
+        #expect(Self.requestStreams(second).isEmpty)
+        let output = try #require(try session.pendingOutput(allocator: ByteBufferAllocator()))
+        #expect(Self.frames(Array(output.readableBytesView)).contains { $0.type == 0x1 && $0.stream == 3 })
+    }
 }
