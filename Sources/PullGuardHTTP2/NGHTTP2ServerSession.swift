@@ -209,6 +209,13 @@ package final class NGHTTP2ServerSession {
         _ = nghttp2_session_consume_connection(session, bytes)
     }
 
+    /// The first half of a graceful shutdown (RFC 9113 §6.8): GOAWAY with the highest stream
+    /// id, telling the client to open no more streams while requests already on the wire
+    /// still count. `shutDown` follows once they had time to arrive.
+    package func shutdownNotice() {
+        _ = nghttp2_submit_shutdown_notice(session)
+    }
+
     /// GOAWAY naming the last stream PullGuard will process: streams already open
     /// finish; new ones are refused. `errorCode` 0 for a graceful end.
     package func shutDown(errorCode: UInt32 = 0) {

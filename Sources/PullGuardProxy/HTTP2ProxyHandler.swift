@@ -48,6 +48,8 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// When the connection last had no open stream, for `client_idle`.
     private var idleSince: NIODeadline?
     private var closing = false
+    /// When the shutdown notice went out; the final GOAWAY follows a second later.
+    private var drainNoticeAt: NIODeadline?
     private var logMetadata: Logger.Metadata
 
     init(established: TLSConnectionEstablished, site: ProxySiteSettings, settings: ProxySettings, http2: HTTP2Settings,
@@ -358,6 +360,9 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             logger.notice("HTTP/2 client floods (empty DATA frames); GOAWAY", metadata: logMetadata)
             session?.terminate(errorCode: 0xb)  // ENHANCE_YOUR_CALM
             closeAfterOutput()
+        case .goAwayNotice:
+            session?.shutdownNotice()
+            drainNoticeAt = .now()
         case .goAway:
             session?.shutDown()
         case .close:
@@ -562,6 +567,10 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                 abandon(stream)
                 session?.reset(stream: stream.id, errorCode: 0x8)  // CANCEL
             }
+        }
+        if let noticeAt = drainNoticeAt, now - noticeAt >= .seconds(1) {
+            drainNoticeAt = nil
+            perform(machine.drainGraceOver())
         }
         if let idleSince, streams.isEmpty, now - idleSince >= settings.timeouts.downstreamIdle {
             self.idleSince = nil
