@@ -74,6 +74,7 @@ package final class NGHTTP2ServerSession {
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, onDataChunk)
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamClose)
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, onBeginHeaders)
+        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, onFrameSent)
 
         var option: OpaquePointer?
         nghttp2_option_new(&option)
@@ -142,6 +143,10 @@ package final class NGHTTP2ServerSession {
         }
         return output
     }
+
+    /// The error code of a GOAWAY nghttp2 sent by itself for a non-zero reason (a rapid
+    /// reset, a protocol error it caught), once it has gone out; nil otherwise.
+    package var goAwaySent: UInt32? { recorder.goAwaySent }
 
     /// Neither side has anything more to say: the connection can close.
     package var isFinished: Bool {
@@ -246,6 +251,7 @@ private final class Recorder {
     var headers: [Int32: [HTTP2HeaderField]] = [:]
     var outgoing: [Int32: Outgoing] = [:]
     var headerBytesLimit = 0
+    var goAwaySent: UInt32?
     let allocator = ByteBufferAllocator()
 
     static func from(_ pointer: UnsafeMutableRawPointer?) -> Recorder {
@@ -300,6 +306,15 @@ private func onFrameReceived(_ session: OpaquePointer?, _ frame: UnsafePointer<n
     default:
         break
     }
+    return 0
+}
+
+private func onFrameSent(_ session: OpaquePointer?, _ frame: UnsafePointer<nghttp2_frame>?,
+                         _ user: UnsafeMutableRawPointer?) -> Int32 {
+    guard let frame, UInt32(frame.pointee.hd.type) == NGHTTP2_GOAWAY.rawValue, frame.pointee.goaway.error_code != 0 else {
+        return 0
+    }
+    Recorder.from(user).goAwaySent = frame.pointee.goaway.error_code
     return 0
 }
 

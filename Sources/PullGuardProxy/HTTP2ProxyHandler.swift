@@ -518,6 +518,16 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         resumeUpstreamReads()
+        if let code = session.goAwaySent, !closing {
+            // nghttp2 ended the session itself: a reset rate over `stream_reset_*` (rapid
+            // reset) or a protocol error it caught. Nothing more is served.
+            closing = true
+            counters.increment(code == 0x2 || code == 0xb ? .http2Abuse : .http2ProtocolErrors)
+            logger.notice("HTTP/2 session ended by GOAWAY (error \(code)); closing", metadata: logMetadata)
+            abandonAllStreams()
+            context.close(promise: nil)
+            return
+        }
         if session.isFinished || (closing && streams.isEmpty) { context.close(promise: nil) }
     }
 
