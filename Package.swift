@@ -256,7 +256,7 @@ let package = Package(
         .testTarget(
             name: "PullGuardHTTP2Tests",
             dependencies: [
-                "PullGuardHTTP2", "PullGuardTestSupport",
+                "PullGuardHTTP2", "PullGuardCore", "PullGuardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

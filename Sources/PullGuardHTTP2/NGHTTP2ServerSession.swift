@@ -151,19 +151,9 @@ package final class NGHTTP2ServerSession {
         return output
     }
 
-    /// The error code of a GOAWAY nghttp2 sent on its own, once, then nil: a connection
-    /// error it found in the client's frames (PROTOCOL_ERROR for an even stream id, ...), or
-    /// the stream reset rate limit (`stream_reset_burst`/`_rate`, rapid reset), which
-    /// nghttp2 answers with INTERNAL_ERROR. `mem_recv` returns success for both, so this is
-    /// how PullGuard learns the connection ended and counts it. GOAWAYs PullGuard asked
-    /// for (`shutDown`, `terminate`) are not reported.
-    package func takeLibraryGoAway() -> UInt32? {
-        guard !submittedGoAway, let code = recorder.goAwaySent, !recorder.goAwayReported else { return nil }
-        recorder.goAwayReported = true
-        return code
-    }
-
-    private var submittedGoAway = false
+    /// The error code of a GOAWAY nghttp2 sent by itself for a non-zero reason (a rapid
+    /// reset, a protocol error it caught), once it has gone out; nil otherwise.
+    package var goAwaySent: UInt32? { recorder.goAwaySent }
 
     /// Neither side has anything more to say: the connection can close.
     package var isFinished: Bool {
@@ -231,16 +221,21 @@ package final class NGHTTP2ServerSession {
         _ = nghttp2_session_consume_connection(session, bytes)
     }
 
+    /// The first half of a graceful shutdown (RFC 9113 §6.8): GOAWAY with the highest stream
+    /// id, telling the client to open no more streams while requests already on the wire
+    /// still count. `shutDown` follows once they had time to arrive.
+    package func shutdownNotice() {
+        _ = nghttp2_submit_shutdown_notice(session)
+    }
+
     /// GOAWAY naming the last stream PullGuard will process: streams already open
     /// finish; new ones are refused. `errorCode` 0 for a graceful end.
     package func shutDown(errorCode: UInt32 = 0) {
-        submittedGoAway = true
         _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), lastProcessedStream, errorCode, nil, 0)
     }
 
     /// Ends the session at once with GOAWAY(`errorCode`), e.g. 0xb ENHANCE_YOUR_CALM.
     package func terminate(errorCode: UInt32) {
-        submittedGoAway = true
         _ = nghttp2_session_terminate_session(session, errorCode)
     }
 
@@ -272,9 +267,7 @@ private final class Recorder {
     var tooLarge: [Int32] = []
     var outgoing: [Int32: Outgoing] = [:]
     var headerBytesLimit = 0
-    /// The error code of the first GOAWAY sent, and whether `takeLibraryGoAway` told it.
     var goAwaySent: UInt32?
-    var goAwayReported = false
     let allocator = ByteBufferAllocator()
 
     static func from(_ pointer: UnsafeMutableRawPointer?) -> Recorder {
@@ -353,9 +346,10 @@ private func onFrameReceived(_ session: OpaquePointer?, _ frame: UnsafePointer<n
 
 private func onFrameSent(_ session: OpaquePointer?, _ frame: UnsafePointer<nghttp2_frame>?,
                          _ user: UnsafeMutableRawPointer?) -> Int32 {
-    guard let frame, UInt32(frame.pointee.hd.type) == NGHTTP2_GOAWAY.rawValue else { return 0 }
-    let recorder = Recorder.from(user)
-    if recorder.goAwaySent == nil { recorder.goAwaySent = frame.pointee.goaway.error_code }
+    guard let frame, UInt32(frame.pointee.hd.type) == NGHTTP2_GOAWAY.rawValue, frame.pointee.goaway.error_code != 0 else {
+        return 0
+    }
+    Recorder.from(user).goAwaySent = frame.pointee.goaway.error_code
     return 0
 }
 

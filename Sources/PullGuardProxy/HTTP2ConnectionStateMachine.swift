@@ -24,6 +24,8 @@ struct HTTP2ConnectionStateMachine {
         case refuse(stream: Int32)
         /// GOAWAY(ENHANCE_YOUR_CALM) and close: the client floods.
         case terminateForAbuse
+        /// GOAWAY announcing the shutdown (RFC 9113 §6.8): requests already sent still count.
+        case goAwayNotice
         /// GOAWAY naming the last stream; open streams finish.
         case goAway
         /// No stream is open and the connection drains: close once the output is written.
@@ -32,6 +34,8 @@ struct HTTP2ConnectionStateMachine {
 
     private(set) var exchanges: [Int32: Exchange] = [:]
     private(set) var draining = false
+    /// The final GOAWAY went out: no stream is admitted any more.
+    private(set) var goAwaySent = false
     private(set) var emptyDataFrames = 0
     /// The connection was ended for abuse: counted and answered once, nothing new starts.
     private(set) var terminated = false
@@ -49,7 +53,7 @@ struct HTTP2ConnectionStateMachine {
     /// `.startExchange`, then reports `requestEnd` when the block also ended the stream.
     mutating func request(stream: Int32) -> Action {
         if terminated { return .none }
-        if draining { return .refuse(stream: stream) }
+        if goAwaySent { return .refuse(stream: stream) }
         exchanges[stream] = Exchange(Exchange.RequestHead(keepAlive: true))
         return .startExchange(stream: stream)
     }
@@ -109,15 +113,23 @@ struct HTTP2ConnectionStateMachine {
         return .terminateForAbuse
     }
 
-    /// A reload replaced the configuration, or the process stops: GOAWAY, open streams finish.
+    /// A reload replaced the configuration, or the process stops: announce the shutdown;
+    /// `drainGraceOver` follows once requests already on the wire had time to arrive.
     mutating func drain() -> Action {
         guard !draining else { return .none }
         draining = true
+        return .goAwayNotice
+    }
+
+    /// The final GOAWAY: streams opened so far finish, then the connection closes.
+    mutating func drainGraceOver() -> Action {
+        guard draining, !goAwaySent else { return .none }
+        goAwaySent = true
         return exchanges.isEmpty ? .close : .goAway
     }
 
-    /// Whether the connection can close now (draining and nothing open).
-    var isDrained: Bool { draining && exchanges.isEmpty }
+    /// Whether the connection can close now (final GOAWAY sent and nothing open).
+    var isDrained: Bool { goAwaySent && exchanges.isEmpty }
 
     private mutating func closeIfDrained() -> Action {
         isDrained ? .close : .none

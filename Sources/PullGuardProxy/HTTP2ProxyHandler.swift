@@ -48,6 +48,8 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// When the connection last had no open stream, for `client_idle`.
     private var idleSince: NIODeadline?
     private var closing = false
+    /// When the shutdown notice went out; the final GOAWAY follows a second later.
+    private var drainNoticeAt: NIODeadline?
     private var logMetadata: Logger.Metadata
 
     init(established: TLSConnectionEstablished, site: ProxySiteSettings, settings: ProxySettings, http2: HTTP2Settings,
@@ -358,6 +360,9 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             logger.notice("HTTP/2 client floods (empty DATA frames); GOAWAY", metadata: logMetadata)
             session?.terminate(errorCode: 0xb)  // ENHANCE_YOUR_CALM
             closeAfterOutput()
+        case .goAwayNotice:
+            session?.shutdownNotice()
+            drainNoticeAt = .now()
         case .goAway:
             session?.shutDown()
         case .close:
@@ -512,22 +517,18 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             sessionFailed(error)
             return
         }
-        if let code = session.takeLibraryGoAway() { countLibraryGoAway(code) }
         resumeUpstreamReads()
-        if session.isFinished || (closing && streams.isEmpty) { context.close(promise: nil) }
-    }
-
-    /// nghttp2 ended the connection by itself (its GOAWAY just went out): INTERNAL_ERROR is
-    /// its answer to the stream reset rate limit (rapid reset), counted as abuse; any other
-    /// code is a connection error in the client's frames.
-    private func countLibraryGoAway(_ code: UInt32) {
-        if code == 0x2 || code == 0xb {
-            counters.increment(.http2Abuse)
-            logger.notice("HTTP/2 client floods (stream resets past http2.stream_reset_burst); GOAWAY", metadata: logMetadata)
-        } else {
-            counters.increment(.http2ProtocolErrors)
-            logger.info("HTTP/2 protocol error (GOAWAY \(code)); closing", metadata: logMetadata)
+        if let code = session.goAwaySent, !closing {
+            // nghttp2 ended the session itself: a reset rate over `stream_reset_*` (rapid
+            // reset) or a protocol error it caught. Nothing more is served.
+            closing = true
+            counters.increment(code == 0x2 || code == 0xb ? .http2Abuse : .http2ProtocolErrors)
+            logger.notice("HTTP/2 session ended by GOAWAY (error \(code)); closing", metadata: logMetadata)
+            abandonAllStreams()
+            context.close(promise: nil)
+            return
         }
+        if session.isFinished || (closing && streams.isEmpty) { context.close(promise: nil) }
     }
 
     private func closeAfterOutput() {
@@ -576,6 +577,10 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                 abandon(stream)
                 session?.reset(stream: stream.id, errorCode: 0x8)  // CANCEL
             }
+        }
+        if let noticeAt = drainNoticeAt, now - noticeAt >= .seconds(1) {
+            drainNoticeAt = nil
+            perform(machine.drainGraceOver())
         }
         if let idleSince, streams.isEmpty, now - idleSince >= settings.timeouts.downstreamIdle {
             self.idleSince = nil
