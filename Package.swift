@@ -266,7 +266,7 @@ let package = Package(
         .testTarget(
             name: "PullGuardProxyTests",
             dependencies: [
-                "PullGuardProxy", "PullGuardHTTP", "PullGuardCore", "PullGuardObservability", "PullGuardTooling", "PullGuardTestSupport",
+                "PullGuardProxy", "PullGuardHTTP", "PullGuardHTTP2", "PullGuardCore", "PullGuardObservability", "PullGuardTooling", "PullGuardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
