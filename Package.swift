@@ -96,6 +96,7 @@ let package = Package(
             dependencies: [
                 "CNGHTTP2",
                 "PullGuardCore",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: acrossTargets
         ),
@@ -104,6 +105,7 @@ let package = Package(
             name: "PullGuardProxy",
             dependencies: [
                 "PullGuardHTTP",
+                "PullGuardHTTP2",
                 "PullGuardCore",
                 "PullGuardObservability",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -254,7 +256,7 @@ let package = Package(
         .testTarget(
             name: "PullGuardHTTP2Tests",
             dependencies: [
-                "PullGuardHTTP2", "PullGuardTestSupport",
+                "PullGuardHTTP2", "PullGuardCore", "PullGuardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -264,7 +266,7 @@ let package = Package(
         .testTarget(
             name: "PullGuardProxyTests",
             dependencies: [
-                "PullGuardProxy", "PullGuardHTTP", "PullGuardCore", "PullGuardObservability", "PullGuardTooling", "PullGuardTestSupport",
+                "PullGuardProxy", "PullGuardHTTP", "PullGuardHTTP2", "PullGuardCore", "PullGuardObservability", "PullGuardTooling", "PullGuardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

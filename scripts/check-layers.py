@@ -20,7 +20,7 @@ ALLOWED = {
     "PullGuardTLS": {"PullGuardCore", "PullGuardOpenSSL", "PullGuardObservability"},
     "PullGuardHTTP": {"PullGuardCore"},
     "PullGuardHTTP2": {"CNGHTTP2", "PullGuardCore", "PullGuardHTTP"},
-    "PullGuardProxy": {"PullGuardCore", "PullGuardHTTP", "PullGuardObservability"},
+    "PullGuardProxy": {"PullGuardCore", "PullGuardHTTP", "PullGuardHTTP2", "PullGuardObservability"},
     "PullGuardConfig": {"PullGuardCore"},
     "PullGuard": {"PullGuardCore", "PullGuardObservability", "PullGuardOpenSSL", "PullGuardTLS",
                   "PullGuardHTTP", "PullGuardHTTP2", "PullGuardProxy", "PullGuardConfig"},

@@ -8,7 +8,8 @@ import Yams
 extension ConfigDocument {
     static let topLevelKeys = [
         "listen", "workers", "log_level", "unknown_sni", "default_site", "certs_dir",
-        "drain_timeout", "pid_file", "watch", "watch_debounce", "headers", "timeouts", "limits", "admin", "sites",
+        "drain_timeout", "pid_file", "watch", "watch_debounce", "headers", "timeouts", "limits", "http2", "admin",
+        "sites",
     ]
     static let adminKeys = ["listen"]
     static let headerKeys = ["verify", "subject", "issuer", "serial", "fingerprint", "not_after", "rfc9440",
@@ -18,7 +19,12 @@ extension ConfigDocument {
         "tunnel_idle", "handshake", "session_lifetime",
     ]
     static let limitKeys = ["max_connections", "max_handshakes", "max_upstream_connections_per_site"]
-    static let siteKeys = ["name", "server_names", "certificates", "upstream", "client_auth"]
+    static let siteKeys = ["name", "server_names", "certificates", "upstream", "client_auth", "http2"]
+    static let http2Keys = [
+        "max_concurrent_streams", "max_header_list_size", "header_table_size", "max_continuations",
+        "stream_reset_burst", "stream_reset_rate", "max_outbound_acks", "max_settings", "max_empty_data_frames",
+        "stream_idle",
+    ]
     static let certificateKeys = ["cert", "key"]
     static let clientAuthKeys = ["mode", "trust", "crl", "verify_depth", "partial_chain", "allow"]
     static let allowKeys = ["subjects", "common_names", "dns_names", "uris", "fingerprints", "spki_sha256"]
@@ -90,9 +96,22 @@ extension ConfigDocument {
                 maxUpstreamConnectionsPerSite: reader.int(
                     limits["max_upstream_connections_per_site"], at: limits.path("max_upstream_connections_per_site"))
             ),
+            http2: readHTTP2(top["http2"], reader: &reader),
             admin: readAdmin(top["admin"], reader: &reader),
             sites: readSites(top["sites"], reader: &reader)
         )
+    }
+
+    private static func readHTTP2(_ node: Node?, reader: inout YAMLNodeReader) -> HTTP2Document {
+        guard let http2 = reader.mapping(node, at: "http2", allowed: http2Keys) else { return .absent }
+        func int(_ key: String) -> ConfigField<Int> { reader.int(http2[key], at: http2.path(key)) }
+        return HTTP2Document(
+            maxConcurrentStreams: int("max_concurrent_streams"), maxHeaderListSize: int("max_header_list_size"),
+            headerTableSize: int("header_table_size"), maxContinuations: int("max_continuations"),
+            streamResetBurst: int("stream_reset_burst"), streamResetRate: int("stream_reset_rate"),
+            maxOutboundAcks: int("max_outbound_acks"), maxSettings: int("max_settings"),
+            maxEmptyDataFrames: int("max_empty_data_frames"),
+            streamIdle: reader.string(http2["stream_idle"], at: http2.path("stream_idle")))
     }
 
     /// `admin: off` or `admin: {listen: ADDR}`. `off` is taken as written or as YAML 1.1's
@@ -149,7 +168,8 @@ extension ConfigDocument {
             serverNames: reader.strings(site["server_names"], at: site.path("server_names"), singleAllowed: true),
             certificates: certificates,
             upstream: reader.string(site["upstream"], at: site.path("upstream")),
-            clientAuth: clientAuth
+            clientAuth: clientAuth,
+            http2: reader.bool(site["http2"], at: site.path("http2"))
         )
     }
 

@@ -24,6 +24,7 @@ struct ConfigDocument {
     var headers: HeadersDocument
     var timeouts: TimeoutsDocument
     var limits: LimitsDocument
+    var http2: HTTP2Document
     var admin: AdminDocument
     var sites: ConfigField<[SiteDocument]>
 }
@@ -78,6 +79,35 @@ struct SiteDocument {
     var certificates: ConfigField<[CertificatePairDocument]>
     var upstream: ConfigField<String>
     var clientAuth: ConfigField<ClientAuthDocument>
+    /// Offer HTTP/2 (ALPN `h2`) on this site.
+    var http2: ConfigField<Bool>
+}
+
+/// `http2:`: what one HTTP/2 connection may make the server hold or do.
+struct HTTP2Document {
+    var maxConcurrentStreams: ConfigField<Int>
+    var maxHeaderListSize: ConfigField<Int>
+    var headerTableSize: ConfigField<Int>
+    var maxContinuations: ConfigField<Int>
+    var streamResetBurst: ConfigField<Int>
+    var streamResetRate: ConfigField<Int>
+    var maxOutboundAcks: ConfigField<Int>
+    var maxSettings: ConfigField<Int>
+    var maxEmptyDataFrames: ConfigField<Int>
+    var streamIdle: ConfigField<String>
+
+    /// Every key absent, at `http2.<key>`.
+    static var absent: HTTP2Document { HTTP2Document(
+        maxConcurrentStreams: ConfigField(keyPath: "http2.max_concurrent_streams"),
+        maxHeaderListSize: ConfigField(keyPath: "http2.max_header_list_size"),
+        headerTableSize: ConfigField(keyPath: "http2.header_table_size"),
+        maxContinuations: ConfigField(keyPath: "http2.max_continuations"),
+        streamResetBurst: ConfigField(keyPath: "http2.stream_reset_burst"),
+        streamResetRate: ConfigField(keyPath: "http2.stream_reset_rate"),
+        maxOutboundAcks: ConfigField(keyPath: "http2.max_outbound_acks"),
+        maxSettings: ConfigField(keyPath: "http2.max_settings"),
+        maxEmptyDataFrames: ConfigField(keyPath: "http2.max_empty_data_frames"),
+        streamIdle: ConfigField(keyPath: "http2.stream_idle")) }
 }
 
 /// One `certificates:` entry: a chain file and its key file.

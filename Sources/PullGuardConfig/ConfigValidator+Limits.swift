@@ -35,3 +35,26 @@ extension ConfigValidator {
         return nil
     }
 }
+
+extension ConfigValidator {
+    /// `http2:`: each limit in a range that keeps it a limit (never 0, never unbounded).
+    mutating func http2(_ document: HTTP2Document) -> HTTP2Settings {
+        var settings = HTTP2Settings()
+        let fields: [(ConfigField<Int>, ClosedRange<Int>, WritableKeyPath<HTTP2Settings, Int>)] = [
+            (document.maxConcurrentStreams, 1...10_000, \.maxConcurrentStreams),
+            (document.maxHeaderListSize, 1024...1_048_576, \.maxHeaderListSize),
+            (document.headerTableSize, 0...65_536, \.headerTableSize),
+            (document.maxContinuations, 0...1000, \.maxContinuations),
+            (document.streamResetBurst, 1...100_000, \.streamResetBurst),
+            (document.streamResetRate, 1...100_000, \.streamResetRate),
+            (document.maxOutboundAcks, 1...100_000, \.maxOutboundAcks),
+            (document.maxSettings, 1...10_000, \.maxSettings),
+            (document.maxEmptyDataFrames, 0...100_000, \.maxEmptyDataFrames),
+        ]
+        for (field, range, keyPath) in fields {
+            if let value = integer(field, in: range) { settings[keyPath: keyPath] = value }
+        }
+        if let idle = duration(document.streamIdle) { settings.streamIdle = idle }
+        return settings
+    }
+}

@@ -25,7 +25,9 @@ extension ConfigValidator {
         return Site(
             name: name, serverNames: names,
             tls: TLSSiteSettings(
-                identities: identities, trustSources: clientAuth.trust, crls: clientAuth.crls, clientAuth: clientAuth.policy),
+                identities: identities, trustSources: clientAuth.trust, crls: clientAuth.crls, clientAuth: clientAuth.policy,
+                // HTTP/2 first: a client offering both gets it (nginx's `http2 on`).
+                alpn: document.http2.value ?? true ? ["h2", "http/1.1"] : ["http/1.1"]),
             proxy: ProxySiteSettings(upstream: upstream)
         )
     }

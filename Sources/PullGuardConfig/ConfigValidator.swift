@@ -127,7 +127,7 @@ struct ConfigValidator {
                                      handshakeTimeout: tlsTiming.handshake, sessionLifetime: tlsTiming.sessionLifetime),
             proxy: ProxySettings(headers: headers, timeouts: timeouts,
                                  allowUnderscoresInHeaders: document.headers.allowUnderscores.value ?? false,
-                                 maxUpstreamConnectionsPerSite: upstreamLimit),
+                                 maxUpstreamConnectionsPerSite: upstreamLimit, http2: http2(document.http2)),
             limits: limits,
             drainTimeout: drainTimeout,
             logLevel: logLevel,

@@ -77,7 +77,8 @@ extension ConfigDocument {
             serverNames: list("--server-name", flags.serverNames),
             certificates: certificates,
             upstream: field("--upstream", flags.upstream),
-            clientAuth: field("--client-ca", clientAuth)
+            clientAuth: field("--client-ca", clientAuth),
+            http2: ConfigField(keyPath: "http2")
         )
         self.init(
             baseDirectory: currentDirectory,
@@ -113,6 +114,7 @@ extension ConfigDocument {
                 maxConnections: ConfigField(keyPath: "limits.max_connections"),
                 maxHandshakes: ConfigField(keyPath: "limits.max_handshakes"),
                 maxUpstreamConnectionsPerSite: ConfigField(keyPath: "limits.max_upstream_connections_per_site")),
+            http2: .absent,
             admin: flags.admin == "off"
                 ? AdminDocument(off: true, listen: ConfigField(keyPath: "--admin"))
                 : AdminDocument(listen: field("--admin", flags.admin)),

@@ -20,6 +20,16 @@ extension PullGuardMetrics {
         case upstreamLimitWaits = "upstream_connection_limit_waits_total"
         case upstreamLimitRejected = "upstream_connection_limit_rejected_total"
         case websocketTunnels = "websocket_tunnels_total"
+        /// A connection negotiated HTTP/2 (ALPN `h2`).
+        case http2Connections = "http2_connections_total"
+        /// PullGuard reset an HTTP/2 stream: idle past `http2.stream_idle`, or its exchange
+        /// could not finish (the upstream failed mid-response).
+        case http2StreamsReset = "http2_streams_reset_total"
+        /// An HTTP/2 connection ended with GOAWAY for abuse: a flood of acknowledgements,
+        /// settings, resets (rapid reset), CONTINUATION or empty DATA frames.
+        case http2Abuse = "http2_connections_ended_for_abuse_total"
+        /// An HTTP/2 connection ended for a protocol error (bad preface, malformed frames).
+        case http2ProtocolErrors = "http2_protocol_errors_total"
 
         /// How many counters there are: the length of each loop's block.
         static let count = allCases.count
@@ -45,6 +55,10 @@ extension PullGuardMetrics {
             case .upstreamLimitWaits: 12
             case .upstreamLimitRejected: 13
             case .websocketTunnels: 14
+            case .http2Connections: 15
+            case .http2StreamsReset: 16
+            case .http2Abuse: 17
+            case .http2ProtocolErrors: 18
             }
         }
     }

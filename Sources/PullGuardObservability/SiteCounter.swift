@@ -24,6 +24,11 @@ public enum SiteCounter: Int, Sendable, CaseIterable {
     case upstreamClosedBeforeResponse
     case upstreamUnexpectedSwitchingProtocols
     case upstreamBusy
+    case h2Requests1xx
+    case h2Requests2xx
+    case h2Requests3xx
+    case h2Requests4xx
+    case h2Requests5xx
 
     /// The HTTP/1.1 request counter for `status` (100...599; anything else counts as 5xx:
     /// PullGuard never sends one, and an upstream's odd code must still be counted somewhere).
@@ -35,6 +40,18 @@ public enum SiteCounter: Int, Sendable, CaseIterable {
         case 300..<400: .requests3xx
         case 400..<500: .requests4xx
         default: .requests5xx
+        }
+    }
+
+    /// The HTTP/2 request counter for `status` (one stream), as `requests(status:)`.
+    @inline(__always)
+    public static func h2Requests(status: Int) -> SiteCounter {
+        switch status {
+        case 100..<200: .h2Requests1xx
+        case 200..<300: .h2Requests2xx
+        case 300..<400: .h2Requests3xx
+        case 400..<500: .h2Requests4xx
+        default: .h2Requests5xx
         }
     }
 
@@ -60,12 +77,16 @@ public enum SiteCounter: Int, Sendable, CaseIterable {
         case .upstreamClosedBeforeResponse: Self.upstream("closed_before_response")
         case .upstreamUnexpectedSwitchingProtocols: Self.upstream("unexpected_switching_protocols")
         case .upstreamBusy: Self.upstream("upstream_busy")
+        case .h2Requests1xx: Self.requests("1xx", protocol: "h2")
+        case .h2Requests2xx: Self.requests("2xx", protocol: "h2")
+        case .h2Requests3xx: Self.requests("3xx", protocol: "h2")
+        case .h2Requests4xx: Self.requests("4xx", protocol: "h2")
+        case .h2Requests5xx: Self.requests("5xx", protocol: "h2")
         }
     }
 
-    /// HTTP/2 will add its own cases with `protocol="h2"`.
-    private static func requests(_ statusClass: String) -> (name: String, labels: [(String, String)]) {
-        ("pullguard_requests_total", [("status_class", statusClass), ("protocol", "http/1.1")])
+    private static func requests(_ statusClass: String, protocol: String = "http/1.1") -> (name: String, labels: [(String, String)]) {
+        ("pullguard_requests_total", [("status_class", statusClass), ("protocol", `protocol`)])
     }
 
     private static func upstream(_ kind: String) -> (name: String, labels: [(String, String)]) {

@@ -57,10 +57,19 @@ public final class HTTPProxy: Sendable {
         self.metrics = metrics
     }
 
-    /// Adds the HTTP/1.1 server codec and the proxy handler after the TLS handler. Called on the channel's event loop.
+    /// Sets up a connection's HTTP side after the TLS handler: a `ProtocolSelectionHandler`
+    /// that, once the handshake has chosen the protocol (ALPN), installs HTTP/2
+    /// (`HTTP2ProxyHandler`) or HTTP/1.1 (`installHTTP1`). Called on the channel's event loop.
     /// `loop`: the position of the channel's event loop in its group, whose counters it uses.
     /// `afterTLSHandler`: a `TLSServerHandler` is in front, which sends pending writes
     /// with its close_notify when the channel closes.
+    public func configure(_ pipeline: ChannelPipeline.SynchronousOperations, channel: Channel, loop: Int,
+                          afterTLSHandler: Bool = false) throws {
+        channel.eventLoop.assertInEventLoop()
+        try pipeline.addHandler(ProtocolSelectionHandler(proxy: self, loop: loop, afterTLSHandler: afterTLSHandler))
+    }
+
+    /// HTTP/1.1: the server codec and the proxy handler, at the end of the pipeline.
     ///
     /// NIO's `configureHTTPServerPipeline` is used rather than adding the encoder
     /// and decoder by hand: only it pairs the decoder with the encoder so that
@@ -70,9 +79,8 @@ public final class HTTPProxy: Sendable {
     /// error handlers: the first stops reading from the socket during every exchange
     /// (two `epoll_ctl` calls per request, for the rare client that pipelines), and
     /// each is one more handler on every connection.
-    public func configure(_ pipeline: ChannelPipeline.SynchronousOperations, channel: Channel, loop: Int,
-                          afterTLSHandler: Bool = false) throws {
-        channel.eventLoop.assertInEventLoop()
+    func installHTTP1(_ pipeline: ChannelPipeline.SynchronousOperations, channel: Channel, loop: Int,
+                      afterTLSHandler: Bool) throws {
         try Self.addHTTPCodec(pipeline, position: .last)
         let handler = HTTPProxyHandler(
             settings: settings, sites: rules.sites, pool: pool(for: channel.eventLoop),
@@ -80,6 +88,18 @@ public final class HTTPProxy: Sendable {
             limits: limits, logger: logger, counters: metrics.counters(forLoop: loop),
             siteMetrics: siteMetrics, loop: loop, requestDuration: metrics.requestDuration(forLoop: loop))
         try pipeline.addHandler(handler)
+    }
+
+    /// HTTP/2 for a connection whose handshake chose `h2`; nil when the selected site is
+    /// unknown to this proxy (fail closed: the caller closes).
+    func makeHTTP2Handler(_ established: TLSConnectionEstablished, channel: Channel, loop: Int) -> HTTP2ProxyHandler? {
+        guard let site = rules.sites.site(established.site)?.proxy else { return nil }
+        let siteLimit = limits.indices.contains(established.site.index) ? limits[established.site.index] : nil
+        return HTTP2ProxyHandler(
+            established: established, site: site, settings: settings, http2: settings.http2,
+            pool: pool(for: channel.eventLoop), rules: rules, siteLimit: siteLimit,
+            clientIP: channel.remoteAddress?.ipAddress, logger: logger, counters: metrics.counters(forLoop: loop),
+            siteMetrics: siteMetrics, loop: loop, requestDuration: metrics.requestDuration(forLoop: loop))
     }
 
     /// NIO's response encoder and request decoder, paired (responses to HEAD carry no

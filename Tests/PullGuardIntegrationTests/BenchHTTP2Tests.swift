@@ -4,8 +4,8 @@ import PullGuardTestSupport
 
 /// `pullguard-bench --http 2` against real servers over loopback: nginx with
 /// `listen … ssl http2` and a required client certificate (its access log says what it
-/// actually answered, and over which protocol), and today's PullGuard, which does not
-/// offer `h2`. Bounded by `--connections`; every server is stopped by its PID.
+/// actually answered, and over which protocol), PullGuard with and without HTTP/2, and a
+/// hand-written misbehaving server. Bounded by `--connections`; every server is stopped by its PID.
 @Suite(.serialized, .enabled(if: NginxHTTP2Server.available,
                               "nginx with --with-http_v2_module is not installed (apt-get install nginx-light)"))
 struct BenchHTTP2Tests {
@@ -114,11 +114,24 @@ struct BenchHTTP2Tests {
         #expect(run.errors == [errorClass: 2], "errors: \(run.errors)")
     }
 
-    /// PullGuard does not offer `h2` yet: the handshake completes on `http/1.1`, and every
-    /// connection fails as `h2_alpn:http/1.1` before any request is sent.
-    /// (When PullGuard offers h2, point this at a site with HTTP/2 turned off.)
-    @Test func againstAServerWithoutH2EveryConnectionFailsAsH2ALPN() async throws {
-        try await ProxyScenario.withSite { (scenario) async throws in
+    /// PullGuard's HTTP/2 server, client certificate required: every stream answered by the upstream.
+    @Test func againstPullGuardWithH2EveryStreamSucceeds() async throws {
+        try await ProxyScenario.withConfig(HTTP2Tests.config) { (scenario: ProxyScenario) async throws in
+            let run = try bench(port: scenario.proxy.port, ["--streams", "10", "--requests-per-connection", "50",
+                                                            "--connections", "6", "--concurrency", "2"])
+            #expect(run.exitCode == 0, "stderr: \(run.stderr)")
+            #expect(run.number("requests_ok") == 300)
+            #expect(run.number("connections_ok") == 6)
+            #expect(run.errors.isEmpty, "errors: \(run.errors)")
+            #expect(scenario.upstream.requests.count == 300)
+        }
+    }
+
+    /// A site with `http2: false` offers only `http/1.1`: the handshake completes on it, and
+    /// every connection fails as `h2_alpn:http/1.1` before any request is sent.
+    @Test func againstASiteWithoutH2EveryConnectionFailsAsH2ALPN() async throws {
+        let config = HTTP2Tests.config.replacingOccurrences(of: "    upstream: {UPSTREAM}", with: "    upstream: {UPSTREAM}\n    http2: false")
+        try await ProxyScenario.withConfig(config) { (scenario: ProxyScenario) async throws in
             let run = try bench(port: scenario.proxy.port, ["--connections", "4", "--concurrency", "2"])
             #expect(run.exitCode == 1)
             #expect(run.number("connections_ok") == 0)

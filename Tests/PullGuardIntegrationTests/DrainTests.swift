@@ -8,7 +8,8 @@ import Testing
     @Test func slowRequestFinishesWhileNewConnectionsAreRefused() async throws {
         let config = ReloadTests.config(trust: ReloadTests.both, extra: "drain_timeout: 10s")
         try await ReloadScenario.withConfig(config) { (scenario: ReloadScenario) async throws in
-            let result = try await ReloadTests.heldConnection(scenario, mode: "inflight") { () async throws in
+            // Long enough that the drain is still waiting for it when /readyz is asked, however loaded the machine.
+            let result = try await ReloadTests.heldConnection(scenario, mode: "inflight", slowMilliseconds: 8000) { () async throws in
                 try await Task.sleep(for: .milliseconds(200))
                 scenario.proxy.signal(SIGTERM)
                 #expect(await scenario.proxy.eventuallyLogs("draining"))

@@ -154,12 +154,12 @@ import Testing
     }
 
     /// Runs `keepalive_client.py` in `mode`; `during` runs once the client says it is ready.
-    static func heldConnection(_ scenario: ReloadScenario, mode: String,
+    static func heldConnection(_ scenario: ReloadScenario, mode: String, slowMilliseconds: Int = 3000,
                                during: () async throws -> Void) async throws -> [String: JSONValue] {
         let mark = marker("mark"), go = marker("go")
         let arguments = [scripts.appendingPathComponent("keepalive_client.py").path, "\(scenario.proxy.port)",
                          ProxyScenario.file("root.pem"), ProxyScenario.file("client.pem"), ProxyScenario.file("client.key"),
-                         "localhost", mode, mark, go]
+                         "localhost", mode, mark, go, "\(slowMilliseconds)"]
         let client = Task { try await OffPool.run { try CommandRunner.run("python3", arguments, timeout: 60) } }
         #expect(await waitFor(mark))
         try await during()

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """A raw TLS client that holds one HTTP/1.1 connection across a reload of PullGuard.
 
-usage: keepalive_client.py PORT CA_PEM CERT_PEM KEY_PEM HOST MODE MARK GO
+usage: keepalive_client.py PORT CA_PEM CERT_PEM KEY_PEM HOST MODE MARK GO [SLOW_MS]
 MODE idle:     GET / (keep-alive), read the response, create MARK, wait for GO, then
                report whether the server closed the idle connection within 5 s.
-MODE inflight: GET /slow?ms=3000 (keep-alive), create MARK once sent, read until the
+MODE inflight: GET /slow?ms=SLOW_MS (default 3000, keep-alive), create MARK once sent, read until the
                server closes; report the status and whether it said `Connection: close`.
 MODE idle-forever: send half a request head, create MARK, and report whether the server
                closed the connection within 15 s (a drain must end it at drain_timeout).
@@ -65,6 +65,7 @@ def closed_within(tls, seconds):
 
 def main():
     port, ca, cert, key, host, mode, mark, go = sys.argv[1:9]
+    slow_ms = sys.argv[9] if len(sys.argv) > 9 else "3000"
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
@@ -83,7 +84,7 @@ def main():
         wait_for(go)
         result["closed"] = closed_within(tls, 5)
     else:
-        tls.sendall(f"GET /slow?ms=3000 HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        tls.sendall(f"GET /slow?ms={slow_ms} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
         open(mark, "w").close()
         status, headers, _ = read_response(tls)
         result["status"] = status

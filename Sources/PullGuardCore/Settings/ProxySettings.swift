@@ -19,10 +19,15 @@ public struct ProxySettings: Sendable {
     /// The cap when the configuration does not set one.
     public static let defaultMaxUpstreamConnectionsPerSite = 1024
 
+    /// What one HTTP/2 connection may make the server hold or do (`http2:`).
+    public var http2: HTTP2Settings
+
     public init(headers: IdentityHeaderNames = IdentityHeaderNames(),
                 timeouts: ProxyTimeouts = ProxyTimeouts(), maxIdleUpstreamConnectionsPerLoop: Int = 32,
                 allowUnderscoresInHeaders: Bool = false,
-                maxUpstreamConnectionsPerSite: Int? = ProxySettings.defaultMaxUpstreamConnectionsPerSite) {
+                maxUpstreamConnectionsPerSite: Int? = ProxySettings.defaultMaxUpstreamConnectionsPerSite,
+                http2: HTTP2Settings = HTTP2Settings()) {
+        self.http2 = http2
         self.headers = headers
         self.timeouts = timeouts
         self.maxIdleUpstreamConnectionsPerLoop = maxIdleUpstreamConnectionsPerLoop

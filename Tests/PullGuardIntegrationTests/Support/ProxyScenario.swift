@@ -71,13 +71,15 @@ struct ProxyScenario {
     }
 
     /// `curl` against the proxy. `client` names a `<name>.pem`/`<name>.key` pair in the PKI folder.
+    /// `http`: `1.1` (what these scenarios were written for) or `2` (ALPN `h2`).
     func curl(client: String?, tls: String, host: String = "localhost", path: String = "/",
-              headers: [String] = [], extra: [String] = []) throws -> CurlResult {
+              headers: [String] = [], extra: [String] = [], http: String = "1.1") throws -> CurlResult {
         // -v: curl reports some received alerts (certificate_expired in TLS 1.2) only in its
         // verbose trace ("TLS alert, certificate expired"), not in its error line.
         var arguments = ["-sS", "-v", "--max-time", "10", "--cacert", Self.file("root.pem"),
                          "--resolve", "\(host):\(proxy.port):127.0.0.1", "-o", "-", "-w", "\n%{http_code}"]
         arguments += tls == "1.2" ? ["--tlsv1.2", "--tls-max", "1.2"] : ["--tlsv1.3"]
+        arguments += http == "2" ? ["--http2"] : ["--http1.1"]
         if let client { arguments += ["--cert", Self.file("\(client).pem"), "--key", Self.file("\(client).key")] }
         for header in headers { arguments += ["-H", header] }
         arguments += extra

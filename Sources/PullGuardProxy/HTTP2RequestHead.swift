@@ -1,0 +1,45 @@
+import NIOHTTP1
+import PullGuardHTTP2
+
+/// An HTTP/2 request header block as the HTTP/1.1 request head the upstream gets.
+///
+/// nghttp2 has already checked the block (RFC 9113 §8.2, §8.3: pseudo-headers present,
+/// once, before the others; lower-case names; no connection-specific fields; `te` only
+/// `trailers`); what is left is the mapping, and the checks that need PullGuard's view.
+enum HTTP2RequestHead {
+    enum Outcome: Equatable {
+        case forward(HTTPRequestHead)
+        /// `:authority` and `Host` disagree (RFC 9113 §8.3.1): 400.
+        case conflictingHost
+    }
+
+    /// - Parameter hasBody: DATA frames follow. Without `content-length`, the body goes
+    ///   upstream chunked, and `RequestFraming` is told so by a `transfer-encoding` field.
+    static func make(_ fields: [HTTP2HeaderField], hasBody: Bool) -> Outcome {
+        var method = "GET"
+        var path = "/"
+        var authority: String?
+        var headers = HTTPHeaders()
+        var cookies: [String] = []
+        var host: String?
+        var contentLength = false
+        for field in fields {
+            switch field.name {
+            case ":method": method = field.value
+            case ":path": path = field.value
+            case ":authority": authority = field.value
+            case ":scheme", ":protocol": break
+            case "cookie": cookies.append(field.value)  // RFC 9113 §8.2.3: joined with "; "
+            case "host": host = field.value
+            default:
+                if field.name == "content-length" { contentLength = true }
+                headers.add(name: field.name, value: field.value)
+            }
+        }
+        if let authority, let host, host != authority { return .conflictingHost }
+        if let name = authority ?? host { headers.replaceOrAdd(name: "host", value: name) }
+        if !cookies.isEmpty { headers.add(name: "cookie", value: cookies.joined(separator: "; ")) }
+        if hasBody && !contentLength { headers.add(name: "transfer-encoding", value: "chunked") }
+        return .forward(HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path, headers: headers))
+    }
+}
