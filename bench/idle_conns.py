@@ -2,8 +2,9 @@
 """Resident memory per idle, established mTLS connection.
 
 Opens N TLS connections to one loopback server with the client certificate,
-completes the handshake and one keep-alive HTTP/1.1 request on each (so the TLS
-and HTTP state exist on the server), keeps them all open, and reads the server's
+completes the handshake and one keep-alive HTTP/1.1 request on each (with
+--http 2: ALPN h2, the preface, SETTINGS and one stream, so the HTTP/2 session exists
+too), so the TLS and HTTP state exist on the server, keeps them all open, and reads the server's
 resident memory (sum of VmRSS from /proc/PID/status over --pid) before and after.
 Prints one JSON object:
 
@@ -30,6 +31,40 @@ import sys
 import time
 
 REQUEST = b"GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: pullguard-idle-conns\r\n\r\n"
+
+
+def h2_frame(kind, flags, stream, payload):
+    return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
+
+
+def h2_request(authority):
+    """Preface, empty SETTINGS, and GET / on stream 1 (HPACK literals, no Huffman)."""
+    block = b""
+    for name, value in ((":method", "GET"), (":scheme", "https"), (":authority", authority), (":path", "/")):
+        block += b"\x00" + bytes([len(name)]) + name.encode() + bytes([len(value)]) + value.encode()
+    return (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(0x4, 0, 0, b"")
+            + h2_frame(0x1, 0x5, 1, block))
+
+
+def h2_response_complete(data):
+    """(done, status ok): stream 1 ended (END_STREAM on its HEADERS or DATA); ok when its
+    first HEADERS block starts with :status 200 (HPACK static index 8)."""
+    offset, ok = 0, None
+    while len(data) - offset >= 9:
+        length = int.from_bytes(data[offset:offset + 3], "big")
+        kind, flags = data[offset + 3], data[offset + 4]
+        stream = int.from_bytes(data[offset + 5:offset + 9], "big") & 0x7FFFFFFF
+        if len(data) - offset - 9 < length:
+            break
+        payload = data[offset + 9:offset + 9 + length]
+        if stream == 1 and kind == 0x1 and ok is None:
+            ok = payload[:1] == b"\x88"
+        if stream == 1 and kind in (0x0, 0x1) and flags & 0x1:
+            return True, bool(ok)
+        if kind == 0x7:
+            return True, False
+        offset += 9 + length
+    return False, False
 
 
 def rss_kib(pids):
@@ -80,6 +115,8 @@ def main():
     parser.add_argument("--window", type=int, default=64, help="connections in progress at once")
     parser.add_argument("--timeout", type=float, default=120.0, help="deadline for opening all connections (s)")
     parser.add_argument("--settle", type=float, default=2.0, help="wait before reading RSS (s)")
+    parser.add_argument("--http", choices=["1.1", "2"], default="1.1",
+                        help="1.1: one keep-alive request; 2: ALPN h2, preface, SETTINGS and one stream")
     args = parser.parse_args()
 
     if not ipaddress.ip_address(args.host).is_loopback:
@@ -94,6 +131,10 @@ def main():
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_verify_locations(args.cafile)
     context.load_cert_chain(args.cert, args.key)
+    request = REQUEST
+    if args.http == "2":
+        context.set_alpn_protocols(["h2"])
+        request = h2_request(args.sni)
 
     time.sleep(args.settle)
     before = rss_kib(args.pid)
@@ -130,8 +171,8 @@ def main():
                 conn.sock.do_handshake()
                 conn.state = "sending"
             if conn.state == "sending":
-                conn.sent += conn.sock.send(REQUEST[conn.sent:])
-                if conn.sent < len(REQUEST):
+                conn.sent += conn.sock.send(request[conn.sent:])
+                if conn.sent < len(request):
                     selector.modify(conn.sock, selectors.EVENT_WRITE, conn)
                     return
                 conn.state = "reading"
@@ -141,9 +182,15 @@ def main():
                     if not chunk:
                         return fail(conn, "closed_by_server")
                     conn.data += chunk
-                    if response_complete(conn.data):
+                    if args.http == "2":
+                        done, ok = h2_response_complete(conn.data)
+                        if done:
+                            if not ok:
+                                return fail(conn, "h2_status")
+                            break
+                    elif response_complete(conn.data):
                         break
-                if not conn.data.startswith(b"HTTP/1.1 200"):
+                if args.http == "1.1" and not conn.data.startswith(b"HTTP/1.1 200"):
                     return fail(conn, "status:" + conn.data[9:12].decode("ascii", "replace"))
                 conn.state = "idle"
                 selector.unregister(conn.sock)

@@ -50,6 +50,8 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var closing = false
     /// When the shutdown notice went out; the final GOAWAY follows a second later.
     private var drainNoticeAt: NIODeadline?
+    /// An output pass is scheduled for the end of this event-loop tick.
+    private var outputScheduled = false
     private var logMetadata: Logger.Metadata
 
     init(established: TLSConnectionEstablished, site: ProxySiteSettings, settings: ProxySettings, http2: HTTP2Settings,
@@ -305,7 +307,7 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func upstreamReadComplete(stream: HTTP2Stream) {
-        writeOutput()
+        scheduleOutput()
         readUpstreamIfRoom(stream)
     }
 
@@ -421,6 +423,9 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             releaseSlot(stream)
             session?.finishData(stream: stream.id)
             recordDuration(stream)
+            // The upstream connection went back to the pool: its read-complete will not
+            // reach this stream any more.
+            scheduleOutput()
         case .completeExchange:
             break
         case .closeDownstream:
@@ -504,6 +509,18 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     // MARK: Output, clocks, failures
+
+    /// One output pass at the end of this event-loop tick, after the reads of every upstream
+    /// that had something: the responses of several streams leave in one TLS write.
+    private func scheduleOutput() {
+        guard !outputScheduled, let context else { return }
+        outputScheduled = true
+        let target = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            target.value.outputScheduled = false
+            target.value.writeOutput()
+        }
+    }
 
     /// Writes what the session has to send, while the client takes it.
     func writeOutput() {

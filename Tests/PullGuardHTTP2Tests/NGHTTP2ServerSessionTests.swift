@@ -1,6 +1,7 @@
 import NIOCore
 import PullGuardCore
 import Testing
+import PullGuardTestSupport
 @testable import PullGuardHTTP2
 
 /// The session owner in memory: raw frames in, events and frames out; every limit.

@@ -1,0 +1,121 @@
+import Logging
+import NIOCore
+import NIOEmbedded
+import PullGuardTestSupport
+import Testing
+@testable import PullGuardCore
+@testable import PullGuardObservability
+@testable import PullGuardProxy
+
+/// `HTTP2ProxyHandler` in an `EmbeddedChannel`, with in-memory upstream connections on the
+/// same loop: raw frames in, HTTP/1.1 upstream, frames out. Time never advances, so
+/// nothing here waits for the handler's once-a-second clock.
+final class InMemoryHTTP2Proxy {
+    let loop = EmbeddedEventLoop()
+    let client: EmbeddedChannel
+    private(set) var upstreams: [EmbeddedChannel] = []
+
+    init(sites: SiteTable = InMemoryProxy.twoSites) throws {
+        client = EmbeddedChannel(loop: loop)
+        let pool = UpstreamPool(eventLoop: loop, maxIdlePerUpstream: 4, connectTimeout: .seconds(5)) {
+            [unowned self, loop] upstream, initialize in
+            let channel = EmbeddedChannel(loop: loop)
+            self.upstreams.append(channel)
+            return initialize(channel).flatMap {
+                channel.connect(to: try! SocketAddress(ipAddress: "127.0.0.1", port: upstream.port))
+            }.map { channel }
+        }
+        let settings = ProxySettings()
+        let established = TLSConnectionEstablished(
+            site: sites.id(named: "a"), siteName: "a", serverName: "a.example", alpn: "h2", protocolVersion: "TLSv1.3",
+            cipher: "TLS_AES_128_GCM_SHA256", resumed: false, verification: TestCertificates.success())
+        let handler = HTTP2ProxyHandler(
+            established: established, site: try #require(sites.site(established.site)?.proxy), settings: settings,
+            http2: settings.http2, pool: pool, rules: ProxyRequestRules(settings: settings, sites: sites), siteLimit: nil,
+            clientIP: "192.0.2.1", logger: Logger(label: "pullguard.test.h2"),
+            counters: PullGuardMetrics(eventLoops: 1).counters(forLoop: 0), siteMetrics: .empty, loop: 0, requestDuration: nil)
+        try client.connect(to: SocketAddress(ipAddress: "192.0.2.1", port: 50_000)).wait()
+        try client.pipeline.syncOperations.addHandler(handler)
+        _ = try frames()  // the server's SETTINGS
+    }
+
+    func send(_ bytes: [UInt8]) {
+        _ = try? client.writeInbound(ByteBuffer(bytes: bytes))
+        loop.run()
+    }
+
+    func frames() throws -> [HTTP2Frames.Frame] {
+        loop.run()
+        var frames: [HTTP2Frames.Frame] = []
+        while let buffer = try client.readOutbound(as: ByteBuffer.self) { frames += HTTP2Frames.parse(buffer) }
+        return frames
+    }
+
+    func upstreamText(_ index: Int) throws -> String {
+        var text = ""
+        while var buffer = try upstreams[index].readOutbound(as: ByteBuffer.self) {
+            text += buffer.readString(length: buffer.readableBytes) ?? ""
+        }
+        return text
+    }
+
+    func answer(_ index: Int, _ body: String) throws {
+        try upstreams[index].writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"))
+        loop.run()
+    }
+}
+
+@Suite struct HTTP2ProxyHandlerEmbeddedTests {
+    static let opening = HTTP2Frames.preface + HTTP2Frames.settings()
+
+    @Test func aStreamIsForwardedAndAnsweredWithoutWaitingForAClock() throws {
+        let proxy = try InMemoryHTTP2Proxy()
+        proxy.send(Self.opening + HTTP2Frames.headers(stream: 1, HTTP2Frames.get))
+        let request = try proxy.upstreamText(0)
+        #expect(request.hasPrefix("GET / HTTP/1.1\r\n"))
+        #expect(request.lowercased().contains("host: a.example"))
+        #expect(request.contains("X-Client-Verify: SUCCESS"))
+        _ = try proxy.frames()
+        try proxy.answer(0, "ok")
+        let frames = try proxy.frames()
+        #expect(frames.contains { $0.type == 0x1 && $0.stream == 1 }, "HEADERS")
+        #expect(frames.contains { $0.type == 0x0 && $0.stream == 1 && $0.payload == Array("ok".utf8) && $0.flags & 0x1 != 0 },
+                "DATA with END_STREAM, sent as soon as the upstream answered: \(frames)")
+    }
+
+    /// A slow upstream holds only its own stream.
+    @Test func aSlowStreamDoesNotHoldAnother() throws {
+        let proxy = try InMemoryHTTP2Proxy()
+        proxy.send(Self.opening + HTTP2Frames.headers(stream: 1, HTTP2Frames.get) + HTTP2Frames.headers(stream: 3, HTTP2Frames.get))
+        #expect(proxy.upstreams.count == 2, "one upstream connection per active stream")
+        _ = try proxy.frames()
+        try proxy.answer(1, "second")
+        let frames = try proxy.frames()
+        #expect(frames.contains { $0.type == 0x0 && $0.stream == 3 && $0.payload == Array("second".utf8) })
+        #expect(!frames.contains { $0.stream == 1 }, "stream 1 still waits for its upstream")
+    }
+
+    @Test func anAuthorityOfAnotherSiteIs421AndNothingGoesUpstream() throws {
+        let proxy = try InMemoryHTTP2Proxy()
+        let misdirected = [(":method", "GET"), (":scheme", "https"), (":authority", "b.example"), (":path", "/")]
+        proxy.send(Self.opening + HTTP2Frames.headers(stream: 1, misdirected))
+        let frames = try proxy.frames()
+        #expect(frames.contains { $0.type == 0x1 && $0.stream == 1 }, "a response, not a reset")
+        // HPACK codes `:status 421` with Huffman; PullGuard's own body says what happened.
+        let body = frames.filter { $0.type == 0x0 && $0.stream == 1 }.flatMap(\.payload)
+        #expect(String(decoding: body, as: UTF8.self).hasPrefix("421 Misdirected Request"), "\(String(decoding: body, as: UTF8.self))")
+        #expect(proxy.upstreams.isEmpty)
+    }
+
+    @Test func drainAnnouncesThenEnds() throws {
+        let proxy = try InMemoryHTTP2Proxy()
+        proxy.send(Self.opening + HTTP2Frames.headers(stream: 1, HTTP2Frames.get))
+        _ = try proxy.frames()
+        proxy.client.pipeline.fireUserInboundEventTriggered(ConnectionDrain(reason: .reload))
+        let notice = try #require(try proxy.frames().first { $0.type == 0x7 })
+        #expect(Array(notice.payload[0..<4]) == [0x7f, 0xff, 0xff, 0xff], "the shutdown notice: requests on the wire still count")
+        try proxy.answer(0, "ok")
+        #expect(try proxy.frames().contains { $0.type == 0x0 && $0.stream == 1 }, "the open stream finishes")
+        #expect(proxy.client.isActive, "the final GOAWAY waits for the grace second")
+    }
+}
