@@ -122,10 +122,8 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
-            writeOutput()
-            resumeUpstreamReads()
-        }
+        // `writeOutput` also resumes the upstream reads held for the client.
+        if context.channel.isWritable { writeOutput() }
         context.fireChannelWritabilityChanged()
     }
 
@@ -444,11 +442,10 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         session?.consumed(stream: stream.id, bytes: stream.unconsumed)
         stream.unconsumed = 0
         let message = failure.message(upstream: site.upstream)
-        switch failure {
-        case .misdirected, .badHost, .malformedRequest, .refused, .requestBodyTimedOut: break
-        default:
+        // The client's own faults were logged where they were decided.
+        if let kind = failure.upstreamErrorCounter {
             counters.increment(.upstreamErrors)
-            if let kind = failure.upstreamErrorCounter { siteMetrics.increment(kind, site: established.site, loop: loop) }
+            siteMetrics.increment(kind, site: established.site, loop: loop)
             logger.error("\(message.dropLast())", metadata: logMetadata.merging(["stream": "\(stream.id)"]) { $1 })
         }
         let status = Int(failure.status.code)
@@ -475,10 +472,7 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard let slot = stream.slot else { return }
         stream.slot = nil
         stream.slotDeadline = nil
-        switch slot {
-        case .held(let limit): limit.release()
-        case .waiting(let limit, let id): _ = limit.cancel(id)
-        }
+        slot.giveBack()
     }
 
     private func abandonAllStreams() {

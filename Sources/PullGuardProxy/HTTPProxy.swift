@@ -94,7 +94,7 @@ public final class HTTPProxy: Sendable {
     /// unknown to this proxy (fail closed: the caller closes).
     func makeHTTP2Handler(_ established: TLSConnectionEstablished, channel: Channel, loop: Int) -> HTTP2ProxyHandler? {
         guard let site = rules.sites.site(established.site)?.proxy else { return nil }
-        let siteLimit = limits.indices.contains(established.site.index) ? limits[established.site.index] : nil
+        let siteLimit = limits.limit(for: established.site)
         return HTTP2ProxyHandler(
             established: established, site: site, settings: settings, http2: settings.http2,
             pool: pool(for: channel.eventLoop), rules: rules, siteLimit: siteLimit,

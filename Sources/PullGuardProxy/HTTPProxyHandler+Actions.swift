@@ -109,11 +109,10 @@ extension HTTPProxyHandler {
         buffered.removeAll()
         let upstreamAddress = site?.upstream ?? UpstreamAddress(host: "unknown", port: 0)
         let message = failure.message(upstream: upstreamAddress)
-        switch failure {
-        case .misdirected, .badHost, .malformedRequest, .refused, .requestBodyTimedOut: break  // logged where decided
-        default:
+        // The client's own faults were logged where they were decided.
+        if let kind = failure.upstreamErrorCounter {
             counters.increment(.upstreamErrors)
-            if let kind = failure.upstreamErrorCounter, let tls { siteMetrics.increment(kind, site: tls.site, loop: loop) }
+            if let tls { siteMetrics.increment(kind, site: tls.site, loop: loop) }
             logger.error("\(message.dropLast())", metadata: logMetadata)
         }
         countResponse(status: Int(failure.status.code))

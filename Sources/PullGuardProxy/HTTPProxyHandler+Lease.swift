@@ -60,13 +60,7 @@ extension HTTPProxyHandler {
         guard let slot = upstreamSlot else { return }
         upstreamSlot = nil
         slotDeadline = nil
-        switch slot {
-        case .held(let limit):
-            limit.release()
-        case .waiting(let limit, let id):
-            // When the slot is already on its way, `slotGranted` gives it back.
-            _ = limit.cancel(id)
-        }
+        slot.giveBack()
     }
 
     private func leaseFromPool(_ upstreamAddress: UpstreamAddress) {

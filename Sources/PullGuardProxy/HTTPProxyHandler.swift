@@ -128,7 +128,7 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
             tls = established
             // The site SNI chose, by identity: an index into this configuration's sites.
             site = rules.sites.site(established.site)?.proxy
-            siteLimit = limits.indices.contains(established.site.index) ? limits[established.site.index] : nil
+            siteLimit = limits.limit(for: established.site)
             requestContext = HeaderPolicy.RequestContext(
                 clientIP: clientIP, verification: established.verification, names: settings.headers, spoofable: rules.spoofable)
             perform(machine.handshakeCompleted())

@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import PullGuardCore
 import NIOCore
 
 /// One site's cap on requests in flight to its upstream, shared by every event loop;
@@ -70,4 +71,20 @@ final class UpstreamConnectionLimit: Sendable {
 enum UpstreamSlot {
     case held(UpstreamConnectionLimit)
     case waiting(UpstreamConnectionLimit, UpstreamLimitStateMachine.WaiterID)
+
+    /// Gives a held slot back, or stops waiting. When a waited-for slot is already on its
+    /// way, the grant callback gives it back.
+    func giveBack() {
+        switch self {
+        case .held(let limit): limit.release()
+        case .waiting(let limit, let id): _ = limit.cancel(id)
+        }
+    }
+}
+
+extension Array where Element == UpstreamConnectionLimit {
+    /// The cap of `site` (`limits.max_upstream_connections_per_site`); nil without a cap.
+    func limit(for site: SiteID) -> UpstreamConnectionLimit? {
+        indices.contains(site.index) ? self[site.index] : nil
+    }
 }
