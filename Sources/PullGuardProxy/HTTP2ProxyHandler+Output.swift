@@ -1,0 +1,106 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import PullGuardCore
+import PullGuardHTTP
+import PullGuardHTTP2
+import PullGuardObservability
+
+/// Writing what the session has to send, the once-a-second clocks, and the end of a session.
+extension HTTP2ProxyHandler {
+    /// One output pass at the end of this event-loop tick, after the reads of every upstream
+    /// that had something: the responses of several streams leave in one TLS write.
+    func scheduleOutput() {
+        guard !outputScheduled, let context else { return }
+        outputScheduled = true
+        let target = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            target.value.outputScheduled = false
+            target.value.writeOutput()
+        }
+    }
+
+    /// Writes what the session has to send, while the client takes it.
+    func writeOutput() {
+        guard let context, let session, context.channel.isActive else { return }
+        guard context.channel.isWritable else { return }
+        do {
+            if let output = try session.pendingOutput(allocator: context.channel.allocator) {
+                context.writeAndFlush(wrapOutboundOut(output), promise: nil)
+            }
+        } catch {
+            sessionFailed(error)
+            return
+        }
+        resumeUpstreamReads()
+        if let code = session.goAwaySent, !closing {
+            // nghttp2 ended the session itself: a reset rate over `stream_reset_*` (rapid
+            // reset) or a protocol error it caught. Nothing more is served.
+            closing = true
+            counters.increment(code == 0x2 || code == 0xb ? .http2Abuse : .http2ProtocolErrors)
+            logger.notice("HTTP/2 session ended by GOAWAY (error \(code)); closing", metadata: logMetadata)
+            abandonAllStreams()
+            context.close(promise: nil)
+            return
+        }
+        if session.isFinished || (closing && streams.isEmpty) { context.close(promise: nil) }
+    }
+
+    func closeAfterOutput() {
+        closing = true
+        writeOutput()
+        context?.close(promise: nil)
+    }
+
+    func sessionFailed(_ error: HTTP2SessionError) {
+        if error.isFlood {
+            counters.increment(.http2Abuse)
+            logger.notice("HTTP/2 client floods (\(error)); GOAWAY", metadata: logMetadata)
+        } else {
+            counters.increment(.http2ProtocolErrors)
+            logger.info("HTTP/2 protocol error (\(error)); closing", metadata: logMetadata)
+        }
+        closing = true
+        abandonAllStreams()
+        // nghttp2 queued its GOAWAY; send it before closing.
+        if let context, let output = try? session?.pendingOutput(allocator: context.channel.allocator) {
+            context.writeAndFlush(wrapOutboundOut(output), promise: nil)
+        }
+        context?.close(promise: nil)
+    }
+
+    /// Once a second: streams idle past `http2.stream_idle`, responses past
+    /// `upstream_response`, slot waits past `upstream_connect`, and a connection with no
+    /// stream past `client_idle`.
+    func checkClocks() {
+        let now = NIODeadline.now()
+        for stream in Array(streams.values) {
+            if let deadline = stream.responseDeadline, deadline <= now {
+                stream.responseDeadline = nil
+                perform(machine.upstreamFailed(stream: stream.id, .responseTimedOut(settings.timeouts.upstreamResponse)),
+                        stream: stream)
+            } else if let deadline = stream.slotDeadline, deadline <= now, case .waiting(let limit, let id) = stream.slot,
+                      limit.cancel(id) {
+                stream.slot = nil
+                stream.slotDeadline = nil
+                counters.increment(.upstreamLimitRejected)
+                perform(machine.slotWaitTimedOut(stream: stream.id, limit: limit.limit, waited: settings.timeouts.upstreamConnect),
+                        stream: stream)
+            } else if stream.upstream == nil || stream.responseDeadline == nil, now - stream.lastActivity >= http2.streamIdle {
+                counters.increment(.clientTimeouts)
+                counters.increment(.http2StreamsReset)
+                abandon(stream)
+                session?.reset(stream: stream.id, errorCode: 0x8)  // CANCEL
+            }
+        }
+        if let noticeAt = drainNoticeAt, now - noticeAt >= .seconds(1) {
+            drainNoticeAt = nil
+            perform(machine.drainGraceOver())
+        }
+        if let idleSince, streams.isEmpty, now - idleSince >= settings.timeouts.downstreamIdle {
+            self.idleSince = nil
+            perform(.close)
+        }
+        writeOutput()
+    }
+}

@@ -1,0 +1,121 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import PullGuardCore
+import PullGuardHTTP
+import PullGuardHTTP2
+import PullGuardObservability
+
+/// A stream's upstream: the slot under the site's cap, the lease from this loop's pool,
+/// the response parts its connection delivers, and the flow control between the two sides.
+extension HTTP2ProxyHandler {
+    func lease(_ stream: HTTP2Stream) {
+        guard let limit = siteLimit, let context else { return leaseFromPool(stream) }
+        let eventLoop = context.eventLoop
+        let acquired = limit.acquire {
+            UpstreamConnectionLimit.Waiter(
+                eventLoop: eventLoop, granted: NIOLoopBound({ [self] in slotGranted(stream) }, eventLoop: eventLoop))
+        }
+        switch acquired {
+        case .granted:
+            stream.slot = .held(limit)
+            leaseFromPool(stream)
+        case .waiting(let waiter):
+            stream.slot = .waiting(limit, waiter)
+            stream.slotDeadline = .now() + settings.timeouts.upstreamConnect
+            counters.increment(.upstreamLimitWaits)
+            perform(machine.slotBusy(stream: stream.id), stream: stream)
+        }
+    }
+
+    func slotGranted(_ stream: HTTP2Stream) {
+        guard streams[stream.id] === stream, case .waiting(let limit, _) = stream.slot else {
+            siteLimit?.release()
+            return
+        }
+        stream.slot = .held(limit)
+        stream.slotDeadline = nil
+        perform(machine.slotGranted(stream: stream.id), stream: stream)
+    }
+
+    func leaseFromPool(_ stream: HTTP2Stream) {
+        pool.lease(site.upstream) { [self] result in
+            switch result {
+            case .success(let connection):
+                guard streams[stream.id] === stream else {
+                    return pool.release(connection, reusable: false)
+                }
+                stream.upstream = connection
+                connection.delegate = stream
+                perform(machine.upstreamConnected(stream: stream.id), stream: stream)
+            case .failure(let failure):
+                perform(machine.upstreamFailed(stream: stream.id, failure), stream: stream)
+            }
+            writeOutput()
+        }
+    }
+
+    func upstreamResponsePart(_ part: HTTPClientResponsePart, stream: HTTP2Stream) {
+        guard let session else { return }
+        stream.lastActivity = .now()
+        switch part {
+        case .head(let head):
+            // Interim answers (100 Continue) are the upstream's business with PullGuard.
+            if head.status.code < 200 { return }
+            let keepAlive = head.version == .http1_1 && head.isKeepAlive
+            guard case .exchange(_, .writeResponseHead) = machine.responseHead(stream: stream.id, upstreamKeepAlive: keepAlive) else {
+                return
+            }
+            stream.responseDeadline = nil
+            let status = Int(head.status.code)
+            stream.responseHasBody = !stream.headRequest && status != 204 && status != 304
+            session.respond(stream: stream.id, status: status, headers: Self.responseFields(head.headers),
+                            hasBody: stream.responseHasBody)
+            countResponse(status: status)
+        case .body(let bytes):
+            guard case .exchange(_, .writeResponsePart) = machine.responseBody(stream: stream.id) else { return }
+            if stream.responseHasBody { session.appendData(stream: stream.id, bytes) }
+        case .end:
+            perform(machine.responseEnd(stream: stream.id), stream: stream)
+        }
+    }
+
+    func upstreamReadComplete(stream: HTTP2Stream) {
+        scheduleOutput()
+        readUpstreamIfRoom(stream)
+    }
+
+    func upstreamWritable(stream: HTTP2Stream) {
+        consumeWindow(stream)
+    }
+
+    func upstreamClosed(stream: HTTP2Stream, error: Error?) {
+        guard stream.upstream != nil else { return }
+        if let error { logger.debug("upstream connection error: \(error)", metadata: logMetadata) }
+        perform(machine.upstreamFailed(stream: stream.id, .closedBeforeResponse), stream: stream)
+        writeOutput()
+    }
+
+    /// Reads the stream's upstream only while what it sent has left for the client.
+    func readUpstreamIfRoom(_ stream: HTTP2Stream) {
+        guard let upstream = stream.upstream, let session, let context else { return }
+        if context.channel.isWritable && session.queuedBytes(stream: stream.id) < Self.responseQueueLimit {
+            stream.upstreamReadPending = false
+            upstream.read()
+        } else {
+            stream.upstreamReadPending = true
+        }
+    }
+
+    func resumeUpstreamReads() {
+        for stream in streams.values where stream.upstreamReadPending { readUpstreamIfRoom(stream) }
+    }
+
+    /// Opens the stream's window by what its upstream has taken.
+    func consumeWindow(_ stream: HTTP2Stream) {
+        guard stream.unconsumed > 0, let upstream = stream.upstream, upstream.isWritable else { return }
+        session?.consumed(stream: stream.id, bytes: stream.unconsumed)
+        stream.unconsumed = 0
+        writeOutput()
+    }
+}
