@@ -2,11 +2,15 @@
 SWIFT ?= swift
 BUILD_FLAGS ?=
 
-.PHONY: deps build demo test unit-test integration-test clean
+.PHONY: deps test-deps build demo test unit-test integration-test clean
 
 ## Install missing Debian packages (as root) or print the apt-get line.
 deps:
 	@scripts/install-deps.sh
+
+## deps, plus the PyPI packages the integration tests use (h2).
+test-deps:
+	@scripts/install-deps.sh --test
 
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS) --product pullguard
@@ -16,7 +20,7 @@ demo: build
 	$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)/pullguard demo
 
 ## The layer check (scripts/check-layers.py), unit tests (in memory) and integration tests (the real binary with curl and openssl over loopback).
-test: deps
+test: test-deps
 	python3 scripts/check-layers.py
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build
@@ -24,7 +28,7 @@ test: deps
 unit-test: deps
 	$(SWIFT) test $(BUILD_FLAGS) --skip PullGuardIntegrationTests
 
-integration-test: deps
+integration-test: test-deps
 	$(SWIFT) test $(BUILD_FLAGS) --filter PullGuardIntegrationTests
 
 clean:

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian packages PullGuard builds and tests with, when they are missing.
 # As root it runs apt-get; otherwise it prints the exact command and exits non-zero.
-# Then the PyPI packages the integration tests' probes import (Tests/Scripts/h2_probe.py:
-# h2, which brings hyperframe and hpack), with pip, when they are missing.
+# With --test, then the PyPI packages the integration tests' probes import
+# (Tests/Scripts/h2_probe.py: h2, which brings hyperframe and hpack), with pip, when they
+# are missing; building and the demo need none of them.
 set -euo pipefail
+
+with_test_packages=false
+[ "${1:-}" = "--test" ] && with_test_packages=true
 
 # The PyPI packages the tests use: `pip install` spec, and the module that proves it is there.
 python_packages=("h2==4.*:h2")
 
 install_python_packages() {
+    $with_test_packages || return 0
     local entry spec module missing_specs=()
     if ! command -v python3 >/dev/null 2>&1; then
         echo "pullguard: python3 is not on PATH; install it (Debian: apt-get install -y python3 python3-pip)" >&2

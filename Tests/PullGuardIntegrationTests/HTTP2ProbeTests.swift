@@ -7,7 +7,7 @@ import Testing
 /// browser would, and each test checks the frame or status that came back and what the
 /// strict upstream (`StrictRecordingUpstream`) actually parsed.
 ///
-/// Needs the PyPI package `h2`: `scripts/install-deps.sh` installs it; without it every
+/// Needs the PyPI package `h2`: `scripts/install-deps.sh --test` (run by `make test`) installs it; without it every
 /// test here fails saying so.
 @Suite(.serialized) struct HTTP2ProbeTests {
     /// Site `a` trusts the test root, site `b` only another CA: a client admitted at `a`
@@ -81,7 +81,7 @@ import Testing
     struct MissingModule: Error, CustomStringConvertible {
         var stderr: String
         var description: String {
-            "the HTTP/2 probes need the Python package h2 (with hyperframe, hpack): run scripts/install-deps.sh\n\(stderr)"
+            "the HTTP/2 probes need the Python package h2 (with hyperframe, hpack): run scripts/install-deps.sh --test\n\(stderr)"
         }
     }
 

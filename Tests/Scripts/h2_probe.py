@@ -17,7 +17,7 @@ for what `h2` refuses to produce (bad preface, even stream id, CONTINUATION and 
 floods), as raw `hyperframe` frames with an `hpack.Encoder`. What comes back is read frame
 by frame here, not through `h2`'s client state machine: the point is what the server sent.
 
-Exits 3 with `missing python module` when `h2` is not installed (scripts/install-deps.sh).
+Exits 3 with `missing python module` when `h2` is not installed (scripts/install-deps.sh --test).
 """
 import json
 import socket
@@ -33,7 +33,7 @@ try:
     from hyperframe.frame import (ContinuationFrame, DataFrame, HeadersFrame, PingFrame,
                                   RstStreamFrame, SettingsFrame)
 except ImportError as error:  # pragma: no cover - reported to the Swift test
-    sys.stderr.write(f"missing python module: {error.name}; run scripts/install-deps.sh\n")
+    sys.stderr.write(f"missing python module: {error.name}; run scripts/install-deps.sh --test\n")
     sys.exit(3)
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
