@@ -1,14 +1,18 @@
 import NIOConcurrencyHelpers
+import NIOCore
 import PullGuardCore
 
 /// Counts open connections and unfinished handshakes for the whole process, and refuses
-/// a new connection at accept (before OpenSSL reads a byte) when either limit is reached.
+/// a new connection at accept (before OpenSSL reads a byte) when its address is not in
+/// `client_ips` or when either limit is reached.
 ///
 /// A value state machine behind a lock: every event loop accepts, so the counts are
 /// shared; one lock operation per accept and per close is nothing beside a handshake.
 public final class ConnectionGate: Sendable {
     public enum Admission: Sendable, Equatable {
         case admitted
+        /// Not in `client_ips`; checked first, so such a connection never takes a slot.
+        case clientAddressRefused
         case overMaxConnections
         case overMaxHandshakes
     }
@@ -18,22 +22,31 @@ public final class ConnectionGate: Sendable {
         var handshaking = 0
         /// Beside the counts, so a reload's new limits and the counts are read together.
         var limits: ConnectionLimits
+        /// `client_ips`; nil admits every address. Beside the limits for the same reason.
+        var clientAddresses: ClientAddressList?
     }
 
     private let counts: NIOLockedValueBox<Counts>
 
-    public init(limits: ConnectionLimits) {
-        counts = NIOLockedValueBox(Counts(limits: limits))
+    public init(limits: ConnectionLimits, clientAddresses: ClientAddressList? = nil) {
+        counts = NIOLockedValueBox(Counts(limits: limits, clientAddresses: clientAddresses))
     }
 
-    /// A reload's limits. Connections already admitted stay; lower limits only refuse new ones.
-    public func update(limits: ConnectionLimits) {
-        counts.withLockedValue { $0.limits = limits }
+    /// A reload's limits and address list. Connections already admitted stay; lower limits
+    /// and a narrower list only refuse new ones.
+    public func update(limits: ConnectionLimits, clientAddresses: ClientAddressList?) {
+        counts.withLockedValue {
+            $0.limits = limits
+            $0.clientAddresses = clientAddresses
+        }
     }
 
-    /// Takes a connection slot and a handshake slot, or neither.
-    public func admit() -> Admission {
+    /// Takes a connection slot and a handshake slot, or neither. The address lookup is a
+    /// bisection over a few integers, cheap enough to do inside the one lock operation
+    /// rather than pay a second one (or copy the list out) per accept.
+    public func admit(from address: SocketAddress?) -> Admission {
         counts.withLockedValue { counts in
+            if let list = counts.clientAddresses, !list.admits(address) { return .clientAddressRefused }
             if counts.open >= counts.limits.maxConnections { return .overMaxConnections }
             if counts.handshaking >= counts.limits.maxHandshakes { return .overMaxHandshakes }
             counts.open += 1

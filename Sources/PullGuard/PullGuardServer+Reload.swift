@@ -63,7 +63,7 @@ extension PullGuardServer {
                               previous: old.proxy, siteMetrics: siteMetrics)
         let next = ServerGeneration(number: old.number + 1, loadedAt: Date(), settings: settings,
                                     contexts: contexts, proxy: proxy, inventory: inventory, siteMetrics: siteMetrics)
-        gate.update(limits: settings.limits)
+        gate.update(limits: settings.limits, clientAddresses: settings.clientAddresses)
         current.withLockedValue { $0 = next }
         metrics.recordGeneration(number: next.number, loadedAt: next.loadedAt)
         retire(old, drainTimeout: settings.drainTimeout, successor: next)

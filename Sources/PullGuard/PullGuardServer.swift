@@ -64,7 +64,7 @@ public final class PullGuardServer: Sendable {
         let current = NIOLockedValueBox(ServerGeneration(number: 1, loadedAt: Date(), settings: settings,
                                                          contexts: contextSet, proxy: proxy,
                                                          inventory: inventory, siteMetrics: siteMetrics))
-        let gate = ConnectionGate(limits: settings.limits)
+        let gate = ConnectionGate(limits: settings.limits, clientAddresses: settings.clientAddresses)
         metrics.observeActiveConnections { gate.openConnections }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, settings.workers))
         let loops = EventLoopIndex(group)
@@ -148,11 +148,13 @@ public final class PullGuardServer: Sendable {
 }
 
 /// Takes the connection's slots from `gate`, or closes it at once (counted, logged at
-/// debug: a flood must not flood the log) without reading a byte from it.
+/// debug: a flood must not flood the log) without reading a byte from it: a client
+/// outside `client_ips` or over a limit sees the connection closed, never a ServerHello.
 private func admit(_ channel: Channel, gate: ConnectionGate, counters: LoopCounters, logger: Logger) -> Bool {
     let counter: PullGuardMetrics.Counter
-    switch gate.admit() {
+    switch gate.admit(from: channel.remoteAddress) {
     case .admitted: return true
+    case .clientAddressRefused: counter = .connectionsRefusedClientIP
     case .overMaxConnections: counter = .connectionsOverLimit
     case .overMaxHandshakes: counter = .handshakesOverLimit
     }

@@ -40,6 +40,20 @@ enum CertsDirectory {
         }
         return .failure(CertsDirectoryNotFound(searched: files))
     }
+
+    /// The first searched folder holding every one of `fileNames` (the `cloudflare`
+    /// keyword of `client_ips` needs both address files from the same release), as the
+    /// files' paths in `fileNames` order; or every folder searched.
+    static func files(_ fileNames: [String], configured: String?, baseDirectory: URL, environment: ConfigEnvironment)
+        -> Result<[String], CertsDirectoryNotFound>
+    {
+        let folders = candidates(configured: configured, baseDirectory: baseDirectory, environment: environment)
+        for folder in folders {
+            let paths = fileNames.map { folder.appendingPathComponent($0).path }
+            if paths.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) { return .success(paths) }
+        }
+        return .failure(CertsDirectoryNotFound(searched: folders.map(\.path)))
+    }
 }
 
 /// The Cloudflare CA file was in none of the searched places.

@@ -9,7 +9,7 @@ extension ConfigDocument {
     static let topLevelKeys = [
         "listen", "workers", "log_level", "unknown_sni", "default_site", "certs_dir",
         "drain_timeout", "pid_file", "watch", "watch_debounce", "headers", "timeouts", "limits", "http2", "admin",
-        "sites",
+        "sites", "client_ips",
     ]
     static let adminKeys = ["listen"]
     static let headerKeys = ["verify", "subject", "issuer", "serial", "fingerprint", "not_after", "rfc9440",
@@ -27,6 +27,7 @@ extension ConfigDocument {
     ]
     static let certificateKeys = ["cert", "key"]
     static let clientAuthKeys = ["mode", "trust", "crl", "verify_depth", "partial_chain", "allow"]
+    static let clientIPFileKeys = ["file"]
     static let allowKeys = ["subjects", "common_names", "dns_names", "uris", "fingerprints", "spki_sha256"]
 
     /// Reads YAML text into a document, appending schema problems (syntax, unknown
@@ -98,8 +99,38 @@ extension ConfigDocument {
             ),
             http2: readHTTP2(top["http2"], reader: &reader),
             admin: readAdmin(top["admin"], reader: &reader),
-            sites: readSites(top["sites"], reader: &reader)
+            sites: readSites(top["sites"], reader: &reader),
+            clientIPs: readClientIPs(top["client_ips"], reader: &reader)
         )
+    }
+
+    /// `client_ips: [CIDR | cloudflare | {file: PATH}, ...]`; a lone string is a one-entry list.
+    private static func readClientIPs(_ node: Node?, reader: inout YAMLNodeReader) -> ConfigField<[ClientIPEntryDocument]> {
+        let keyPath = "client_ips"
+        guard let elements = reader.sequence(node, at: keyPath, singleAllowed: true) else {
+            return ConfigField(keyPath: keyPath, alreadyReported: reader.isGiven(node))
+        }
+        var entries: [ClientIPEntryDocument] = []
+        for (element, path) in elements {
+            if case .mapping = element {
+                guard let mapping = reader.mapping(element, at: path, allowed: clientIPFileKeys) else { continue }
+                let file = reader.string(mapping["file"], at: mapping.path("file"))
+                if file.value == nil, !file.alreadyReported {
+                    reader.report(file.keyPath, "required: the path of a file of CIDRs, one a line")
+                    continue
+                }
+                if file.value != nil { entries.append(.file(file)) }
+                continue
+            }
+            let text = reader.string(element, at: path)
+            if text.value != nil {
+                entries.append(.text(text))
+            } else if !text.alreadyReported {
+                reader.report(path, "expected a CIDR, cloudflare or {file: PATH}, found nothing")
+            }
+        }
+        // Some entries dropped (and reported): not "an empty list" even if none remain.
+        return ConfigField(keyPath: keyPath, value: entries, alreadyReported: entries.count != elements.count)
     }
 
     private static func readHTTP2(_ node: Node?, reader: inout YAMLNodeReader) -> HTTP2Document {

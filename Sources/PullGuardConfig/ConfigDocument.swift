@@ -27,6 +27,14 @@ struct ConfigDocument {
     var http2: HTTP2Document
     var admin: AdminDocument
     var sites: ConfigField<[SiteDocument]>
+    /// `client_ips:`; absent admits every address. No CLI flag sets it (the YAML form only).
+    var clientIPs = ConfigField<[ClientIPEntryDocument]>(keyPath: "client_ips")
+}
+
+/// One `client_ips` entry as written: a CIDR or the `cloudflare` keyword, or `{file: PATH}`.
+enum ClientIPEntryDocument {
+    case text(ConfigField<String>)
+    case file(ConfigField<String>)
 }
 
 /// `admin:`: `off`, or a mapping with `listen`; absent means on at the default address.

@@ -100,6 +100,7 @@ struct ConfigValidator {
         let upstreamLimit = upstreamConnectionLimit(document.limits)
         let reload = reloadSettings(document)
         let sites = self.sites(document.sites)
+        let clientAddresses = clientAddressList(document.clientIPs)
         // Checked against every declared name, so a site with some other problem
         // does not also make a correct default_site look wrong.
         let declaredNames = (document.sites.value ?? []).compactMap(\.name.value)
@@ -132,7 +133,8 @@ struct ConfigValidator {
             drainTimeout: drainTimeout,
             logLevel: logLevel,
             reload: reload,
-            admin: admin
+            admin: admin,
+            clientAddresses: clientAddresses
         )
     }
 

@@ -30,6 +30,8 @@ extension PullGuardMetrics {
         case http2Abuse = "http2_connections_ended_for_abuse_total"
         /// An HTTP/2 connection ended for a protocol error (bad preface, malformed frames).
         case http2ProtocolErrors = "http2_protocol_errors_total"
+        /// Closed at accept: the client's address is not in `client_ips`.
+        case connectionsRefusedClientIP = "connections_refused_client_ip_total"
 
         /// How many counters there are: the length of each loop's block.
         static let count = allCases.count
@@ -59,6 +61,7 @@ extension PullGuardMetrics {
             case .http2StreamsReset: 16
             case .http2Abuse: 17
             case .http2ProtocolErrors: 18
+            case .connectionsRefusedClientIP: 19
             }
         }
     }

@@ -6,31 +6,31 @@ import Testing
 @Suite struct ConnectionGateTests {
     @Test func handshakesInProgressAreCappedAndFinishedOnesFreeTheirSlot() {
         let gate = ConnectionGate(limits: ConnectionLimits(maxConnections: 10, maxHandshakes: 2))
-        #expect(gate.admit() == .admitted)
-        #expect(gate.admit() == .admitted)
-        #expect(gate.admit() == .overMaxHandshakes)
+        #expect(gate.admit(from: nil) == .admitted)
+        #expect(gate.admit(from: nil) == .admitted)
+        #expect(gate.admit(from: nil) == .overMaxHandshakes)
         gate.handshakeFinished()
-        #expect(gate.admit() == .admitted)
+        #expect(gate.admit(from: nil) == .admitted)
         #expect(gate.openConnections == 3)
         #expect(gate.handshakesInProgress == 2)
     }
 
     @Test func openConnectionsAreCappedWhateverTheirHandshakeState() {
         let gate = ConnectionGate(limits: ConnectionLimits(maxConnections: 2, maxHandshakes: 10))
-        #expect(gate.admit() == .admitted)
+        #expect(gate.admit(from: nil) == .admitted)
         gate.handshakeFinished()
-        #expect(gate.admit() == .admitted)
-        #expect(gate.admit() == .overMaxConnections)
+        #expect(gate.admit(from: nil) == .admitted)
+        #expect(gate.admit(from: nil) == .overMaxConnections)
         gate.closed(handshakeFinished: true)
-        #expect(gate.admit() == .admitted)
+        #expect(gate.admit(from: nil) == .admitted)
     }
 
     @Test func aConnectionClosedDuringItsHandshakeGivesBothSlotsBack() {
         let gate = ConnectionGate(limits: ConnectionLimits(maxConnections: 1, maxHandshakes: 1))
-        #expect(gate.admit() == .admitted)
+        #expect(gate.admit(from: nil) == .admitted)
         gate.closed(handshakeFinished: false)
         #expect(gate.openConnections == 0)
         #expect(gate.handshakesInProgress == 0)
-        #expect(gate.admit() == .admitted)
+        #expect(gate.admit(from: nil) == .admitted)
     }
 }

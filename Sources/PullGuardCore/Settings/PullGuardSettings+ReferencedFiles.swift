@@ -3,7 +3,7 @@ extension PullGuardSettings {
     /// Every file this configuration was built from, absolute paths, each once, in config
     /// order: the config file itself (when loaded from one), then per site its certificate
     /// chains and keys, trust bundles (including the file the `cloudflare` keyword
-    /// resolved to) and CRLs.
+    /// resolved to) and CRLs, then the `client_ips` files (the `cloudflare` keyword's too).
     ///
     /// Paths are as configured (resolved against the config folder, not through symlinks):
     /// a Kubernetes Secret mounted as `cert.pem -> ..data/cert.pem` must be watched at the
@@ -26,6 +26,7 @@ extension PullGuardSettings {
             for trust in site.tls.trustSources { add(trust.bundle.origin) }
             for crl in site.tls.crls { add(crl.origin) }
         }
+        for file in clientAddresses?.files ?? [] { add(file) }
         return files
     }
 }

@@ -28,6 +28,9 @@ public struct PullGuardSettings: Sendable {
     /// the Config layer turns it on at `AdminSettings.defaultListen` for the binary, while
     /// settings built in code (tests starting many servers) bind nothing extra.
     public var admin: AdminSettings
+    /// `client_ips`: the only client addresses every listener accepts, checked at accept;
+    /// nil admits every address.
+    public var clientAddresses: ClientAddressList?
 
     public static let defaultDrainTimeout = TimeAmount.seconds(30)
 
@@ -35,8 +38,9 @@ public struct PullGuardSettings: Sendable {
                 proxy: ProxySettings, limits: ConnectionLimits = ConnectionLimits(),
                 drainTimeout: TimeAmount = defaultDrainTimeout, logLevel: Logger.Level = .info,
                 reload: ReloadSettings = ReloadSettings(), configFile: String? = nil,
-                admin: AdminSettings = AdminSettings(listen: nil)) {
+                admin: AdminSettings = AdminSettings(listen: nil), clientAddresses: ClientAddressList? = nil) {
         self.admin = admin
+        self.clientAddresses = clientAddresses
         self.listeners = listeners
         self.workers = workers
         self.sites = sites
