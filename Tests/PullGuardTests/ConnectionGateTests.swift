@@ -1,3 +1,4 @@
+import NIOCore
 import Testing
 @testable import PullGuard
 @testable import PullGuardCore
@@ -32,5 +33,30 @@ import Testing
         #expect(gate.openConnections == 0)
         #expect(gate.handshakesInProgress == 0)
         #expect(gate.admit(from: nil) == .admitted)
+    }
+
+    /// `client_ips`: an address outside the list is refused before the limits are looked at
+    /// and takes no slot; a reload's list applies to the next accept.
+    @Test func addressOutsideTheListIsRefusedWithoutTakingASlot() throws {
+        let local = try SocketAddress(ipAddress: "127.0.0.1", port: 50_000)
+        let other = try SocketAddress(ipAddress: "127.0.0.2", port: 50_000)
+        let list = ClientAddressList([try ClientCIDR(parsing: "127.0.0.2/32")])
+        let gate = ConnectionGate(limits: ConnectionLimits(maxConnections: 1, maxHandshakes: 1), clientAddresses: list)
+        #expect(gate.admit(from: local) == .clientAddressRefused)
+        #expect(gate.openConnections == 0 && gate.handshakesInProgress == 0)
+        #expect(gate.admit(from: nil) == .clientAddressRefused)
+        #expect(gate.admit(from: other) == .admitted)
+        // Over the limit and outside the list: the address is the reason given.
+        #expect(gate.admit(from: local) == .clientAddressRefused)
+        #expect(gate.admit(from: other) == .overMaxConnections)
+        gate.closed(handshakeFinished: false)
+
+        gate.update(limits: ConnectionLimits(maxConnections: 1, maxHandshakes: 1),
+                    clientAddresses: ClientAddressList([try ClientCIDR(parsing: "127.0.0.1/32")]))
+        #expect(gate.admit(from: other) == .clientAddressRefused)
+        #expect(gate.admit(from: local) == .admitted)
+        gate.closed(handshakeFinished: false)
+        gate.update(limits: ConnectionLimits(maxConnections: 1, maxHandshakes: 1), clientAddresses: nil)
+        #expect(gate.admit(from: other) == .admitted)
     }
 }
