@@ -140,3 +140,18 @@ struct ConfigClientIPsTests {
         #expect(files.contains(ConfigTestSupport.repositoryCerts + "/cloudflare-ips-v6.txt"))
     }
 }
+
+extension ConfigClientIPsTests {
+    /// What docs/configuration.md says about YAML spelling: block entries, unquoted IPv6
+    /// with a group first, and quoted ones starting with `::`.
+    @Test func blockListWithUnquotedAndQuotedIPv6() throws {
+        let yaml = ConfigTestSupport.minimal(extra: """
+        client_ips:
+          - 2001:db8::/32
+          - "::1"
+          - 192.0.2.0/24
+        """)
+        let list = try #require(try ConfigTestSupport.load(yaml).clientAddresses)
+        #expect(list.entries.map(\.description) == ["2001:db8::/32", "::1/128", "192.0.2.0/24"])
+    }
+}
