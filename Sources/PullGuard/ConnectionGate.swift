@@ -46,7 +46,8 @@ public final class ConnectionGate: Sendable {
     /// rather than pay a second one (or copy the list out) per accept.
     public func admit(from address: SocketAddress?) -> Admission {
         counts.withLockedValue { counts in
-            if let list = counts.clientAddresses, !list.admits(address) { return .clientAddressRefused }
+            // Read in place (no copy of the list, so no retain of its arrays under the lock).
+            if counts.clientAddresses?.admits(address) == false { return .clientAddressRefused }
             if counts.open >= counts.limits.maxConnections { return .overMaxConnections }
             if counts.handshaking >= counts.limits.maxHandshakes { return .overMaxHandshakes }
             counts.open += 1
