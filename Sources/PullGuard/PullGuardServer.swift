@@ -159,6 +159,12 @@ private func admit(_ channel: Channel, gate: ConnectionGate, counters: LoopCount
     case .overMaxHandshakes: counter = .handshakesOverLimit
     }
     counters.increment(counter)
+    if counter == .connectionsRefusedClientIP, let socket = channel as? SocketOptionProvider {
+        // A reset rather than a FIN: nothing of a client we never serve stays in the kernel
+        // after the close (no TIME_WAIT), so a flood of them leaves no state behind.
+        // Over-limit refusals keep the FIN: those may be honest clients that retry.
+        _ = socket.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+    }
     logger.debug("connection refused at accept", metadata: [
         "client": "\(channel.remoteAddress?.ipAddress ?? "unknown")", "reason": "\(counter.rawValue)",
     ])
