@@ -99,7 +99,9 @@ extension ConfigDocument {
                 fingerprint: ConfigField(keyPath: "headers.fingerprint"),
                 notAfter: ConfigField(keyPath: "headers.not_after"),
                 rfc9440: field("--rfc9440", flags.rfc9440),
-                allowUnderscores: ConfigField(keyPath: "headers.allow_underscores")),
+                allowUnderscores: ConfigField(keyPath: "headers.allow_underscores"),
+                requestID: ConfigField(keyPath: "headers.request_id"),
+                trustRequestID: ConfigField(keyPath: "headers.trust_request_id")),
             timeouts: TimeoutsDocument(
                 upstreamConnect: ConfigField(keyPath: "timeouts.upstream_connect"),
                 upstreamResponse: ConfigField(keyPath: "timeouts.upstream_response"),
@@ -118,6 +120,7 @@ extension ConfigDocument {
             admin: flags.admin == "off"
                 ? AdminDocument(off: true, listen: ConfigField(keyPath: "--admin"))
                 : AdminDocument(listen: field("--admin", flags.admin)),
+            accessLog: .absent,
             sites: ConfigField(keyPath: "sites", value: [site])
         )
     }
