@@ -28,6 +28,8 @@ public struct PullGuardSettings: Sendable {
     /// the Config layer turns it on at `AdminSettings.defaultListen` for the binary, while
     /// settings built in code (tests starting many servers) bind nothing extra.
     public var admin: AdminSettings
+    /// `access_log`: off unless configured (as with Caddy, Envoy and HAProxy).
+    public var accessLog: AccessLogSettings
     /// `client_ips`: the only client addresses every listener accepts, checked at accept;
     /// nil admits every address.
     public var clientAddresses: ClientAddressList?
@@ -38,8 +40,10 @@ public struct PullGuardSettings: Sendable {
                 proxy: ProxySettings, limits: ConnectionLimits = ConnectionLimits(),
                 drainTimeout: TimeAmount = defaultDrainTimeout, logLevel: Logger.Level = .info,
                 reload: ReloadSettings = ReloadSettings(), configFile: String? = nil,
-                admin: AdminSettings = AdminSettings(listen: nil), clientAddresses: ClientAddressList? = nil) {
+                admin: AdminSettings = AdminSettings(listen: nil), accessLog: AccessLogSettings = AccessLogSettings(),
+                clientAddresses: ClientAddressList? = nil) {
         self.admin = admin
+        self.accessLog = accessLog
         self.clientAddresses = clientAddresses
         self.listeners = listeners
         self.workers = workers
