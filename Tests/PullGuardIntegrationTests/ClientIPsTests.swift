@@ -123,12 +123,17 @@ import Testing
     /// A reload swaps the list for the next accept; a list file is read again on reload.
     @Test func reloadChangesTheListForNewConnections() async throws {
         let file = ProxyScenario.pkiDirectory.appendingPathComponent("client-ips-\(UUID().uuidString).txt")
-        try Data("# loopback only\n127.0.0.1/32\n".utf8).write(to: file)
+        try Data("# loopback and a documentation network\n127.0.0.1/32\n198.51.100.0/24\n".utf8).write(to: file)
         try await ReloadScenario.withConfig(Self.config("[127.0.0.2/32]")) { scenario in
             #expect(try scenario.curl(client: "client").status == nil)
             #expect(try await scenario.reload(Self.config("[{file: \(file.path)}]")))
             let admitted = try scenario.curl(client: "client")
             #expect(admitted.status == 200, "\(admitted.stderr)")
+            // `/config` shows the list now serving, in numbers.
+            let config = try AdminEndpointTests.admin(ProxyScenario(upstream: scenario.upstream, proxy: scenario.proxy),
+                                                      "/config").body
+            let object = try JSONSerialization.jsonObject(with: Data(config.utf8)) as? [String: Any]
+            #expect(object?["client_ips"] as? [String: Int] == ["entries": 2, "ipv4_ranges": 2, "ipv6_ranges": 0], "\(config)")
             try Data("127.0.0.3/32\n".utf8).write(to: file)
             #expect(await scenario.sighup())
             #expect(try scenario.curl(client: "client").status == nil)

@@ -54,7 +54,7 @@ public struct AdminRouter: Sendable {
     private func configResponse() -> Response {
         let generation = status.generation()
         let document = ConfigDocument(generation: generation.number, loadedAt: rfc3339(generation.loadedAt),
-                                      sites: generation.sites)
+                                      sites: generation.sites, clientIPs: generation.clientIPs)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         guard let body = try? encoder.encode(document) else {
@@ -72,10 +72,13 @@ public struct AdminRouter: Sendable {
         var generation: Int
         var loadedAt: String
         var sites: [AdminSiteSummary]
+        /// Absent from the JSON when `client_ips` is not configured (every address accepted).
+        var clientIPs: AdminClientIPs?
 
         enum CodingKeys: String, CodingKey {
             case generation, sites
             case loadedAt = "loaded_at"
+            case clientIPs = "client_ips"
         }
     }
 }

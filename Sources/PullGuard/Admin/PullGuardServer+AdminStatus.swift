@@ -8,7 +8,8 @@ extension PullGuardServer {
             let generation = current.withLockedValue { $0 }
             return AdminGeneration(number: generation.number, loadedAt: generation.loadedAt,
                                    sites: AdminSiteSummary.summaries(sites: generation.settings.sites,
-                                                                     inventory: generation.inventory))
+                                                                     inventory: generation.inventory),
+                                   clientIPs: generation.settings.clientAddresses.map(AdminClientIPs.init))
         })
     }
 }

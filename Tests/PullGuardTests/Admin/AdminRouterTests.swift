@@ -3,6 +3,7 @@ import NIOHTTP1
 import Synchronization
 import Testing
 @testable import PullGuard
+import PullGuardCore
 
 /// The admin endpoints as values, without sockets.
 @Suite struct AdminRouterTests {
@@ -54,5 +55,23 @@ import Testing
         #expect(sites.first?["server_names"] as? [String] == ["example.com"])
         let anchors = try #require(sites.first?["trust_anchors"] as? [[String: Any]])
         #expect(anchors.first?["sha256"] as? String == "ab")
+    }
+
+    /// `client_ips` appears as counts (entries, merged ranges per family), and not at all when absent.
+    @Test func configShowsClientIPsAsCounts() throws {
+        let list = ClientAddressList(try ["10.0.0.0/24", "10.0.1.0/24", "2001:db8::/32"].map { try ClientCIDR(parsing: $0) })
+        let router = AdminRouter(
+            status: AdminStatus(isReady: { true }, generation: {
+                AdminGeneration(number: 1, loadedAt: Date(timeIntervalSince1970: 0), sites: [Self.site],
+                                clientIPs: AdminClientIPs(list))
+            }),
+            metrics: { [] })
+        let object = try #require(try JSONSerialization.jsonObject(
+            with: Data(router.respond(method: .GET, uri: "/config").body)) as? [String: Any])
+        let clientIPs = try #require(object["client_ips"] as? [String: Int])
+        #expect(clientIPs == ["entries": 3, "ipv4_ranges": 1, "ipv6_ranges": 1])
+        let without = try #require(try JSONSerialization.jsonObject(
+            with: Data(Self.router().respond(method: .GET, uri: "/config").body)) as? [String: Any])
+        #expect(without["client_ips"] == nil)
     }
 }
