@@ -11,6 +11,8 @@
 #                        closed at accept, no TLS byte read or written
 #   nginx                ssl_verify_client on: the handshake completes, the request gets 400
 #   nginx-deny           the same plus `deny all;` (nginx's allow-list runs after the handshake)
+#   haproxy              `verify required`: refused in the handshake
+#   haproxy-reject       the same plus `tcp-request connection reject if !{ src 127.0.0.2 }`
 # The figure is the server's CPU (utime+stime of the worker) divided by every connection
 # the bench finished in the measured window, refused or not: pullguard-bench counts a
 # connection closed before any TLS byte as a `connect` failure, never waits on it.
@@ -28,7 +30,7 @@ warmup=1
 concurrency=16
 pullguard_bin="$repo_root/.build/release/pullguard"
 bench_bin="$repo_root/.build/release/pullguard-bench"
-servers_csv=pullguard,pullguard-quiet,pullguard-allowlist,nginx,nginx-deny
+servers_csv=pullguard,pullguard-quiet,pullguard-allowlist,nginx,nginx-deny,haproxy,haproxy-reject
 keep_workdir=0
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -44,7 +46,7 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-for tool in openssl python3 taskset timeout nginx; do
+for tool in openssl python3 taskset timeout nginx haproxy; do
     command -v "$tool" >/dev/null || { echo "bench-refused: $tool is required" >&2; exit 1; }
 done
 [ -x "$pullguard_bin" ] || { echo "bench-refused: no $pullguard_bin (swift build -c release)" >&2; exit 1; }
@@ -72,6 +74,7 @@ log() { echo "bench-refused: $*" >&2; }
     printf 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n' >server.ext
     openssl x509 -req -in server.csr -CA root.pem -CAkey root.key -CAcreateserial -out server.pem -days 2 \
         -extfile server.ext 2>/dev/null
+    cat server.pem server.key >server-combined.pem
 )
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -131,6 +134,29 @@ http {
 EOF
             taskset -c 0 nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout.log" 2>&1 &
             server_pid=$!
+            ;;
+        haproxy*)
+            local reject=""
+            [ "$name" = haproxy-reject ] && reject="tcp-request connection reject if !{ src 127.0.0.2 }"
+            cat >"$dir/haproxy.cfg" <<EOF
+global
+    nbthread 1
+    maxconn 9000
+    ssl-default-bind-options ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.3 no-tls-tickets
+    ssl-default-bind-curves X25519:P-256
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend fe
+    bind 127.0.0.1:$port ssl crt $workdir/server-combined.pem ca-file $workdir/root.pem verify required
+    $reject
+    http-request return status 200 content-type text/plain string ok
+EOF
+            taskset -c 0 haproxy -db -f "$dir/haproxy.cfg" >"$dir/stdout.log" 2>&1 &
+            server_pid=$!
+            target_pid=$server_pid
             ;;
     esac
     local i
