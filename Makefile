@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BUILD_FLAGS ?=
 
-.PHONY: deps test-deps build demo test unit-test integration-test clean release man install install-files uninstall
+.PHONY: deps test-deps build demo test unit-test integration-test clean release man man-pages install install-files uninstall
 
 ## Install missing Debian packages (as root) or print the apt-get line.
 deps:
@@ -19,10 +19,11 @@ build: deps
 demo: build
 	$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)/pullguard demo
 
-## The layer check (scripts/check-layers.py), unit tests (in memory) and integration tests (the real binary with curl and openssl over loopback).
+## The layer check (scripts/check-layers.py), the generated man page (scripts/check-manual.sh), unit tests (in memory) and integration tests (the real binary with curl and openssl over loopback).
 test: test-deps
 	python3 scripts/check-layers.py
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
+	$(MAKE) man-pages MAN_CONFIGURATION=debug
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build
 
 unit-test: deps
@@ -62,10 +63,15 @@ release: deps
 ## pullguard(1) and pullguard-bench(1) in .build/man, generated from the argument parser's help
 ## by swift-argument-parser's generate-manual plugin; scripts/check-manual.sh checks the result.
 man: release
-	$(SWIFT) package $(BUILD_FLAGS) generate-manual --configuration release
+	$(MAKE) man-pages MAN_CONFIGURATION=release
+
+## The same from the binaries of MAN_CONFIGURATION (debug for make test), without building them first.
+MAN_CONFIGURATION ?= release
+man-pages:
+	$(SWIFT) package $(BUILD_FLAGS) generate-manual --configuration $(MAN_CONFIGURATION)
 	mkdir -p .build/man
 	for page in $(MAN_PAGES); do \
-		cp "$$(find .build/plugins -path '*GenerateManual*' -name "$$page" -newer Package.swift | head -n 1)" .build/man/ || exit 1; \
+		cp ".build/plugins/GenerateManual/outputs/$${page%.1}/$$page" .build/man/ || exit 1; \
 	done
 	scripts/check-manual.sh .build/man/pullguard.1
 

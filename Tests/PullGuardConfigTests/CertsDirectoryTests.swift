@@ -25,7 +25,7 @@ struct CertsDirectoryTests {
         #expect(Self.searched(executable: "/opt/pullguard/bin/pullguard") == [
             "/srv/work/certs",
             "/opt/pullguard/share/pullguard/certs",
-            "/certs",
+            "/opt/certs",
             "/certs",
             "/usr/local/share/pullguard/certs",
             "/etc/pullguard/certs",

@@ -24,7 +24,7 @@ import Testing
 
         #expect(result.exitCode == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("listen: 0.0.0.0:443, [::]:443"), "\(result.stdout)")
-        #expect(result.stdout.contains("site origin: example.com, www.example.com -> 127.0.0.1:8080"), "\(result.stdout)")
+        #expect(result.stdout.contains("site origin: example.com, www.example.com -> http://127.0.0.1:8080"), "\(result.stdout)")
         #expect(result.stdout.contains("crl: \(directory.appendingPathComponent("aop-ca.crl").path)"), "\(result.stdout)")
     }
 }
