@@ -135,6 +135,7 @@ let package = Package(
                 "PullGuardOpenSSL",
                 "PullGuardTLS",
                 "PullGuardHTTP",
+                "PullGuardHTTP2",
                 "PullGuardProxy",
                 "PullGuardConfig",
                 .product(name: "NIOCore", package: "swift-nio"),

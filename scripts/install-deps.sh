@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages PullGuard builds and tests with, when they are missing.
 # As root it runs apt-get; otherwise it prints the exact command and exits non-zero.
-# With --test, then the PyPI packages the integration tests' probes import
+# With --test, also systemd (for systemd-analyze), then the PyPI packages the integration tests' probes import
 # (Tests/Scripts/h2_probe.py: h2, which brings hyperframe and hpack), with pip, when they
 # are missing; building and the demo need none of them.
 set -euo pipefail
@@ -44,6 +44,8 @@ install_python_packages() {
 }
 
 packages=(libssl-dev libnghttp2-dev curl nghttp2-client openssl pkg-config)
+# The tests also check the installed systemd unit with systemd-analyze (InstallTests).
+$with_test_packages && packages+=(systemd)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

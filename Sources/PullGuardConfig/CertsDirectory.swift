@@ -19,8 +19,11 @@ enum CertsDirectory {
         }
         var folders = [environment.currentDirectory.appendingPathComponent("certs")]
         if let executable = environment.executableURL {
-            // `.build/debug/pullguard` and `.build/<triple>/debug/pullguard` both reach the repository's certs/.
             let binFolder = executable.deletingLastPathComponent()
+            // An installed `<prefix>/bin/pullguard` (`make install`, any PREFIX or DESTDIR
+            // staging moved into place) reaches `<prefix>/share/pullguard/certs`.
+            folders.append(binFolder.appendingPathComponent("../share/pullguard/certs"))
+            // `.build/debug/pullguard` and `.build/<triple>/debug/pullguard` both reach the repository's certs/.
             folders.append(binFolder.appendingPathComponent("../../certs"))
             folders.append(binFolder.appendingPathComponent("../../../certs"))
         }

@@ -63,6 +63,8 @@ package struct HTTP2SessionError: Error, Equatable, Sendable, CustomStringConver
 package final class NGHTTP2ServerSession {
     private let session: OpaquePointer
     private let recorder = Recorder()
+    /// The session's allocator; released after the session (deinit deletes the session first).
+    private let memory = NGHTTP2SessionMemory()
 
     /// - Throws: `HTTP2SessionError` when nghttp2 cannot allocate the session.
     package init(settings: HTTP2Settings) throws {
@@ -89,7 +91,9 @@ package final class NGHTTP2ServerSession {
         nghttp2_option_set_max_deflate_dynamic_table_size(option, 4096)
 
         var created: OpaquePointer?
-        let result = nghttp2_session_server_new2(&created, callbacks, Unmanaged.passUnretained(recorder).toOpaque(), option)
+        var allocator = memory.allocator
+        let result = nghttp2_session_server_new3(&created, callbacks, Unmanaged.passUnretained(recorder).toOpaque(),
+                                                 option, &allocator)
         guard result == 0, let created else { throw HTTP2SessionError(code: result) }
         session = created
 
@@ -174,6 +178,19 @@ package final class NGHTTP2ServerSession {
     /// The error code of a GOAWAY nghttp2 sent by itself for a non-zero reason (a rapid
     /// reset, a protocol error it caught), once it has gone out; nil otherwise.
     package var goAwaySent: UInt32? { recorder.goAwaySent }
+
+    /// Gives the pages of nghttp2's outbound frame buffer back (`NGHTTP2SessionMemory`)
+    /// when there is nothing to send; for a connection with no stream open for a while.
+    /// - Returns: whether they were given back.
+    @discardableResult
+    package func releaseIdleMemory() -> Bool {
+        guard nghttp2_session_want_write(session) == 0 else { return false }
+        memory.releaseIdlePages()
+        return true
+    }
+
+    /// Bytes of nghttp2's buffers mapped apart from the heap (tests).
+    package var mappedBufferBytes: Int { memory.mappedBytes }
 
     /// Neither side has anything more to say: the connection can close.
     package var isFinished: Bool {

@@ -97,6 +97,11 @@ extension HTTP2ProxyHandler {
             drainNoticeAt = nil
             perform(machine.drainGraceOver())
         }
+        // Idle since the last sweep at least: the frame buffer's pages go back to the kernel
+        // (an idle HTTP/2 connection's largest buffer), once per idle period.
+        if let idleSince, streams.isEmpty, !idleMemoryReleased, now - idleSince >= .seconds(1), !closing {
+            idleMemoryReleased = session?.releaseIdleMemory() ?? false
+        }
         if let idleSince, streams.isEmpty, now - idleSince >= settings.timeouts.downstreamIdle {
             self.idleSince = nil
             perform(.close)

@@ -47,6 +47,8 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     var sweep: RepeatedTask?
     /// When the connection last had no open stream, for `client_idle`.
     var idleSince: NIODeadline?
+    /// nghttp2's frame buffer was given back in the current idle period (`checkClocks`).
+    var idleMemoryReleased = false
     var closing = false
     /// When the shutdown notice went out; the final GOAWAY follows a second later.
     var drainNoticeAt: NIODeadline?
@@ -196,6 +198,7 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         let stream = HTTP2Stream(id: id, handler: self, now: .now())
         streams[id] = stream
         idleSince = nil
+        idleMemoryReleased = false
         forward(stream, fields: fields, endStream: endStream)
         if endStream { perform(machine.requestEnd(stream: id), stream: stream, part: .end(nil)) }
     }

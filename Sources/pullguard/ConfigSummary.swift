@@ -15,6 +15,9 @@ enum ConfigSummary {
         let debounceText = debounce % 1_000_000_000 == 0 ? "\(debounce / 1_000_000_000)s" : "\(debounce / 1_000_000)ms"
         lines.append("reload: pid file \(reload.pidFile ?? "none"), watch "
             + (reload.watch ? "on (\(settings.referencedFiles.count) files, debounce \(debounceText))" : "off"))
+        let requestID = settings.proxy.requestID
+        lines.append("access log: \(settings.accessLog.destination), request id: "
+            + (requestID.header.map { "\($0)" + (requestID.trustClient ? " (kept from verified clients)" : "") } ?? "off"))
         for whole in settings.sites {
             let names = whole.serverNames.isEmpty ? "any name" : whole.serverNames.joined(separator: ", ")
             let site = whole.tls

@@ -9,7 +9,8 @@ import PullGuardObservability
 
 /// Starts the proxy, announces each bound listener, then handles the runner's events
 /// until a signal drains it (or the server closes by itself): SIGHUP reloads, SIGINT and
-/// SIGTERM drain (docs/operations.md).
+/// SIGTERM drain (docs/operations.md). Under systemd (`Type=notify`, `$NOTIFY_SOCKET`) each
+/// of those steps is also told to the service manager (`ServiceNotifier`).
 enum ProxyRunner {
     private enum Ending: Sendable {
         case serverClosed
@@ -25,6 +26,7 @@ enum ProxyRunner {
                     load: @escaping @Sendable () throws -> PullGuardSettings,
                     started: (PullGuardServer) -> Void = { _ in }) async throws {
         let events = RunnerEvents()
+        let notifier = ServiceNotifier(environment: ProcessInfo.processInfo.environment)
         // The one metrics object of the process: one counter block per event loop.
         let metrics = PullGuardMetrics(eventLoops: settings.workers)
         let server = try await PullGuardServer.start(settings: settings, logger: logger, metrics: metrics)
@@ -46,6 +48,8 @@ enum ProxyRunner {
             pidFile?.remove()
         }
         started(server)
+        // Listeners bound, admin answering, pid file written: `systemctl start` may return.
+        notifier?.send(.ready)
         try await withThrowingTaskGroup(of: Ending.self) { group in
             group.addTask {
                 try await server.waitUntilClosed()
@@ -55,16 +59,17 @@ enum ProxyRunner {
                 while let event = await events.next() {
                     switch event {
                     case .signal(SIGHUP):
-                        await reload(server, load: load, logger: logger, trigger: "SIGHUP")
+                        await reload(server, load: load, logger: logger, trigger: "SIGHUP", notifier: notifier)
                         watch.follow(server.settings)
                     case .signal(SIGUSR1):
                         // logrotate's convention (nginx does the same): the file was moved away.
                         logger.info("SIGUSR1: reopening the access log")
                         server.reopenAccessLog()
                     case .filesChanged:
-                        await reload(server, load: load, logger: logger, trigger: "file change")
+                        await reload(server, load: load, logger: logger, trigger: "file change", notifier: notifier)
                         watch.follow(server.settings)
                     case .signal(let number):
+                        notifier?.send(.stopping)
                         try await drain(server, events: events, logger: logger, signal: number)
                         return .drained
                     }
@@ -97,8 +102,12 @@ enum ProxyRunner {
 
     /// One reload: read and validate as `pullguard check` does, then swap. A failure
     /// changes nothing; each problem is logged with its key path.
+    /// systemd hears RELOADING=1 before and READY=1 after, whether the reload succeeded or
+    /// not: a failed reload leaves the old generation serving, which is ready.
     private static func reload(_ server: PullGuardServer, load: @escaping @Sendable () throws -> PullGuardSettings,
-                               logger: Logger, trigger: String) async {
+                               logger: Logger, trigger: String, notifier: ServiceNotifier?) async {
+        notifier?.send(.reloadingNow())
+        defer { notifier?.send(.ready) }
         let running = server.generation.number
         do {
             let settings = try await NIOThreadPool.singleton.runIfActive { try load() }

@@ -124,6 +124,17 @@ import PullGuardTestSupport
                 "\(result.stdout)")
     }
 
+    @Test func checkShowsWhereTheAccessLogGoes() async throws {
+        let setup = try Setup(extra: "access_log: {path: stderr}\nheaders: {request_id: X-Trace-ID, trust_request_id: true}")
+        defer { setup.remove() }
+        let result = try await OffPool.run {
+            try CommandRunner.run(PullGuardProcess.binary, ["check", "--config", setup.config])
+        }
+        #expect(result.exitCode == 0, "\(result.stdout) \(result.stderr)")
+        #expect(result.stdout.contains("access log: stderr, request id: X-Trace-ID (kept from verified clients)"),
+                "\(result.stdout)")
+    }
+
     @Test func neitherConfigNorPidIsAUsageError() async throws {
         let result = try await reload([])
         #expect(result.exitCode != 0)

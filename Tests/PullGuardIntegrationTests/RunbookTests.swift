@@ -11,16 +11,7 @@ import Testing
 /// effect.
 @Suite(.serialized) struct RunbookTests {
     /// `<!-- runbook: NAME -->` followed by a ```sh block.
-    static let blocks: [String: String] = {
-        let document = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("docs/operations.md")
-        let text = (try? String(contentsOf: document, encoding: .utf8)) ?? ""
-        var blocks: [String: String] = [:]
-        for match in text.matches(of: /<!-- runbook: ([a-z-]+) -->\n```sh\n([\s\S]*?)```/) {
-            blocks[String(match.1)] = String(match.2)
-        }
-        return blocks
-    }()
+    static let blocks = OperationsDocument.blocks(kind: "runbook", language: "sh")
 
     /// An installation laid out as the runbook assumes: `$ETC` with the configuration, the
     /// origin certificate, the trust bundle and the CA of 2026 with its client certificate.
