@@ -9,6 +9,6 @@ struct PullGuardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pullguard",
         abstract: "Origin-side mTLS reverse proxy: require client certificates, forward to a local HTTP upstream.",
-        subcommands: [RunCommand.self, CheckCommand.self, ReloadCommand.self, DemoCommand.self, PKICommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, VerifyCommand.self, ReloadCommand.self, DemoCommand.self, PKICommand.self]
     )
 }
