@@ -83,8 +83,8 @@ public struct ClientChainReport: Sendable, Codable {
         lines.append("alert: \(alert ?? "none (the handshake completes)")")
         lines.append("reason: \(reason)")
         if let clientVerifyHeader { lines.append("X-Client-Verify: \(clientVerifyHeader)") }
-        let depthText = depth.map { ", depth \($0)" } ?? ""
-        lines.append("chain as built (\(builtChain.count) of \(presentedCount) presented + anchors\(depthText)):")
+        let depthText = depth.map { ", depth \($0) (intermediates, as verify_depth counts)" } ?? ""
+        lines.append("chain as built: \(builtChain.count) certificates from \(presentedCount) presented\(depthText)")
         for certificate in builtChain {
             lines.append("  \(certificate.depth): \(certificate.subject)")
             lines.append("     issuer \(certificate.issuer), serial \(certificate.serial)")
