@@ -89,3 +89,14 @@ import PullGuardTestSupport
         #expect(noChain.exitCode == 2)
     }
 }
+
+/// The running server logs the same warnings, once per configuration it starts serving.
+@Suite struct StartupWarningTests {
+    @Test func serverLogsCheckWarningsAtStart() async throws {
+        // The test PKI's CRL has nextUpdate in 7 days: a warning, but the server serves.
+        try await ProxyScenario.withSite(["--crl", ProxyScenario.file("root.crl")]) { (scenario) async throws in
+            #expect(await scenario.proxy.eventuallyLogs("configuration warning: --crl: CRL"), "\(scenario.proxy.log)")
+            #expect(try scenario.curl(client: "client", tls: "1.3").status == 200)
+        }
+    }
+}
