@@ -28,8 +28,10 @@ import statistics
 
 BEGIN = "<!-- bench-compare:begin -->"
 END = "<!-- bench-compare:end -->"
-NAMES = {"pullguard": "PullGuard", "baseline": "PullGuard (baseline)", "nginx": "nginx", "haproxy": "HAProxy",
-         "caddy": "Caddy"}
+NAMES = {"pullguard": "PullGuard", "baseline": "PullGuard (baseline)", "pullguard-log": "PullGuard (access log on)",
+         "nginx": "nginx", "haproxy": "HAProxy", "caddy": "Caddy"}
+# The access log may add at most this much server CPU per keep-alive request (issue target).
+ACCESS_LOG_TARGET = 1.10
 MEMORY_TARGET_KIB = 48
 
 
@@ -155,6 +157,21 @@ def main():
                             if old.get(r.get("_round")) and cpu_figure(r, scenario) is not None)
             ab_lines.append(f"- {scenario}: " + (f"{median(ratios):.3f} ({ratios[0]:.3f} to {ratios[-1]:.3f}, "
                                                   f"{len(ratios)} rounds)" if ratios else "not measured"))
+
+    # --access-log: PullGuard with its access log on over the same binary with it off, round by round.
+    if "pullguard-log" in servers:
+        ab_lines += ["", "Access log on ÷ off: server CPU, paired by round (median, and the range over rounds):", ""]
+        for scenario in scenarios:
+            off = {r.get("_round"): cpu_figure(r, scenario) for r in runs.get(("pullguard", scenario), [])}
+            ratios = sorted(cpu_figure(r, scenario) / off[r.get("_round")]
+                            for r in runs.get(("pullguard-log", scenario), [])
+                            if off.get(r.get("_round")) and cpu_figure(r, scenario) is not None)
+            verdict = ""
+            if ratios and scenario == "keepalive":
+                verdict = (" (target at most {:.2f}: {})".format(
+                    ACCESS_LOG_TARGET, "met" if median(ratios) <= ACCESS_LOG_TARGET else "NOT met"))
+            ab_lines.append(f"- {scenario}: " + (f"{median(ratios):.3f} ({ratios[0]:.3f} to {ratios[-1]:.3f}, "
+                                                  f"{len(ratios)} rounds){verdict}" if ratios else "not measured"))
 
     memory_lines = ["| server | idle connections held | RSS before (KiB) | RSS after (KiB) | KiB per idle connection |",
                     "| --- | ---: | ---: | ---: | ---: |"]

@@ -71,6 +71,9 @@ Options:
   --baseline PATH         also measure this (older) pullguard binary as server
                           "baseline", alternating with the new one in every round:
                           the A/B for a change (table rows "PullGuard (baseline)")
+  --access-log            also measure PullGuard with its access log on (a file in the
+                          work dir) as server "pullguard-log", right after "pullguard"
+                          in every round: the access log's cost, on ÷ off per round
   --insecure-load         pullguard-bench does not verify the server (--insecure): less
                           load-generator CPU, same server work (curl checks still verify)
   --keep-workdir          keep the temp dir (configs, logs, raw JSON) for inspection
@@ -99,6 +102,7 @@ do_build=1
 keep_workdir=0
 bench_override=""
 baseline_bin=""
+access_log_ab=0
 insecure_load=0
 
 while [ $# -gt 0 ]; do
@@ -120,6 +124,7 @@ while [ $# -gt 0 ]; do
         --no-build) do_build=0 ;;
         --bench-bin) bench_override=$2; shift ;;
         --baseline) baseline_bin=$2; shift ;;
+        --access-log) access_log_ab=1 ;;
         --insecure-load) insecure_load=1 ;;
         --keep-workdir) keep_workdir=1 ;;
         -h|--help) usage; exit 0 ;;
@@ -145,6 +150,12 @@ if [ -n "$baseline_bin" ]; then
     with_baseline=()
     for s in "${servers[@]}"; do with_baseline+=("$s"); [ "$s" = pullguard ] && with_baseline+=(baseline); done
     servers=("${with_baseline[@]}")
+    servers_csv=$(IFS=,; echo "${servers[*]}")
+fi
+if [ "$access_log_ab" = 1 ]; then
+    with_log=()
+    for s in "${servers[@]}"; do with_log+=("$s"); [ "$s" = pullguard ] && with_log+=(pullguard-log); done
+    servers=("${with_log[@]}")
     servers_csv=$(IFS=,; echo "${servers[*]}")
 fi
 for s in "${scenarios[@]}"; do case "$s" in full|resume|keepalive|h2) ;; *) echo "bench-compare: unknown scenario $s" >&2; exit 2 ;; esac; done
@@ -379,9 +390,9 @@ for _ in range(int(sys.argv[1])):
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 EOF
 }
-read -r upstream_port pullguard_port nginx_port haproxy_port caddy_port baseline_port <<<"$(free_ports 6)"
+read -r upstream_port pullguard_port nginx_port haproxy_port caddy_port baseline_port log_port <<<"$(free_ports 7)"
 declare -A port_of=([pullguard]=$pullguard_port [nginx]=$nginx_port [haproxy]=$haproxy_port [caddy]=$caddy_port
-                    [baseline]=$baseline_port)
+                    [baseline]=$baseline_port [pullguard-log]=$log_port)
 
 # Same protocol policy as PullGuard (Sources/PullGuard/TLS/TLSProtocolPolicy.swift).
 tls12_ciphers="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
@@ -444,16 +455,21 @@ start_server() { # name
     mkdir -p "$dir/tmp"
     : >"$workdir/body"
     case "$name" in
-        pullguard|baseline)
+        pullguard|baseline|pullguard-log)
             local binary=$pullguard_bin
             [ "$name" = baseline ] && binary=$baseline_bin
+            # The access log on a file, as an operator would run it (not /dev/null: the
+            # writes are part of the cost); removed when the server stops.
+            local access_log=()
+            [ "$name" = pullguard-log ] && access_log=(--access-log "$dir/access.log")
             # The admin listener (default 127.0.0.1:9901) is off: two servers run side by side,
             # and scraping is not what is measured. Older binaries have no --admin flag.
             local admin=()
             "$binary" run --help 2>/dev/null | grep -q -- '--admin' && admin=(--admin off)
             taskset -c 0 "$binary" run --listen "127.0.0.1:$port" --upstream "http://127.0.0.1:$upstream_port" \
                 --cert "$certs/server.pem" --key "$certs/server.key" --client-ca "$certs/root.pem" \
-                --verify-depth 1 --workers 1 --log-level warning "${admin[@]}" >"$dir/stdout.log" 2>"$dir/stderr.log" &
+                --verify-depth 1 --workers 1 --log-level warning "${admin[@]}" "${access_log[@]}" \
+                >"$dir/stdout.log" 2>"$dir/stderr.log" &
             server_pid=$! ;;
         nginx)
             render nginx.conf.template "$dir" "$port" >"$dir/nginx.conf"
@@ -546,6 +562,7 @@ check_server() { # name
 
 stop_server() {
     stop_pid "$server_pid"
+    rm -f "$workdir"/*/access.log
     local remaining=() pid
     for pid in "${started_pids[@]}"; do [ "$pid" = "$server_pid" ] || remaining+=("$pid"); done
     started_pids=("${remaining[@]}")

@@ -25,6 +25,7 @@ extension PullGuardServer {
             logger.notice("closing connections still open after drain_timeout", metadata: ["connections": "\(open)"])
         }
         try await group.shutdownGracefully()
+        accessLogSink.close()
     }
 
     /// Closes every client connection at once, without waiting for requests in flight.

@@ -59,10 +59,15 @@ extension PullGuardServer {
         }
         let inventory = contexts.inventory
         let siteMetrics = metrics.siteMetrics(for: inventory)
+        // Opened before anything changes: a path that cannot be written fails the reload.
+        // Lines of the replaced generation's connections then go to the new place too.
+        try accessLogSink.retarget(settings.accessLog.destination)
+        let accessLog = makeAccessLog(settings, sink: accessLogSink)
         let proxy = HTTPProxy(settings: settings.proxy, sites: settings.sites, logger: logger, metrics: metrics,
-                              previous: old.proxy, siteMetrics: siteMetrics)
+                              previous: old.proxy, siteMetrics: siteMetrics, accessLog: accessLog)
         let next = ServerGeneration(number: old.number + 1, loadedAt: Date(), settings: settings,
-                                    contexts: contexts, proxy: proxy, inventory: inventory, siteMetrics: siteMetrics)
+                                    contexts: contexts, proxy: proxy, inventory: inventory, siteMetrics: siteMetrics,
+                                    accessLog: accessLog)
         gate.update(limits: settings.limits)
         current.withLockedValue { $0 = next }
         metrics.recordGeneration(number: next.number, loadedAt: next.loadedAt)

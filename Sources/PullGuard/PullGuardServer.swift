@@ -28,13 +28,18 @@ public final class PullGuardServer: Sendable {
     /// Set when a shutdown starts: the listeners close and `/readyz` says no.
     let draining = NIOLockedValueBox(false)
     public let metrics: PullGuardMetrics
+    /// Where access-log lines go, for the whole process: reloads point it elsewhere
+    /// (`access_log.path`), SIGUSR1 reopens it.
+    let accessLogSink: AccessLogSink
     /// The addresses actually bound (port 0 replaced by the kernel's choice).
     public let boundAddresses: [ListenAddress]
     /// The event loops, which the admin listener shares (it is light and plain HTTP).
     public var eventLoopGroup: EventLoopGroup { group }
 
     private init(group: MultiThreadedEventLoopGroup, serverChannels: [Channel], current: NIOLockedValueBox<ServerGeneration>,
-                 gate: ConnectionGate, logger: Logger, metrics: PullGuardMetrics, boundAddresses: [ListenAddress]) {
+                 gate: ConnectionGate, logger: Logger, metrics: PullGuardMetrics, boundAddresses: [ListenAddress],
+                 accessLogSink: AccessLogSink) {
+        self.accessLogSink = accessLogSink
         self.group = group
         self.serverChannels = serverChannels
         self.current = current
@@ -57,13 +62,17 @@ public final class PullGuardServer: Sendable {
         // again for its generation (same site names, same series).
         let inventory = contextSet.inventory
         let siteMetrics = metrics.siteMetrics(for: inventory)
+        let accessLogSink = try AccessLogSink(destination: settings.accessLog.destination)
+        accessLogSink.reportProblems { logger.error("\($0)") }
+        let accessLog = makeAccessLog(settings, sink: accessLogSink)
         // The proxy is built from the same site table as the TLS contexts: the `SiteID`
         // a handshake chose is an index into both.
         let proxy = HTTPProxy(settings: settings.proxy, sites: settings.sites, logger: logger, metrics: metrics,
-                              siteMetrics: siteMetrics)
+                              siteMetrics: siteMetrics, accessLog: accessLog)
         let current = NIOLockedValueBox(ServerGeneration(number: 1, loadedAt: Date(), settings: settings,
                                                          contexts: contextSet, proxy: proxy,
-                                                         inventory: inventory, siteMetrics: siteMetrics))
+                                                         inventory: inventory, siteMetrics: siteMetrics,
+                                                         accessLog: accessLog))
         let gate = ConnectionGate(limits: settings.limits)
         metrics.observeActiveConnections { gate.openConnections }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, settings.workers))
@@ -94,7 +103,8 @@ public final class PullGuardServer: Sendable {
                             }
                             try pipeline.addHandler(TLSServerHandler(contexts: generation.contexts, logger: logger,
                                                                      metrics: metrics, loop: loop,
-                                                                     siteMetrics: generation.siteMetrics))
+                                                                     siteMetrics: generation.siteMetrics,
+                                                                     accessLog: generation.accessLog))
                             try pipeline.addHandler(slotHandler)
                             try generation.proxy.configure(pipeline, channel: channel, loop: loop, afterTLSHandler: true)
                             // Accepted while its generation was being replaced: it serves
@@ -112,11 +122,12 @@ public final class PullGuardServer: Sendable {
         } catch {
             for channel in channels { try? await channel.close() }
             try? await group.shutdownGracefully()
+            accessLogSink.close()
             throw ListenError(address: settings.listeners[channels.count], underlying: error)
         }
         metrics.recordGeneration(number: 1, loadedAt: current.withLockedValue { $0.loadedAt })
         return PullGuardServer(group: group, serverChannels: channels, current: current, gate: gate, logger: logger,
-                               metrics: metrics, boundAddresses: bound)
+                               metrics: metrics, boundAddresses: bound, accessLogSink: accessLogSink)
     }
 
     /// The generation serving new connections: its number and when it was loaded.
@@ -144,7 +155,20 @@ public final class PullGuardServer: Sendable {
             try? await channel.close()
         }
         try await group.shutdownGracefully()
+        // After the loops: every line of a request that ended is written before exit.
+        accessLogSink.close()
     }
+
+    /// Opens the access log's file again by its path (SIGUSR1, after logrotate moved it).
+    public func reopenAccessLog() {
+        accessLogSink.reopen()
+    }
+}
+
+/// A configuration's access log on the process's sink; nil when `access_log` is off.
+func makeAccessLog(_ settings: PullGuardSettings, sink: AccessLogSink) -> AccessLog? {
+    guard settings.accessLog.isOn else { return nil }
+    return AccessLog(sink: sink, settings: settings.accessLog, loops: settings.workers)
 }
 
 /// Takes the connection's slots from `gate`, or closes it at once (counted, logged at

@@ -9,11 +9,12 @@ extension ConfigDocument {
     static let topLevelKeys = [
         "listen", "workers", "log_level", "unknown_sni", "default_site", "certs_dir",
         "drain_timeout", "pid_file", "watch", "watch_debounce", "headers", "timeouts", "limits", "http2", "admin",
-        "sites",
+        "access_log", "sites",
     ]
     static let adminKeys = ["listen"]
+    static let accessLogKeys = ["path", "format", "refused_handshakes_per_second"]
     static let headerKeys = ["verify", "subject", "issuer", "serial", "fingerprint", "not_after", "rfc9440",
-                            "allow_underscores"]
+                            "allow_underscores", "request_id", "trust_request_id"]
     static let timeoutKeys = [
         "upstream_connect", "upstream_response", "client_idle", "client_header", "client_body", "client_send",
         "tunnel_idle", "handshake", "session_lifetime",
@@ -77,7 +78,9 @@ extension ConfigDocument {
                 fingerprint: reader.string(headers["fingerprint"], at: headers.path("fingerprint")),
                 notAfter: reader.string(headers["not_after"], at: headers.path("not_after")),
                 rfc9440: reader.bool(headers["rfc9440"], at: headers.path("rfc9440")),
-                allowUnderscores: reader.bool(headers["allow_underscores"], at: headers.path("allow_underscores"))
+                allowUnderscores: reader.bool(headers["allow_underscores"], at: headers.path("allow_underscores")),
+                requestID: reader.stringOrOff(headers["request_id"], at: headers.path("request_id")),
+                trustRequestID: reader.bool(headers["trust_request_id"], at: headers.path("trust_request_id"))
             ),
             timeouts: TimeoutsDocument(
                 upstreamConnect: reader.string(timeouts["upstream_connect"], at: timeouts.path("upstream_connect")),
@@ -98,6 +101,7 @@ extension ConfigDocument {
             ),
             http2: readHTTP2(top["http2"], reader: &reader),
             admin: readAdmin(top["admin"], reader: &reader),
+            accessLog: readAccessLog(top["access_log"], reader: &reader),
             sites: readSites(top["sites"], reader: &reader)
         )
     }
@@ -112,6 +116,15 @@ extension ConfigDocument {
             maxOutboundAcks: int("max_outbound_acks"), maxSettings: int("max_settings"),
             maxEmptyDataFrames: int("max_empty_data_frames"),
             streamIdle: reader.string(http2["stream_idle"], at: http2.path("stream_idle")))
+    }
+
+    private static func readAccessLog(_ node: Node?, reader: inout YAMLNodeReader) -> AccessLogDocument {
+        guard let log = reader.mapping(node, at: "access_log", allowed: accessLogKeys) else { return .absent }
+        return AccessLogDocument(
+            path: reader.stringOrOff(log["path"], at: log.path("path")),
+            format: reader.string(log["format"], at: log.path("format")),
+            refusedHandshakesPerSecond: reader.int(log["refused_handshakes_per_second"],
+                                                   at: log.path("refused_handshakes_per_second")))
     }
 
     /// `admin: off` or `admin: {listen: ADDR}`. `off` is taken as written or as YAML 1.1's

@@ -26,6 +26,7 @@ struct ConfigDocument {
     var limits: LimitsDocument
     var http2: HTTP2Document
     var admin: AdminDocument
+    var accessLog: AccessLogDocument
     var sites: ConfigField<[SiteDocument]>
 }
 
@@ -35,6 +36,17 @@ struct AdminDocument {
     var off = false
     /// `admin.listen` (or `--admin ADDR`); absent: `AdminSettings.defaultListen`.
     var listen: ConfigField<String>
+}
+
+/// `access_log:`: where the one-line-per-request JSON log goes.
+struct AccessLogDocument {
+    var path: ConfigField<String>
+    var format: ConfigField<String>
+    var refusedHandshakesPerSecond: ConfigField<Int>
+
+    static var absent: AccessLogDocument { AccessLogDocument(
+        path: ConfigField(keyPath: "access_log.path"), format: ConfigField(keyPath: "access_log.format"),
+        refusedHandshakesPerSecond: ConfigField(keyPath: "access_log.refused_handshakes_per_second")) }
 }
 
 /// `headers:`: names of the identity headers sent upstream, and which incoming names pass.
@@ -48,6 +60,9 @@ struct HeadersDocument {
     var rfc9440: ConfigField<Bool>
     /// Forward request header names with `_` (nginx's `underscores_in_headers`).
     var allowUnderscores: ConfigField<Bool>
+    /// The request id header's name, or `off`.
+    var requestID: ConfigField<String>
+    var trustRequestID: ConfigField<Bool>
 }
 
 /// `timeouts:`: durations as written (`500ms`, `5s`, `2m`), parsed by the validator.

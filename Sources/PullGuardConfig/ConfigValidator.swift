@@ -99,6 +99,8 @@ struct ConfigValidator {
         let drainTimeout = duration(document.drainTimeout) ?? PullGuardSettings.defaultDrainTimeout
         let upstreamLimit = upstreamConnectionLimit(document.limits)
         let reload = reloadSettings(document)
+        let accessLog = accessLogSettings(document.accessLog)
+        let requestID = requestIDSettings(document.headers, identity: headers)
         let sites = self.sites(document.sites)
         // Checked against every declared name, so a site with some other problem
         // does not also make a correct default_site look wrong.
@@ -127,12 +129,14 @@ struct ConfigValidator {
                                      handshakeTimeout: tlsTiming.handshake, sessionLifetime: tlsTiming.sessionLifetime),
             proxy: ProxySettings(headers: headers, timeouts: timeouts,
                                  allowUnderscoresInHeaders: document.headers.allowUnderscores.value ?? false,
-                                 maxUpstreamConnectionsPerSite: upstreamLimit, http2: http2(document.http2)),
+                                 maxUpstreamConnectionsPerSite: upstreamLimit, http2: http2(document.http2),
+                                 requestID: requestID),
             limits: limits,
             drainTimeout: drainTimeout,
             logLevel: logLevel,
             reload: reload,
-            admin: admin
+            admin: admin,
+            accessLog: accessLog
         )
     }
 

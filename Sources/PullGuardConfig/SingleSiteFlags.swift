@@ -24,6 +24,8 @@ public struct SingleSiteFlags: Sendable, Hashable {
     public var rfc9440 = false
     /// `--admin`: `host:port` or `off`; nil: the default admin address.
     public var admin: String?
+    /// `--access-log`: `stdout`, `stderr`, `off` or a file (`access_log.path`).
+    public var accessLog: String?
 
     public init() {}
 
@@ -31,7 +33,7 @@ public struct SingleSiteFlags: Sendable, Hashable {
     public var describesSite: Bool {
         !listen.isEmpty || upstream != nil || !certificates.isEmpty || !keys.isEmpty || !clientCAs.isEmpty
             || !crls.isEmpty || verifyDepth != nil || verify != nil || workers != nil || !serverNames.isEmpty
-            || certsDir != nil || rfc9440
+            || certsDir != nil || rfc9440 || accessLog != nil
     }
 }
 
@@ -99,7 +101,9 @@ extension ConfigDocument {
                 fingerprint: ConfigField(keyPath: "headers.fingerprint"),
                 notAfter: ConfigField(keyPath: "headers.not_after"),
                 rfc9440: field("--rfc9440", flags.rfc9440),
-                allowUnderscores: ConfigField(keyPath: "headers.allow_underscores")),
+                allowUnderscores: ConfigField(keyPath: "headers.allow_underscores"),
+                requestID: ConfigField(keyPath: "headers.request_id"),
+                trustRequestID: ConfigField(keyPath: "headers.trust_request_id")),
             timeouts: TimeoutsDocument(
                 upstreamConnect: ConfigField(keyPath: "timeouts.upstream_connect"),
                 upstreamResponse: ConfigField(keyPath: "timeouts.upstream_response"),
@@ -118,6 +122,9 @@ extension ConfigDocument {
             admin: flags.admin == "off"
                 ? AdminDocument(off: true, listen: ConfigField(keyPath: "--admin"))
                 : AdminDocument(listen: field("--admin", flags.admin)),
+            accessLog: AccessLogDocument(
+                path: field("--access-log", flags.accessLog), format: ConfigField(keyPath: "access_log.format"),
+                refusedHandshakesPerSecond: ConfigField(keyPath: "access_log.refused_handshakes_per_second")),
             sites: ConfigField(keyPath: "sites", value: [site])
         )
     }

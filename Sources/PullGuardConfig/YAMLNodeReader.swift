@@ -56,6 +56,17 @@ struct YAMLNodeReader {
         return ConfigField(keyPath: keyPath, value: scalar.string)
     }
 
+    /// A string where `off` is one of the words: YAML 1.1 reads an unquoted `off` (or
+    /// `false`) as a boolean, which is taken here as the word `off` rather than refused.
+    mutating func stringOrOff(_ node: Node?, at keyPath: String) -> ConfigField<String> {
+        if let node, case .scalar(let scalar) = node, tagName(of: node) == .bool {
+            if scalar.string == "off" || scalar.string == "false" { return ConfigField(keyPath: keyPath, value: "off") }
+            report(keyPath, "expected a string or off, found \(kind(of: node))")
+            return ConfigField(keyPath: keyPath, alreadyReported: true)
+        }
+        return string(node, at: keyPath)
+    }
+
     mutating func int(_ node: Node?, at keyPath: String) -> ConfigField<Int> {
         guard let node, !isNull(node) else { return ConfigField(keyPath: keyPath) }
         guard tagName(of: node) == .int, let value = node.int else {

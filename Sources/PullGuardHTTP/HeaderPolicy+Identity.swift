@@ -61,48 +61,31 @@ extension HeaderPolicy {
     /// no double space. Computed by hand in UTC: no locale can change it, and it costs
     /// no Calendar or TimeZone objects.
     public static func imfFixdate(_ date: Date) -> String {
-        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = Int(seconds - days * 86_400)
-        // Civil date from days since 1970-01-01 (proleptic Gregorian), H. Hinnant's algorithm.
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = Int(dayOfYear - (153 * monthIndex + 2) / 5 + 1)
-        let month = Int(monthIndex < 10 ? monthIndex + 3 : monthIndex - 9)
-        let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
-        let weekday = Int(((days % 7) + 11) % 7)  // 1970-01-01 was a Thursday (index 4)
+        let time = CivilTime(secondsSince1970: Int64(date.timeIntervalSince1970.rounded(.down)))
         // Written byte by byte into one 29-byte string: it is built on every new
         // connection, and eight interpolations cost ten times as much.
         let names = "SunMonTueWedThuFriSat".utf8
         let months = "JanFebMarAprMayJunJulAugSepOctNovDec".utf8
         return String(unsafeUninitializedCapacity: 29) { out in
-            var index = 0
-            func put(_ byte: UInt8) { out[index] = byte; index += 1 }
+            var writer = DigitWriter(out)
             func putName(_ table: String.UTF8View, _ position: Int) {
-                for byte in table.dropFirst(position * 3).prefix(3) { put(byte) }
+                for byte in table.dropFirst(position * 3).prefix(3) { writer.put(byte) }
             }
-            func putDigits(_ value: Int, _ count: Int) {
-                var divisor = 1
-                for _ in 1..<count { divisor *= 10 }
-                while divisor > 0 {
-                    put(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-                    divisor /= 10
-                }
-            }
-            putName(names, weekday)
-            put(UInt8(ascii: ",")); put(UInt8(ascii: " "))
-            putDigits(day, 2); put(UInt8(ascii: " "))
-            putName(months, month - 1); put(UInt8(ascii: " "))
-            putDigits(min(max(year, 0), 9999), 4); put(UInt8(ascii: " "))
-            putDigits(secondOfDay / 3600, 2); put(UInt8(ascii: ":"))
-            putDigits(secondOfDay % 3600 / 60, 2); put(UInt8(ascii: ":"))
-            putDigits(secondOfDay % 60, 2)
-            for byte in " GMT".utf8 { put(byte) }
-            return index
+            putName(names, time.weekday)
+            writer.put(", ")
+            writer.put(time.day, width: 2)
+            writer.put(" ")
+            putName(months, time.month - 1)
+            writer.put(" ")
+            writer.put(min(max(time.year, 0), 9999), width: 4)
+            writer.put(" ")
+            writer.put(time.hour, width: 2)
+            writer.put(":")
+            writer.put(time.minute, width: 2)
+            writer.put(":")
+            writer.put(time.second, width: 2)
+            writer.put(" GMT")
+            return writer.count
         }
     }
 

@@ -30,6 +30,10 @@ extension PullGuardMetrics {
         case http2Abuse = "http2_connections_ended_for_abuse_total"
         /// An HTTP/2 connection ended for a protocol error (bad preface, malformed frames).
         case http2ProtocolErrors = "http2_protocol_errors_total"
+        /// An access-log line was dropped: the writer had fallen behind and its buffer was full.
+        case accessLogDropped = "access_log_lines_dropped_total"
+        /// A refused handshake's access-log line was held back by `access_log.refused_handshakes_per_second`.
+        case accessLogRefusalsSuppressed = "access_log_refusal_lines_suppressed_total"
 
         /// How many counters there are: the length of each loop's block.
         static let count = allCases.count
@@ -59,6 +63,8 @@ extension PullGuardMetrics {
             case .http2StreamsReset: 16
             case .http2Abuse: 17
             case .http2ProtocolErrors: 18
+            case .accessLogDropped: 19
+            case .accessLogRefusalsSuppressed: 20
             }
         }
     }

@@ -58,6 +58,7 @@ extension HTTP2ProxyHandler {
         case .sendBufferedRequest:
             guard let upstream = stream.upstream, let head = stream.upstreamHead else { return }
             upstream.write(.head(head))
+            stream.log?.requestHeadSent()
             var requestSent = false
             for buffered in stream.buffered {
                 upstream.write(buffered)
@@ -85,6 +86,7 @@ extension HTTP2ProxyHandler {
             releaseSlot(stream)
             session?.finishData(stream: stream.id)
             recordDuration(stream)
+            writeLog(stream)
             // The upstream connection went back to the pool: its read-complete will not
             // reach this stream any more.
             scheduleOutput()
@@ -115,6 +117,12 @@ extension HTTP2ProxyHandler {
         let status = Int(failure.status.code)
         countResponse(status: status)
         recordDuration(stream)
+        if stream.log == nil, connectionLog.log != nil {
+            stream.log = ExchangeLog(protocolName: "HTTP/2", startedAt: stream.startedAt)
+            stream.log?.entry.stream = stream.id
+        }
+        stream.log?.answered(status: status)
+        writeLog(stream)
         let body = ByteBuffer(string: message)
         session?.respond(stream: stream.id, status: status, headers: [
             ("content-type", "text/plain; charset=utf-8"), ("content-length", "\(body.readableBytes)"),
@@ -140,8 +148,18 @@ extension HTTP2ProxyHandler {
     }
 
     func abandonAllStreams() {
-        for stream in streams.values { abandon(stream) }
+        for stream in streams.values {
+            writeLog(stream)
+            abandon(stream)
+        }
         streams.removeAll()
+    }
+
+    /// Writes the stream's access-log line, once.
+    func writeLog(_ stream: HTTP2Stream) {
+        guard let exchange = stream.log else { return }
+        stream.log = nil
+        connectionLog.write(exchange, counters: counters)
     }
 
     func countResponse(status: Int) {

@@ -47,6 +47,7 @@ extension HTTP2ProxyHandler {
                 }
                 stream.upstream = connection
                 connection.delegate = stream
+                stream.log?.upstreamConnected()
                 perform(machine.upstreamConnected(stream: stream.id), stream: stream)
             case .failure(let failure):
                 perform(machine.upstreamFailed(stream: stream.id, failure), stream: stream)
@@ -71,10 +72,14 @@ extension HTTP2ProxyHandler {
             stream.responseHasBody = !stream.headRequest && status != 204 && status != 304
             session.respond(stream: stream.id, status: status, headers: Self.responseFields(head.headers),
                             hasBody: stream.responseHasBody)
+            stream.log?.responseHead(status: status)
             countResponse(status: status)
         case .body(let bytes):
             guard case .exchange(_, .writeResponsePart) = machine.responseBody(stream: stream.id) else { return }
-            if stream.responseHasBody { session.appendData(stream: stream.id, bytes) }
+            if stream.responseHasBody {
+                stream.log?.bodyOut(bytes.readableBytes)
+                session.appendData(stream: stream.id, bytes)
+            }
         case .end:
             perform(machine.responseEnd(stream: stream.id), stream: stream)
         }

@@ -53,10 +53,15 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// An output pass is scheduled for the end of this event-loop tick.
     var outputScheduled = false
     var logMetadata: Logger.Metadata
+    /// The access log of this connection's configuration (nil: off) and its request ids.
+    var connectionLog: ConnectionLog
 
     init(established: TLSConnectionEstablished, site: ProxySiteSettings, settings: ProxySettings, http2: HTTP2Settings,
          pool: UpstreamPool, rules: ProxyRequestRules, siteLimit: UpstreamConnectionLimit?, clientIP: String?,
-         logger: Logger, counters: LoopCounters, siteMetrics: SiteMetricsTable, loop: Int, requestDuration: LoopHistogram?) {
+         clientPort: Int? = nil, logger: Logger, counters: LoopCounters, siteMetrics: SiteMetricsTable, loop: Int,
+         requestDuration: LoopHistogram?, accessLog: AccessLog? = nil) {
+        connectionLog = ConnectionLog(log: accessLog)
+        connectionLog.connect(established, clientAddress: clientIP, clientPort: clientPort)
         self.established = established
         self.site = site
         self.settings = settings
@@ -159,6 +164,7 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                 return
             }
             stream.lastActivity = .now()
+            stream.log?.bodyIn(bytes.readableBytes)
             perform(machine.requestBody(stream: id), stream: stream, part: .body(.byteBuffer(bytes)))
         case .endStream(let id), .trailers(let id, endStream: true):
             // Request trailers are dropped, as for HTTP/1.1 (they would bypass anti-spoofing).
@@ -172,6 +178,7 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             if errorCode != 0 { logger.debug("stream \(id) reset (error \(errorCode))", metadata: logMetadata) }
             let action = machine.streamClosed(stream: id)
             if let stream = streams.removeValue(forKey: id) {
+                writeLog(stream)
                 if case .exchange(_, .abandonUpstream) = action { abandon(stream) }
                 releaseSlot(stream)
             }
@@ -203,6 +210,11 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .conflictingHost:
             return reject(stream, .badHost, "`:authority` and Host disagree")
         }
+        if connectionLog.log != nil {
+            stream.log = ExchangeLog(protocolName: "HTTP/2", head: head, verification: established.verification,
+                                     startedAt: stream.startedAt)
+            stream.log?.entry.stream = stream.id
+        }
         stream.headRequest = head.method == .HEAD
         let framing: RequestFraming
         switch RequestFraming.decide(method: head.method, headers: head.headers) {
@@ -222,7 +234,12 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         var forwarded = head
         forwarded.headers = HeaderPolicy.upstreamRequestHeaders(from: head.headers, context: requestContext, framing: framing)
+        if let requestID = rules.applyRequestID(to: &forwarded.headers, verification: established.verification,
+                                                connection: &connectionLog) {
+            stream.log?.entry.requestID = requestID
+        }
         stream.upstreamHead = forwarded
+        stream.log?.leaseStarted(upstream: site.upstream)
         lease(stream)
     }
 

@@ -29,6 +29,8 @@ final class HTTP2Stream: UpstreamConnectionDelegate {
     /// Set when the whole request went upstream: the `upstream_response` clock.
     var responseDeadline: NIODeadline?
     var slotDeadline: NIODeadline?
+    /// The stream's access-log entry until its line is written (nil with the log off).
+    var log: ExchangeLog?
 
     init(id: Int32, handler: HTTP2ProxyHandler, now: NIODeadline) {
         self.id = id

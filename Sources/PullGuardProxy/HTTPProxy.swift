@@ -25,6 +25,8 @@ public final class HTTPProxy: Sendable {
     /// Each site's upstream cap (`limits.max_upstream_connections_per_site`), shared by
     /// every loop, at the site's `SiteID.index`; empty without a cap.
     let limits: [UpstreamConnectionLimit]
+    /// This configuration's access log; nil when `access_log` is off.
+    let accessLog: AccessLog?
     private let pools: PoolRegistry
 
     /// - Parameters:
@@ -38,8 +40,9 @@ public final class HTTPProxy: Sendable {
     ///   - siteMetrics: per-site handles for `sites` (`PullGuardMetrics.siteMetrics(for:)`, built
     ///     from the same generation's `ServerContextSet.inventory`); `.empty` counts no per-site series.
     public init(settings: ProxySettings, sites: SiteTable, logger: Logger, metrics: PullGuardMetrics,
-                previous: HTTPProxy? = nil, siteMetrics: SiteMetricsTable = .empty) {
+                previous: HTTPProxy? = nil, siteMetrics: SiteMetricsTable = .empty, accessLog: AccessLog? = nil) {
         self.siteMetrics = siteMetrics
+        self.accessLog = accessLog
         if let previous, previous.settings.maxIdleUpstreamConnectionsPerLoop == settings.maxIdleUpstreamConnectionsPerLoop,
            previous.settings.timeouts.upstreamConnect == settings.timeouts.upstreamConnect {
             pools = previous.pools
@@ -84,9 +87,11 @@ public final class HTTPProxy: Sendable {
         try Self.addHTTPCodec(pipeline, position: .last)
         let handler = HTTPProxyHandler(
             settings: settings, sites: rules.sites, pool: pool(for: channel.eventLoop),
-            clientIP: channel.remoteAddress?.ipAddress, closeSendsPendingWrites: afterTLSHandler, rules: rules,
+            clientIP: channel.remoteAddress?.ipAddress, clientPort: channel.remoteAddress?.port,
+            closeSendsPendingWrites: afterTLSHandler, rules: rules,
             limits: limits, logger: logger, counters: metrics.counters(forLoop: loop),
-            siteMetrics: siteMetrics, loop: loop, requestDuration: metrics.requestDuration(forLoop: loop))
+            siteMetrics: siteMetrics, loop: loop, requestDuration: metrics.requestDuration(forLoop: loop),
+            accessLog: accessLog)
         try pipeline.addHandler(handler)
     }
 
@@ -98,8 +103,9 @@ public final class HTTPProxy: Sendable {
         return HTTP2ProxyHandler(
             established: established, site: site, settings: settings, http2: settings.http2,
             pool: pool(for: channel.eventLoop), rules: rules, siteLimit: siteLimit,
-            clientIP: channel.remoteAddress?.ipAddress, logger: logger, counters: metrics.counters(forLoop: loop),
-            siteMetrics: siteMetrics, loop: loop, requestDuration: metrics.requestDuration(forLoop: loop))
+            clientIP: channel.remoteAddress?.ipAddress, clientPort: channel.remoteAddress?.port, logger: logger,
+            counters: metrics.counters(forLoop: loop), siteMetrics: siteMetrics, loop: loop,
+            requestDuration: metrics.requestDuration(forLoop: loop), accessLog: accessLog)
     }
 
     /// NIO's response encoder and request decoder, paired (responses to HEAD carry no

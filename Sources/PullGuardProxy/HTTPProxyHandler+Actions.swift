@@ -57,6 +57,7 @@ extension HTTPProxyHandler {
                                       promise: nil)
             }
             upstream.write(.head(head))
+            exchangeLog?.requestHeadSent()
             var requestSent = false
             for part in buffered {
                 upstream.write(part)
@@ -83,6 +84,7 @@ extension HTTPProxyHandler {
         case .writeResponseEnd(let disposal, let after):
             responseDeadline = nil
             recordRequestDuration()
+            writeExchangeLog()
             if let upstream {
                 self.upstream = nil
                 pool.release(upstream, reusable: disposal == .release)
@@ -117,6 +119,12 @@ extension HTTPProxyHandler {
         }
         countResponse(status: Int(failure.status.code))
         recordRequestDuration()
+        if exchangeLog == nil, connectionLog.log != nil {
+            // A request whose head could not be read (400): still one line.
+            exchangeLog = ExchangeLog(protocolName: requestVersion.minor == 0 ? "HTTP/1.0" : "HTTP/1.1", startedAt: .now())
+        }
+        exchangeLog?.answered(status: Int(failure.status.code))
+        writeExchangeLog()
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
         headers.add(name: "Content-Length", value: "\(message.utf8.count)")

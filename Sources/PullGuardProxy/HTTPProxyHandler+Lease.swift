@@ -69,6 +69,7 @@ extension HTTPProxyHandler {
             case .success(let connection):
                 self.upstream = connection
                 connection.delegate = self
+                exchangeLog?.upstreamConnected()
                 perform(machine.upstreamConnected())
             case .failure(let failure):
                 perform(machine.upstreamFailed(failure))

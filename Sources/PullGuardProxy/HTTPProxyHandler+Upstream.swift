@@ -15,10 +15,14 @@ extension HTTPProxyHandler: UpstreamConnectionDelegate {
                                               upstreamKeepAlive: head.version == .http1_1 && head.isKeepAlive)
             if case .exchange(.startTunnel) = action {
                 countResponse(status: Int(head.status.code))
+                // A tunnel may stay open for hours: its line is written when it starts.
+                exchangeLog?.responseHead(status: Int(head.status.code))
+                writeExchangeLog()
                 return startTunnel(headers: headers)
             }
             guard case .exchange(.writeResponseHead(let closeConnection)) = action else { return perform(action) }
             countResponse(status: Int(head.status.code))
+            exchangeLog?.responseHead(status: Int(head.status.code))
             responseDeadline = nil
             if closeConnection {
                 headers.add(name: "Connection", value: "close")
@@ -30,6 +34,7 @@ extension HTTPProxyHandler: UpstreamConnectionDelegate {
         case .body(let bytes):
             let action = machine.responseBodyPart()
             guard case .exchange(.writeResponsePart) = action else { return perform(action) }
+            exchangeLog?.bodyOut(bytes.readableBytes)
             context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
         case .end:
             // Trailers are dropped: `Trailer`/`TE` are hop-by-hop and not negotiated here.

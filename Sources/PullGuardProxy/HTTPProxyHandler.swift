@@ -41,6 +41,12 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
     /// This connection's site's cap, set with `site`.
     var siteLimit: UpstreamConnectionLimit?
 
+    /// The access log of this connection's configuration (nil: off) and its request ids.
+    var connectionLog: ConnectionLog
+    let clientPort: Int?
+    /// The exchange in flight's access-log entry (also with the log off, for the request id).
+    var exchangeLog: ExchangeLog?
+
     var machine = ProxyConnectionStateMachine()
     var context: ChannelHandlerContext?
     /// Set by `TLSConnectionEstablished`.
@@ -89,10 +95,13 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
     var deadlineTimer: Scheduled<Void>?
     var deadlineTimerFiresAt: NIODeadline?
 
-    init(settings: ProxySettings, sites: SiteTable, pool: UpstreamPool, clientIP: String?, closeSendsPendingWrites: Bool = false,
+    init(settings: ProxySettings, sites: SiteTable, pool: UpstreamPool, clientIP: String?, clientPort: Int? = nil,
+         closeSendsPendingWrites: Bool = false,
          rules: ProxyRequestRules? = nil, limits: [UpstreamConnectionLimit] = [],
          logger: Logger, counters: LoopCounters, siteMetrics: SiteMetricsTable = .empty, loop: Int = 0,
-         requestDuration: LoopHistogram? = nil) {
+         requestDuration: LoopHistogram? = nil, accessLog: AccessLog? = nil) {
+        connectionLog = ConnectionLog(log: accessLog)
+        self.clientPort = clientPort
         self.limits = limits
         self.siteMetrics = siteMetrics
         self.loop = loop
@@ -131,6 +140,7 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
             siteLimit = limits.limit(for: established.site)
             requestContext = HeaderPolicy.RequestContext(
                 clientIP: clientIP, verification: established.verification, names: settings.headers, spoofable: rules.spoofable)
+            connectionLog.connect(established, clientAddress: clientIP, clientPort: clientPort)
             perform(machine.handshakeCompleted())
             return
         }
@@ -170,6 +180,7 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
                 startExchange(head, request)
             }
         case .body(let bytes):
+            exchangeLog?.bodyIn(bytes.readableBytes)
             perform(machine.requestBodyPart(), part: .body(.byteBuffer(bytes)))
         case .end:
             bodyDeadline = nil
@@ -197,6 +208,7 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     package func channelInactive(context: ChannelHandlerContext) {
+        writeExchangeLog()
         perform(machine.downstreamClosed())
         cancelTimers()
         context.fireChannelInactive()
@@ -212,6 +224,7 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
             return
         }
         logger.debug("client connection error: \(error)", metadata: logMetadata)
+        writeExchangeLog()
         perform(machine.downstreamClosed())
         context.close(promise: nil)
     }
@@ -249,6 +262,10 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
             perform(.closeDownstream)
             return
         }
+        if connectionLog.log != nil {
+            exchangeLog = ExchangeLog(protocolName: head.version.minor == 0 ? "HTTP/1.0" : "HTTP/1.1",
+                                      head: head, verification: tls.verification, startedAt: exchangeStartedAt ?? .now())
+        }
         let framing: RequestFraming
         switch RequestFraming.decide(method: head.method, headers: head.headers) {
         case .forward(let decided):
@@ -278,6 +295,11 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
         forwarded.version = .http1_1
         forwarded.headers = HeaderPolicy.upstreamRequestHeaders(from: head.headers, context: requestContext,
                                                                 framing: framing)
+        // After the rewrite: a `Connection` token naming the id's header must not remove it.
+        if let requestID = rules.applyRequestID(to: &forwarded.headers, verification: tls.verification,
+                                                connection: &connectionLog) {
+            exchangeLog?.entry.requestID = requestID
+        }
         // PullGuard answers `Expect: 100-continue` itself once the upstream is connected
         // (`sendBufferedRequest`); an upstream's own 100 would otherwise be read as the response.
         if request.expectsContinue { forwarded.headers.remove(name: "expect") }
@@ -289,6 +311,14 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
         }
         upstreamHead = forwarded
         buffered.removeAll()
+        exchangeLog?.leaseStarted(upstream: site.upstream)
         leaseUpstream(site: site)
+    }
+
+    /// Writes the access-log line of the exchange that just ended (nothing when none runs).
+    func writeExchangeLog() {
+        guard let exchange = exchangeLog else { return }
+        exchangeLog = nil
+        connectionLog.write(exchange, counters: counters)
     }
 }

@@ -1,3 +1,4 @@
+import NIOHTTP1
 import PullGuardHTTP
 import PullGuardCore
 /// The request checks of one configuration that every connection shares: the
@@ -7,10 +8,25 @@ import PullGuardCore
 struct ProxyRequestRules: Sendable {
     let spoofable: HeaderPolicy.SpoofableNames
     let sites: SiteTable
+    /// The request id header; nil when `headers.request_id` is off.
+    let requestID: RequestIDPolicy?
+    let trustClientRequestID: Bool
 
     init(settings: ProxySettings, sites: SiteTable) {
         spoofable = HeaderPolicy.SpoofableNames(names: settings.headers,
                                                 allowUnderscores: settings.allowUnderscoresInHeaders)
         self.sites = sites
+        requestID = settings.requestID.header.map(RequestIDPolicy.init(name:))
+        trustClientRequestID = settings.requestID.trustClient
+    }
+
+    /// Gives a request going upstream its id (`RequestIDPolicy`) and returns it; nil when
+    /// neither the upstream nor the access log wants one (no cost then).
+    func applyRequestID(to headers: inout HTTPHeaders, verification: VerificationOutcome,
+                        connection: inout ConnectionLog) -> String? {
+        guard let requestID else { return connection.log != nil ? connection.nextRequestID() : nil }
+        var verified = false
+        if case .success = verification { verified = true }
+        return requestID.apply(to: &headers, trusted: trustClientRequestID && verified) { connection.nextRequestID() }
     }
 }

@@ -60,4 +60,33 @@ struct HandshakeRefusalRecord: Equatable {
             metadata["error"] = "\(failure.error)"
         }
     }
+
+    /// The same refusal as an access-log line (`type: handshake_refused`).
+    func logEntry(_ failure: TLSHandshakeFailure, client: String?, port: Int?) -> RefusalLogEntry {
+        var entry = RefusalLogEntry(clientAddress: client, clientPort: port, serverName: failure.serverName,
+                                    site: failure.siteName, kind: "other", reason: "\(message)")
+        switch failure.reason {
+        case .certificateRefused(let verification):
+            entry.kind = "certificate_refused"
+            entry.reason = verification.reason
+            entry.verifyError = verification.errorName
+            entry.depth = verification.depth
+            entry.certificate = verification.presentedLeaf ?? verification.certificate
+        case .noCertificate:
+            entry.kind = "no_certificate"
+            entry.reason = "no client certificate presented"
+        case .serverNameRefused:
+            entry.kind = "server_name_refused"
+            entry.reason = "\(failure.error)"
+        case .protocolMismatch:
+            entry.kind = "protocol_mismatch"
+            entry.reason = "\(failure.error)"
+        case .peerAlert:
+            entry.kind = "peer_alert"
+            entry.reason = "\(failure.error)"
+        case .other:
+            entry.reason = "\(failure.error)"
+        }
+        return entry
+    }
 }

@@ -49,6 +49,8 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// How long the last records of a closing connection may wait to be written.
     /// nginx's `lingering_timeout` (5 s) bounds the same wait on its side.
     private let closeWriteLimit: TimeAmount
+    /// The configuration's access log, for the lines of refused handshakes; nil when off.
+    private let accessLog: AccessLog?
 
     /// - Parameters:
     ///   - metrics: the process's counters, from the composition root.
@@ -56,7 +58,9 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
     ///   - siteMetrics: per-site handles of the configuration `contexts` belongs to
     ///     (`PullGuardMetrics.siteMetrics(for: contexts.inventory)`); `.empty` counts no per-site series.
     public init(contexts: ServerContextSet, logger: Logger, metrics: PullGuardMetrics, loop: Int,
-                siteMetrics: SiteMetricsTable = .empty, closeWriteLimit: TimeAmount = .seconds(5)) {
+                siteMetrics: SiteMetricsTable = .empty, closeWriteLimit: TimeAmount = .seconds(5),
+                accessLog: AccessLog? = nil) {
+        self.accessLog = accessLog
         self.contexts = contexts
         self.logger = logger
         self.counters = metrics.counters(forLoop: loop)
@@ -356,6 +360,12 @@ public final class TLSServerHandler: ChannelDuplexHandler, RemovableChannelHandl
         counters.increment(record.counter)
         countForSite(record.siteCounter)
         logger.log(level: record.level, record.message, metadata: record.metadata)
+        guard let accessLog else { return }
+        switch accessLog.write(record.logEntry(failure, client: remoteAddress?.ipAddress, port: remoteAddress?.port), loop: loop) {
+        case .written: break
+        case .suppressed: counters.increment(.accessLogRefusalsSuppressed)
+        case .dropped: counters.increment(.accessLogDropped)
+        }
     }
 }
 

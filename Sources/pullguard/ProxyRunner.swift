@@ -58,6 +58,10 @@ enum ProxyRunner {
                     case .signal(SIGHUP):
                         await reload(server, load: load, logger: logger, trigger: "SIGHUP")
                         watch.follow(server.settings)
+                    case .signal(SIGUSR1):
+                        // logrotate's convention (nginx does the same): the file was moved away.
+                        logger.info("SIGUSR1: reopening the access log")
+                        server.reopenAccessLog()
                     case .filesChanged:
                         await reload(server, load: load, logger: logger, trigger: "file change")
                         watch.follow(server.settings)
@@ -153,6 +157,10 @@ enum ProxyRunner {
             group.addTask {
                 while let event = await events.next() {
                     guard case .signal(let number) = event, number != SIGHUP else { continue }
+                    if number == SIGUSR1 {
+                        server.reopenAccessLog()
+                        continue
+                    }
                     logger.warning("second \(RunnerEvents.name(number)): closing every connection now")
                     server.closeAllConnections()
                     break

@@ -2,7 +2,8 @@ import Dispatch
 import Foundation
 
 /// What the runner reacts to while the proxy serves, one at a time, in order: signals
-/// (SIGHUP reloads; SIGINT and SIGTERM drain, a second one cuts the drain short) and,
+/// (SIGHUP reloads; SIGUSR1 reopens the access log; SIGINT and SIGTERM drain, a second
+/// one cuts the drain short) and,
 /// with `watch: true`, changes to the configuration's files.
 enum RunnerEvent: Sendable, Equatable {
     case signal(Int32)
@@ -19,7 +20,7 @@ final class RunnerEvents: @unchecked Sendable {
     private let stream: AsyncStream<RunnerEvent>
     let continuation: AsyncStream<RunnerEvent>.Continuation
 
-    init(signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]) {
+    init(signals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGUSR1]) {
         let (stream, continuation) = AsyncStream.makeStream(of: RunnerEvent.self)
         self.stream = stream
         self.continuation = continuation
@@ -48,6 +49,7 @@ final class RunnerEvents: @unchecked Sendable {
         case SIGINT: return "SIGINT"
         case SIGTERM: return "SIGTERM"
         case SIGHUP: return "SIGHUP"
+        case SIGUSR1: return "SIGUSR1"
         default: return "signal \(number)"
         }
     }

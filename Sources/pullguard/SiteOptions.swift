@@ -50,6 +50,9 @@ struct SiteOptions: ParsableArguments {
     @Option(name: .customLong("certs-dir"), help: "Folder holding \(CloudflareOriginPull.caFileName).")
     var certsDir: String?
 
+    @Option(name: .customLong("access-log"), help: "Access log (one JSON line per request): stdout, stderr, off (default) or a file.")
+    var accessLog: String?
+
     @Flag(help: "Also send RFC 9440 Client-Cert and Client-Cert-Chain headers upstream.")
     var rfc9440 = false
 
@@ -69,6 +72,7 @@ struct SiteOptions: ParsableArguments {
         flags.certsDir = certsDir
         flags.rfc9440 = rfc9440
         flags.admin = admin
+        flags.accessLog = accessLog
         return flags
     }
 
@@ -86,7 +90,7 @@ struct SiteOptions: ParsableArguments {
             throw ConfigError.invalid([ConfigProblem(
                 keyPath: "--config",
                 message: "cannot be combined with site flags (--listen, --upstream, --cert, --key, --client-ca, "
-                    + "--verify-depth, --crl, --verify, --workers, --server-name, --certs-dir, --rfc9440); "
+                    + "--verify-depth, --crl, --verify, --workers, --server-name, --certs-dir, --rfc9440, --access-log); "
                     + "put those settings in the config file")])
         }
         var settings = try ConfigLoader.load(file: config)

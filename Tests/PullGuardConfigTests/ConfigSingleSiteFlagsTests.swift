@@ -23,6 +23,7 @@ struct ConfigSingleSiteFlagsTests {
         flags.logLevel = "debug"
         flags.certsDir = ConfigTestSupport.repositoryCerts
         flags.rfc9440 = true
+        flags.accessLog = "stdout"
         return flags
     }
 
@@ -33,6 +34,7 @@ struct ConfigSingleSiteFlagsTests {
         log_level: debug
         certs_dir: \(ConfigTestSupport.repositoryCerts)
         headers: {rfc9440: true}
+        access_log: {path: stdout}
         sites:
           - name: default
             server_names: [example.com]
@@ -64,6 +66,7 @@ struct ConfigSingleSiteFlagsTests {
         #expect(a.alpn == b.alpn)
         #expect(fromFlags.sites.map(\.proxy.upstream) == fromYAML.sites.map(\.proxy.upstream))
         #expect(fromFlags.proxy.headers == fromYAML.proxy.headers)
+        #expect(fromFlags.accessLog == fromYAML.accessLog)
         #expect(fromFlags.proxy.timeouts.upstreamConnect == fromYAML.proxy.timeouts.upstreamConnect)
     }
 

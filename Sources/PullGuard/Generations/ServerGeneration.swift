@@ -23,10 +23,13 @@ final class ServerGeneration: Sendable {
     let inventory: [SiteInventory]
     /// Per-site metric handles for this generation's `SiteTable` (`PullGuardMetrics.siteMetrics(for: inventory)`).
     let siteMetrics: SiteMetricsTable
+    /// This generation's access log (the process's sink, this configuration's rules); nil when off.
+    let accessLog: AccessLog?
     let connections = ConnectionRegistry()
 
     init(number: Int, loadedAt: Date, settings: PullGuardSettings, contexts: ServerContextSet, proxy: HTTPProxy,
-         inventory: [SiteInventory], siteMetrics: SiteMetricsTable) {
+         inventory: [SiteInventory], siteMetrics: SiteMetricsTable, accessLog: AccessLog? = nil) {
+        self.accessLog = accessLog
         self.inventory = inventory
         self.siteMetrics = siteMetrics
         self.number = number

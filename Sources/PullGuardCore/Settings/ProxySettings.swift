@@ -25,13 +25,16 @@ public struct ProxySettings: Sendable {
 
     /// What one HTTP/2 connection may make the server hold or do (`http2:`).
     public var http2: HTTP2Settings
+    /// The request id header (`headers.request_id`, `headers.trust_request_id`).
+    public var requestID: RequestIDSettings
 
     public init(headers: IdentityHeaderNames = IdentityHeaderNames(),
                 timeouts: ProxyTimeouts = ProxyTimeouts(), maxIdleUpstreamConnectionsPerLoop: Int = 256,
                 allowUnderscoresInHeaders: Bool = false,
                 maxUpstreamConnectionsPerSite: Int? = ProxySettings.defaultMaxUpstreamConnectionsPerSite,
-                http2: HTTP2Settings = HTTP2Settings()) {
+                http2: HTTP2Settings = HTTP2Settings(), requestID: RequestIDSettings = RequestIDSettings()) {
         self.http2 = http2
+        self.requestID = requestID
         self.headers = headers
         self.timeouts = timeouts
         self.maxIdleUpstreamConnectionsPerLoop = maxIdleUpstreamConnectionsPerLoop

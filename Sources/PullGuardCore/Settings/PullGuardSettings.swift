@@ -28,6 +28,8 @@ public struct PullGuardSettings: Sendable {
     /// the Config layer turns it on at `AdminSettings.defaultListen` for the binary, while
     /// settings built in code (tests starting many servers) bind nothing extra.
     public var admin: AdminSettings
+    /// `access_log`: off unless configured (as with Caddy, Envoy and HAProxy).
+    public var accessLog: AccessLogSettings
 
     public static let defaultDrainTimeout = TimeAmount.seconds(30)
 
@@ -35,8 +37,9 @@ public struct PullGuardSettings: Sendable {
                 proxy: ProxySettings, limits: ConnectionLimits = ConnectionLimits(),
                 drainTimeout: TimeAmount = defaultDrainTimeout, logLevel: Logger.Level = .info,
                 reload: ReloadSettings = ReloadSettings(), configFile: String? = nil,
-                admin: AdminSettings = AdminSettings(listen: nil)) {
+                admin: AdminSettings = AdminSettings(listen: nil), accessLog: AccessLogSettings = AccessLogSettings()) {
         self.admin = admin
+        self.accessLog = accessLog
         self.listeners = listeners
         self.workers = workers
         self.sites = sites

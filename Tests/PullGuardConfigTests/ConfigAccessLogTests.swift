@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+@testable import PullGuardCore
+
+/// `access_log:` and the request id keys: defaults, mapping, and bad values named by key path.
+@Suite struct ConfigAccessLogTests {
+    @Test func offByDefaultWithXRequestIDUntrusted() throws {
+        let settings = try ConfigTestSupport.load(ConfigTestSupport.minimal())
+        #expect(settings.accessLog.destination == .off)
+        #expect(settings.proxy.requestID == RequestIDSettings(header: "X-Request-ID", trustClient: false))
+    }
+
+    @Test func pathsMap() throws {
+        for (written, expected) in [("stdout", AccessLogSettings.Destination.stdout), ("stderr", .stderr), ("off", .off)] {
+            let settings = try ConfigTestSupport.load(ConfigTestSupport.minimal(extra: "access_log: {path: \(written)}"))
+            #expect(settings.accessLog.destination == expected)
+        }
+        let relative = try ConfigTestSupport.load(ConfigTestSupport.minimal(
+            extra: "access_log: {path: access.log, format: json, refused_handshakes_per_second: 3}"))
+        #expect(relative.accessLog.destination == .file(ConfigTestPKI.shared.path("access.log")))
+        #expect(relative.accessLog.refusedHandshakesPerSecond == 3)
+    }
+
+    @Test func requestIDKeysMap() throws {
+        let renamed = try ConfigTestSupport.load(ConfigTestSupport.minimal(
+            extra: "headers: {request_id: X-Trace, trust_request_id: true}"))
+        #expect(renamed.proxy.requestID == RequestIDSettings(header: "X-Trace", trustClient: true))
+        let off = try ConfigTestSupport.load(ConfigTestSupport.minimal(extra: "headers: {request_id: off}"))
+        #expect(off.proxy.requestID.header == nil)
+    }
+
+    @Test func badValuesNameTheirKey() {
+        let yaml = ConfigTestSupport.minimal(extra: """
+            access_log: {path: /no/such/folder/access.log, format: combined, refused_handshakes_per_second: -1, color: true}
+            headers: {request_id: X-Client-Verify}
+            """)
+        let paths = ConfigTestSupport.problems(yaml).map(\.keyPath).sorted()
+        #expect(paths == ["access_log.color", "access_log.format", "access_log.path",
+                          "access_log.refused_handshakes_per_second", "headers.request_id"])
+    }
+
+    @Test func formatWithoutPathIsRefused() {
+        let problems = ConfigTestSupport.problems(ConfigTestSupport.minimal(extra: "access_log: {format: json}"))
+        #expect(problems.map(\.keyPath) == ["access_log.path"])
+    }
+}
