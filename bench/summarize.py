@@ -74,12 +74,12 @@ def main():
 
     runs = {}
     for path in glob.glob(os.path.join(args.results, "*.json")):
-        match = re.fullmatch(r"(\w+)\.(\w+)\.(\d+)\.json", os.path.basename(path))
+        match = re.fullmatch(r"([\w-]+)\.(\w+)\.(\d+)\.json", os.path.basename(path))
         if match:
             runs.setdefault((match[1], match[2]), []).append(json.load(open(path)))
     failed_runs = {}
     for path in glob.glob(os.path.join(args.results, "*.failed")):
-        match = re.fullmatch(r"(\w+)\.(\w+)\.(\d+)\.failed", os.path.basename(path))
+        match = re.fullmatch(r"([\w-]+)\.(\w+)\.(\d+)\.failed", os.path.basename(path))
         if match:
             failed_runs.setdefault((match[1], match[2]), []).append(json.load(open(path)))
     memory = {}

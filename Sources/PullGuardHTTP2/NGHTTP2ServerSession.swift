@@ -131,6 +131,10 @@ package final class NGHTTP2ServerSession {
         // (RFC 6585 §5, as nginx and nghttpx do) now that nghttp2 has returned.
         for stream in recorder.tooLarge {
             respond(stream: stream, status: 431, headers: [], hasBody: false)
+            // A client still sending the request's body is told to stop, as RFC 9113 §8.1
+            // allows after a complete response: RST_STREAM(NO_ERROR) once the 431 is out
+            // (submitted now, nghttp2 would send the reset first and drop the response).
+            if nghttp2_session_get_stream_remote_close(session, stream) == 0 { resetAfterResponse.insert(stream) }
         }
         recorder.tooLarge.removeAll()
         return recorder.events
@@ -147,8 +151,24 @@ package final class NGHTTP2ServerSession {
             guard length > 0, let data else { break }
             if output == nil { output = allocator.buffer(capacity: max(length, 16 * 1024)) }
             output!.writeBytes(UnsafeRawBufferPointer(start: data, count: length))
+            if !resetAfterResponse.isEmpty { resetAnsweredStreams() }
         }
         return output
+    }
+
+    /// Streams answered early (431) whose client may still be sending: reset once the
+    /// answer has gone out (their local side closed), or forgotten when already closed.
+    private var resetAfterResponse: Set<Int32> = []
+
+    private func resetAnsweredStreams() {
+        for stream in resetAfterResponse {
+            let localClosed = nghttp2_session_get_stream_local_close(session, stream)
+            if localClosed == 0 { continue }
+            resetAfterResponse.remove(stream)
+            if localClosed == 1, nghttp2_session_get_stream_remote_close(session, stream) == 0 {
+                reset(stream: stream, errorCode: 0)
+            }
+        }
     }
 
     /// The error code of a GOAWAY nghttp2 sent by itself for a non-zero reason (a rapid

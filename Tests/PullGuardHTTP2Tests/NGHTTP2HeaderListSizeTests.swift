@@ -90,6 +90,26 @@ import Testing
         #expect(fields.contains(HTTP2HeaderField(name: "x-small", value: "1")))
     }
 
+    /// A request whose body is still to come (no END_STREAM) is answered 431 and then reset
+    /// with NO_ERROR, so the client stops sending the body instead of the stream lingering.
+    @Test func oversizedRequestWithABodyToComeIsAnsweredThenReset() throws {
+        let session = try NGHTTP2ServerSession(settings: HTTP2Settings(maxHeaderListSize: 4096))
+        _ = try session.pendingOutput(allocator: ByteBufferAllocator())
+        let big = (0..<8).map { ("x-big-\($0)", String(repeating: "v", count: 1024)) }
+        let fields = [(":method", "POST"), (":scheme", "https"), (":authority", "a.test"), (":path", "/")] + big
+        let headers = Self.frame(type: 0x1, flags: 0x4, stream: 1, Self.block(fields))  // END_HEADERS only
+        _ = try Self.feed(session, Self.preface + Self.frame(type: 0x4, flags: 0, stream: 0, []) + headers)
+        let output = try #require(try session.pendingOutput(allocator: ByteBufferAllocator()))
+        let sent = Self.frames(Array(output.readableBytesView)).filter { $0.stream == 1 }
+        #expect(sent.map(\.type) == [0x1, 0x3], "HEADERS (431) then RST_STREAM: \(sent)")
+        let rst = Array(output.readableBytesView).suffix(4)
+        #expect(Array(rst) == [0, 0, 0, 0], "RST_STREAM error code NO_ERROR")
+        // Body bytes the client had already sent are read and dropped; the connection goes on.
+        let more = try Self.feed(session, Self.frame(type: 0x0, flags: 0x1, stream: 1, Array(repeating: 0x61, count: 100)))
+        #expect(Self.requestStreams(more).isEmpty)
+        #expect(Self.requestStreams(try Self.feed(session, Self.request(stream: 3))) == [3])
+    }
+
     @Test func blockAtTheLimitIsHandedOn() throws {
         let session = try NGHTTP2ServerSession(settings: HTTP2Settings(maxHeaderListSize: 4096))
         // 4 pseudo-headers (~ 160 bytes with the 32-byte overheads) and 3 KiB: under 4096.

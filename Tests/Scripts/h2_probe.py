@@ -246,6 +246,17 @@ def main():
         empty = lambda i: DataFrame(1, b"").serialize()
         reader.result["sent"], reader.result["send_failed"] = flood(sock, empty, 5_000, reader, per_write=10)
         reader.pump(5, until=lambda r: r["goaway"] is not None)
+    elif probe == "stream-idle":
+        # A request whose body never comes: the stream goes quiet, the connection stays up.
+        headers = encoder.encode(request(authority, method=b"POST"))
+        sock.sendall(raw_preface() + HeadersFrame(1, headers, flags=["END_HEADERS"]).serialize())
+        reader.pump(8, until=lambda r: "1" in r["rst"] or "1" in r["status"] or r["goaway"] is not None)
+    elif probe == "client-idle":
+        # A connection that never opens a stream.
+        started = time.monotonic()
+        sock.sendall(raw_preface())
+        reader.pump(8, until=lambda r: r["closed"])
+        reader.result["elapsed"] = time.monotonic() - started
     elif probe == "host-conflict":
         send_one(sock, reader, base + [(b"host", host or b"other.invalid")])
     elif probe == "spoofed-identity":
