@@ -297,7 +297,7 @@ let package = Package(
         .testTarget(
             name: "PullGuardTests",
             dependencies: [
-                "PullGuard", "PullGuardCore", "PullGuardTestSupport",
+                "PullGuard", "PullGuardCore", "PullGuardOpenSSL", "PullGuardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

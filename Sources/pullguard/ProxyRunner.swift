@@ -47,6 +47,7 @@ enum ProxyRunner {
             watch.stop()
             pidFile?.remove()
         }
+        logWarnings(settings, logger: logger)
         started(server)
         // Listeners bound, admin answering, pid file written: `systemctl start` may return.
         notifier?.send(.ready)
@@ -119,6 +120,7 @@ enum ProxyRunner {
             for setting in report.needsRestart {
                 logger.warning("changed setting needs a restart; still running with \(setting)")
             }
+            logWarnings(settings, logger: logger)
         } catch let error as ConfigError {
             server.metrics.recordReload(success: false)
             logger.error("reload failed; still serving generation \(running)", metadata: ["trigger": "\(trigger)"])
@@ -129,6 +131,22 @@ enum ProxyRunner {
             logger.error("reload: \(error)")
             for problem in ServerPreflight.problems(in: (try? load()) ?? server.settings) {
                 logger.error("reload: \(problem)")
+            }
+        }
+    }
+
+    /// `pullguard check`'s warnings, logged at `warning` for each configuration that starts
+    /// serving (nginx warns at start too). Computed on the thread pool once the listeners
+    /// are up, so they never delay serving; nothing depends on them.
+    private static func logWarnings(_ settings: PullGuardSettings, logger: Logger) {
+        let keyPaths: LintKeyPaths = settings.configFile == nil ? .flags : .file
+        Task {
+            guard let warnings = try? await NIOThreadPool.singleton.runIfActive({
+                ConfigLint.warnings(in: settings, keyPaths: keyPaths)
+            }) else { return }
+            for warning in warnings {
+                logger.warning("configuration warning: \(warning.keyPath): \(warning.message)",
+                               metadata: ["fix": "\(warning.fix)"])
             }
         }
     }

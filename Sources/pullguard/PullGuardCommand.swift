@@ -14,6 +14,6 @@ struct PullGuardCommand: AsyncParsableCommand {
         // The man page is generated from this help (make man), so it carries the same version.
         discussion: "PullGuard \(PullGuardVersion.current). pullguard --version also prints the OpenSSL and nghttp2 libraries in use.",
         version: VersionReport.text,
-        subcommands: [RunCommand.self, CheckCommand.self, ReloadCommand.self, DemoCommand.self, PKICommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, VerifyCommand.self, ReloadCommand.self, DemoCommand.self, PKICommand.self]
     )
 }

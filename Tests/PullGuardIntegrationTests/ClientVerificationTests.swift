@@ -107,6 +107,8 @@ import PullGuardTestSupport
     @Test(arguments: versions) func refusalIsLoggedOnceWithTheCertificate(tls: String) async throws {
         try await ProxyScenario.withSite { (scenario) async throws in
             _ = try scenario.curl(client: "expired", tls: tls)
+            // The client may see the alert before the server has written its line.
+            #expect(await scenario.proxy.eventuallyLogs("client certificate refused"))
             let lines = scenario.proxy.log.split(separator: "\n").filter { $0.contains("client certificate refused") }
             #expect(lines.count == 1)
             let line = String(lines.first ?? "")

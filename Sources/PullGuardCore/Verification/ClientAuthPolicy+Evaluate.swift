@@ -40,13 +40,25 @@ extension ClientAuthPolicy {
 extension AllowList {
     /// True when any one entry matches the leaf.
     public func admits(_ leaf: CertificateFacts) -> Bool {
-        if subjects.contains(where: { Self.sameDN($0, leaf.subject) }) { return true }
-        if commonNames.contains(where: { leaf.commonNames.contains($0) }) { return true }
-        if dnsNames.contains(where: { name in leaf.dnsNames.contains { $0.lowercased() == name.lowercased() } }) { return true }
-        if uris.contains(where: { leaf.uris.contains($0) }) { return true }
-        if fingerprints.contains(where: { Self.normalizedHex($0) == leaf.sha256Fingerprint }) { return true }
-        if spkiSHA256.contains(where: { Self.normalizedHex($0) == leaf.spkiSHA256 }) { return true }
-        return false
+        firstMatch(for: leaf) != nil
+    }
+
+    /// The first entry that matches the leaf, named by its config key (`common_names: client`),
+    /// or nil. What `admits` decides on, so `pullguard verify` names the entry the handshake used.
+    public func firstMatch(for leaf: CertificateFacts) -> String? {
+        if let entry = subjects.first(where: { Self.sameDN($0, leaf.subject) }) { return "subjects: \(entry)" }
+        if let entry = commonNames.first(where: { leaf.commonNames.contains($0) }) { return "common_names: \(entry)" }
+        if let entry = dnsNames.first(where: { name in leaf.dnsNames.contains { $0.lowercased() == name.lowercased() } }) {
+            return "dns_names: \(entry)"
+        }
+        if let entry = uris.first(where: { leaf.uris.contains($0) }) { return "uris: \(entry)" }
+        if let entry = fingerprints.first(where: { Self.normalizedHex($0) == leaf.sha256Fingerprint }) {
+            return "fingerprints: \(entry)"
+        }
+        if let entry = spkiSHA256.first(where: { Self.normalizedHex($0) == leaf.spkiSHA256 }) {
+            return "spki_sha256: \(entry)"
+        }
+        return nil
     }
 
     /// Hex without colons or spaces, lower-case: `AB:CD` and `abcd` are the same fingerprint.
