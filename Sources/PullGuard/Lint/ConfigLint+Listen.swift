@@ -5,13 +5,9 @@ import PullGuardCore
 /// Cloudflare in front only Cloudflare's ranges need to.
 extension ConfigLint {
     /// Whether the configuration restricts client addresses (top-level `client_ips`).
-    ///
-    /// INTEGRATION POINT (issue 12): `client_ips` is added by the allow-list branch
-    /// (i12-allow). Until it lands the settings have no such field and this returns false;
-    /// the integrator replaces the body with the settings' field (for example
-    /// `settings.clientIPs != nil`). It is the only place the lint reads it.
+    /// It is the only place the lint reads it.
     static func clientIPsConfigured(in settings: PullGuardSettings) -> Bool {
-        false
+        settings.clientAddresses != nil
     }
 
     static func publicListeners(_ listeners: [ListenAddress], hasClientIPs: Bool, keyPaths: LintKeyPaths) -> [ConfigWarning] {
