@@ -153,6 +153,7 @@ if [ -n "$baseline_bin" ]; then
     servers_csv=$(IFS=,; echo "${servers[*]}")
 fi
 if [ "$access_log_ab" = 1 ]; then
+    [ -z "$baseline_bin" ] || { echo "bench-compare: --access-log and --baseline are two A/Bs; run them one at a time" >&2; exit 2; }
     with_log=()
     for s in "${servers[@]}"; do with_log+=("$s"); [ "$s" = pullguard ] && with_log+=(pullguard-log); done
     servers=("${with_log[@]}")
@@ -753,9 +754,27 @@ if [ "$mode" = check ]; then
     exit 0
 fi
 
+# The order of each A/B pair ("pullguard" with "baseline" or "pullguard-log") flips every
+# other round: the second server of a pair measured systematically differently from the
+# first on this machine, which a fixed order would book as the change's cost.
+round_order() { # round -> the servers in this round's order
+    local round=$1 i order=("${servers[@]}")
+    if [ $((round % 2)) -eq 0 ]; then
+        for i in "${!order[@]}"; do
+            case "${order[$i]}" in
+                baseline|pullguard-log)
+                    order[$i]=pullguard
+                    order[$((i - 1))]=${servers[$i]} ;;
+            esac
+        done
+    fi
+    printf '%s\n' "${order[@]}"
+}
+
 for round in $(seq 1 "$rounds"); do
     log "round $round of $rounds"
-    for name in "${servers[@]}"; do
+    mapfile -t this_round < <(round_order "$round")
+    for name in "${this_round[@]}"; do
         start_server "$name"
         if check_server "$name"; then
             for scenario in "${scenarios[@]}"; do
