@@ -37,8 +37,9 @@ struct ExchangeLog {
         self.startedAt = startedAt
     }
 
-    mutating func leaseStarted(upstream: UpstreamAddress, now: NIODeadline = .now()) {
-        entry.upstream = upstream.host.contains(":") ? "[\(upstream.host)]:\(upstream.port)" : "\(upstream.host):\(upstream.port)"
+    /// - Parameter upstream: `host:port` as logged (`ConnectionLog.upstreamName`).
+    mutating func leaseStarted(upstream: String, now: NIODeadline = .now()) {
+        entry.upstream = upstream
         leaseStartedAt = now
     }
 
@@ -79,6 +80,9 @@ struct ConnectionLog {
     let log: AccessLog?
     private var fragment: [UInt8] = []
     private var ids: RequestIDGenerator?
+    /// The last upstream named in a line, and that name: a connection's requests all go to
+    /// its site's upstream, so the name is made once, not per request.
+    private var upstreamName: (address: UpstreamAddress, name: String)?
 
     init(log: AccessLog?) {
         self.log = log
@@ -87,6 +91,15 @@ struct ConnectionLog {
     mutating func connect(_ established: TLSConnectionEstablished, clientAddress: String?, clientPort: Int?) {
         guard let log else { return }
         fragment = log.connectionFragment(established, clientAddress: clientAddress, clientPort: clientPort)
+    }
+
+    /// `host:port` (`[v6]:port`) of `address`, as the access log writes it.
+    mutating func upstreamName(_ address: UpstreamAddress) -> String {
+        if let cached = upstreamName, cached.address == address { return cached.name }
+        let isV6 = address.host.utf8.contains(UInt8(ascii: ":"))
+        let name = isV6 ? "[\(address.host)]:\(address.port)" : "\(address.host):\(address.port)"
+        upstreamName = (address, name)
+        return name
     }
 
     mutating func nextRequestID() -> String {

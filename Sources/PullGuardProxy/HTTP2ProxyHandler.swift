@@ -242,7 +242,7 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             stream.log?.entry.requestID = requestID
         }
         stream.upstreamHead = forwarded
-        stream.log?.leaseStarted(upstream: site.upstream)
+        if stream.log != nil { stream.log?.leaseStarted(upstream: connectionLog.upstreamName(site.upstream)) }
         lease(stream)
     }
 

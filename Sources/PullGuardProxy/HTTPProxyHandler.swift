@@ -311,7 +311,7 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
         }
         upstreamHead = forwarded
         buffered.removeAll()
-        exchangeLog?.leaseStarted(upstream: site.upstream)
+        if exchangeLog != nil { exchangeLog?.leaseStarted(upstream: connectionLog.upstreamName(site.upstream)) }
         leaseUpstream(site: site)
     }
 

@@ -34,7 +34,9 @@ import PullGuardTestSupport
     @Test func timingsAndBytesAreMeasuredFromTheirOwnEvents() throws {
         let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
         var log = ExchangeLog(protocolName: "HTTP/1.1", head: Self.head(), verification: .none, startedAt: start)
-        log.leaseStarted(upstream: UpstreamAddress(host: "127.0.0.1", port: 8080), now: start + .milliseconds(1))
+        var connection = ConnectionLog(log: nil)
+        log.leaseStarted(upstream: connection.upstreamName(UpstreamAddress(host: "127.0.0.1", port: 8080)),
+                         now: start + .milliseconds(1))
         log.upstreamConnected(now: start + .milliseconds(3))
         log.requestHeadSent(now: start + .milliseconds(4))
         log.bodyIn(10)
@@ -49,6 +51,12 @@ import PullGuardTestSupport
         #expect(entry.upstreamConnectNanoseconds == 2_000_000)
         #expect(entry.upstreamFirstByteNanoseconds == 10_000_000)
         #expect(entry.durationNanoseconds == 20_000_000)
+    }
+
+    @Test func anIPv6UpstreamIsBracketed() {
+        var connection = ConnectionLog(log: nil)
+        #expect(connection.upstreamName(UpstreamAddress(host: "::1", port: 8080)) == "[::1]:8080")
+        #expect(connection.upstreamName(UpstreamAddress(host: "127.0.0.1", port: 80)) == "127.0.0.1:80")
     }
 
     @Test func aClientThatLeftBeforeAnyResponseIs499() {
