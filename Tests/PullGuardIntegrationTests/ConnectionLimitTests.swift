@@ -33,8 +33,11 @@ import PullGuardTestSupport
         return channels
     }
 
+    /// The silent connections must outlive the test's own pauses: with the full suite
+    /// running, a starved test took 20 s, the default 10 s handshake timeout closed them,
+    /// and the client they should have kept out got in.
     func refusedThenAdmitted(limits: String, reason: String) async throws {
-        try await ProxyScenario.withConfig(Self.config(limits)) { scenario in
+        try await ProxyScenario.withConfig(Self.config("\(limits)\ntimeouts: {handshake: 120s}")) { scenario in
             let silent = try await silentConnections(2, port: scenario.proxy.port)
             let refused = try scenario.curl(client: "client", tls: "1.3")
             #expect(refused.status == nil)

@@ -23,10 +23,8 @@ public enum CommandRunner {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = input
-        let outData = LockedData()
-        let errData = LockedData()
-        out.fileHandleForReading.readabilityHandler = { outData.append($0.availableData) }
-        err.fileHandleForReading.readabilityHandler = { errData.append($0.availableData) }
+        let outReader = PipeReader(out.fileHandleForReading)
+        let errReader = PipeReader(err.fileHandleForReading)
         try process.run()
         started(process.processIdentifier)
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
@@ -38,11 +36,10 @@ public enum CommandRunner {
             process.waitUntilExit()
         }
         process.waitUntilExit()
-        out.fileHandleForReading.readabilityHandler = nil
-        err.fileHandleForReading.readabilityHandler = nil
-        outData.append(out.fileHandleForReading.readDataToEndOfFile())
-        errData.append(err.fileHandleForReading.readDataToEndOfFile())
-        return CommandResult(exitCode: process.terminationStatus, stdout: outData.string, stderr: errData.string)
+        outReader.waitForEnd(timeout: 5)
+        errReader.waitForEnd(timeout: 5)
+        return CommandResult(exitCode: process.terminationStatus, stdout: outReader.data.string,
+                             stderr: errReader.data.string)
     }
 }
 

@@ -8,7 +8,9 @@ final class PullGuardProcess {
     let port: Int
     /// The admin listener's port, from `pullguard: admin listening on ...`; nil when it is off.
     let adminPort: Int?
-    private let stderrData: LockedData
+    /// The child's standard error, read to its end on a thread of its own.
+    private let stderrReader: PipeReader
+    private var stderrData: LockedData { stderrReader.data }
 
     /// Everything the process wrote to stderr so far (logs, refusals).
     var log: String { stderrData.string }
@@ -35,11 +37,11 @@ final class PullGuardProcess {
         return folder.appendingPathComponent("pullguard").path
     }
 
-    private init(process: Process, port: Int, adminPort: Int?, stderrData: LockedData) {
+    private init(process: Process, port: Int, adminPort: Int?, stderrReader: PipeReader) {
         self.process = process
         self.port = port
         self.adminPort = adminPort
-        self.stderrData = stderrData
+        self.stderrReader = stderrReader
     }
 
     /// Runs `pullguard <arguments>` and waits up to 30 s for its listening lines.
@@ -56,8 +58,8 @@ final class PullGuardProcess {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
         let err = Pipe()
-        let data = LockedData()
-        err.fileHandleForReading.readabilityHandler = { data.append($0.availableData) }
+        let reader = PipeReader(err.fileHandleForReading)
+        let data = reader.data
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -67,7 +69,7 @@ final class PullGuardProcess {
             if let port = listeningPort(in: log, prefix: "pullguard: listening on ") {
                 let adminPort = listeningPort(in: log, prefix: "pullguard: admin listening on ")
                 if adminOff || adminPort != nil || arguments.first == "check" {
-                    return PullGuardProcess(process: process, port: port, adminPort: adminPort, stderrData: data)
+                    return PullGuardProcess(process: process, port: port, adminPort: adminPort, stderrReader: reader)
                 }
             }
             if !process.isRunning { break }
