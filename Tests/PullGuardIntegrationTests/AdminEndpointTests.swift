@@ -134,12 +134,13 @@ import Testing
 
     /// Ports of the TCP sockets in LISTEN state that `pid` holds and this test process does
     /// not (a child may inherit descriptors of the parent's other tests running in parallel).
+    /// Compared by socket, not by port: a parallel test's server in this process may listen
+    /// on the same port number on another address.
     static func ownListeningPorts(of pid: Int32) throws -> Set<Int> {
-        try listeningPorts(of: pid).subtracting(listeningPorts(of: getpid()))
+        try listeningPorts(inodes: socketInodes(of: pid).subtracting(socketInodes(of: getpid())))
     }
 
-    /// Its socket inodes matched against /proc/net/tcp{,6} rows in state 0A (LISTEN).
-    static func listeningPorts(of pid: Int32) throws -> Set<Int> {
+    static func socketInodes(of pid: Int32) throws -> Set<String> {
         let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")
         var inodes: Set<String> = []
         for fd in fds {
@@ -147,6 +148,11 @@ import Testing
                   target.hasPrefix("socket:[") else { continue }
             inodes.insert(String(target.dropFirst("socket:[".count).dropLast()))
         }
+        return inodes
+    }
+
+    /// The ports of those sockets that are rows of /proc/net/tcp{,6} in state 0A (LISTEN).
+    static func listeningPorts(inodes: Set<String>) throws -> Set<Int> {
         var ports: Set<Int> = []
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
             guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }

@@ -99,11 +99,13 @@ import Testing
     /// are the request's `:authority` and `host`.
     /// `client` nil: no client certificate.
     static func probe(_ scenario: StrictUpstreamScenario, _ name: String, sni: String = "a.test",
-                      authority: String? = nil, host: String? = nil, client: String? = "client") throws -> Outcome {
+                      authority: String? = nil, host: String? = nil, client: String? = "client") async throws -> Outcome {
         var arguments = [script, "\(scenario.proxy.port)", sni, client.map { ProxyScenario.file("\($0).pem") } ?? "-",
                          client.map { ProxyScenario.file("\($0).key") } ?? "-", name, authority ?? sni]
         if let host { arguments.append(host) }
-        let result = try CommandRunner.run("python3", arguments, timeout: 60)
+        // Off the cooperative pool: a flood probe blocks for seconds, which stalled other
+        // tests' clocks when it held one of its two threads.
+        let result = try await OffPool.run { [arguments] in try CommandRunner.run("python3", arguments, timeout: 60) }
         if result.exitCode == 3 || result.stderr.contains("missing python module") { throw MissingModule(stderr: result.stderr) }
         guard result.exitCode == 0, let line = result.stdout.split(separator: "\n").last else { throw ProbeFailed(result: result) }
         let outcome = try JSONDecoder().decode(Outcome.self, from: Data(line.utf8))
@@ -131,7 +133,7 @@ import Testing
     /// answered 200 and reaches the upstream once.
     @Test func wellFormedRequestIsForwarded() async throws {
         try await StrictUpstreamScenario.withConfig(Self.config) { scenario in
-            let outcome = try Self.probe(scenario, "ok")
+            let outcome = try await Self.probe(scenario, "ok")
             #expect(outcome.status["1"] == 200, "\(outcome)")
             #expect(scenario.upstream.requests.map { "\($0.method) \($0.target)" } == ["GET /"])
             #expect(scenario.upstream.errors.isEmpty)
@@ -140,7 +142,7 @@ import Testing
 
     @Test func badPrefaceIsRefused() async throws {
         try await StrictUpstreamScenario.withConfig(Self.config) { scenario in
-            let outcome = try Self.probe(scenario, "bad-preface")
+            let outcome = try await Self.probe(scenario, "bad-preface")
             #expect(outcome.closed, "\(outcome)")
             #expect(outcome.goaway == nil || outcome.goaway == Self.protocolError, "\(outcome)")
             #expect(outcome.status.isEmpty, "\(outcome)")
@@ -151,7 +153,7 @@ import Testing
 
     @Test func evenStreamIdIsAConnectionError() async throws {
         try await StrictUpstreamScenario.withConfig(Self.config) { scenario in
-            let outcome = try Self.probe(scenario, "even-stream")
+            let outcome = try await Self.probe(scenario, "even-stream")
             #expect(outcome.goaway == Self.protocolError, "\(outcome)")
             #expect(outcome.closed, "\(outcome)")
             #expect(outcome.status.isEmpty, "\(outcome)")
@@ -163,7 +165,7 @@ import Testing
     /// One malformed request (RFC 9113 §8.1.1, §8.2, §8.3): refused, nothing upstream.
     func expectMalformed(_ probe: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         try await StrictUpstreamScenario.withConfig(Self.config) { scenario in
-            let outcome = try Self.probe(scenario, probe)
+            let outcome = try await Self.probe(scenario, probe)
             #expect(outcome.streamOneRefusedAsMalformed, "\(probe): \(outcome)", sourceLocation: sourceLocation)
             #expect(outcome.status["1"] != 200, "\(probe): \(outcome)", sourceLocation: sourceLocation)
             Self.expectNothingUpstream(scenario, sourceLocation: sourceLocation)
@@ -180,7 +182,7 @@ import Testing
 
     @Test func teTrailersIsAllowed() async throws {
         try await StrictUpstreamScenario.withConfig(Self.config) { scenario in
-            let outcome = try Self.probe(scenario, "te-trailers")
+            let outcome = try await Self.probe(scenario, "te-trailers")
             #expect(outcome.status["1"] == 200, "\(outcome)")
             #expect(scenario.upstream.requests.count == 1)
             // TE is connection-specific in HTTP/1.1 too: it is not passed on.
@@ -194,7 +196,7 @@ import Testing
     /// a body it then lost with its connection).
     @Test func contentLengthMismatchIsResetAndNeverCompletesUpstream() async throws {
         try await StrictUpstreamScenario.withConfig(Self.config) { scenario in
-            let outcome = try Self.probe(scenario, "content-length-mismatch")
+            let outcome = try await Self.probe(scenario, "content-length-mismatch")
             #expect(outcome.rst["1"] == Self.protocolError || outcome.status["1"] == 400, "\(outcome)")
             #expect(outcome.status["1"] != 200, "\(outcome)")
             Self.expectNothingUpstream(scenario)
@@ -204,7 +206,7 @@ import Testing
     /// 8 KiB of header fields against `max_header_list_size: 4096`.
     @Test func oversizedHeaderBlockIsRefused() async throws {
         try await StrictUpstreamScenario.withConfig(Self.config) { scenario in
-            let outcome = try Self.probe(scenario, "oversized-headers")
+            let outcome = try await Self.probe(scenario, "oversized-headers")
             #expect(outcome.rst["1"] != nil || outcome.status["1"] == 431, "\(outcome)")
             #expect(outcome.status["1"] != 200, "\(outcome)")
             Self.expectNothingUpstream(scenario)
@@ -213,7 +215,7 @@ import Testing
 
     @Test func continuationFloodEndsTheConnection() async throws {
         try await StrictUpstreamScenario.withConfig(Self.config) { scenario in
-            let outcome = try Self.probe(scenario, "continuation-flood")
+            let outcome = try await Self.probe(scenario, "continuation-flood")
             #expect(outcome.closed, "\(outcome)")
             #expect(outcome.goaway == nil || outcome.goaway != Self.noError, "\(outcome)")
             // Ended long before the 10 000 frames of the probe.
@@ -228,7 +230,7 @@ import Testing
     /// Open a stream and reset it, 2 000 times, against `stream_reset_burst: 20`.
     @Test func rapidResetGetsGoAway() async throws {
         try await StrictUpstreamScenario.withConfig(Self.config) { scenario in
-            let outcome = try Self.probe(scenario, "rapid-reset")
+            let outcome = try await Self.probe(scenario, "rapid-reset")
             #expect(outcome.goaway != nil || outcome.closed, "\(outcome)")
             #expect(outcome.goaway != Self.noError, "\(outcome)")
             #expect((outcome.sent ?? 0) < 2000, "the connection must end within the loop: \(outcome)")
@@ -240,7 +242,7 @@ import Testing
     /// PINGs, never reading the acknowledgements, against `max_outbound_acks: 100`.
     @Test func pingFloodWithoutReadingEndsTheConnection() async throws {
         try await StrictUpstreamScenario.withConfig(Self.config) { scenario in
-            let outcome = try Self.probe(scenario, "ping-flood")
+            let outcome = try await Self.probe(scenario, "ping-flood")
             #expect(outcome.closed || outcome.goaway != nil, "\(outcome)")
             #expect(outcome.goaway != Self.noError, "\(outcome)")
             #expect(try Self.counter(scenario, "pullguard_http2_connections_ended_for_abuse_total") >= 1)
@@ -251,7 +253,7 @@ import Testing
     /// Empty DATA frames (no payload, no END_STREAM) against `max_empty_data_frames: 10`.
     @Test func emptyDataFloodGetsEnhanceYourCalm() async throws {
         try await StrictUpstreamScenario.withConfig(Self.config) { scenario in
-            let outcome = try Self.probe(scenario, "empty-data-flood")
+            let outcome = try await Self.probe(scenario, "empty-data-flood")
             #expect(outcome.goaway == Self.enhanceYourCalm, "\(outcome)")
             #expect((outcome.sent ?? 0) < 5000, "\(outcome)")
             // One connection, counted once (it was counted per empty frame past the limit).
@@ -265,7 +267,7 @@ import Testing
     /// checked this client.
     @Test func authorityOfAnotherSiteIs421() async throws {
         try await StrictUpstreamScenario.withConfig(Self.config) { scenario in
-            let outcome = try Self.probe(scenario, "ok", sni: "a.test", authority: "b.test")
+            let outcome = try await Self.probe(scenario, "ok", sni: "a.test", authority: "b.test")
             #expect(outcome.status["1"] == 421, "\(outcome)")
             Self.expectNothingUpstream(scenario)
         }
@@ -273,7 +275,7 @@ import Testing
 
     @Test func authorityAndHostThatDisagreeAre400() async throws {
         try await StrictUpstreamScenario.withConfig(Self.config) { scenario in
-            let outcome = try Self.probe(scenario, "host-conflict", sni: "a.test", authority: "a.test", host: "b.test")
+            let outcome = try await Self.probe(scenario, "host-conflict", sni: "a.test", authority: "a.test", host: "b.test")
             #expect(outcome.status["1"] == 400, "\(outcome)")
             Self.expectNothingUpstream(scenario)
         }
@@ -283,7 +285,7 @@ import Testing
     /// PullGuard's values only, and no trailer at all.
     @Test func spoofedIdentityHeadersAndTrailersNeverReachTheUpstream() async throws {
         try await StrictUpstreamScenario.withConfig(Self.config) { scenario in
-            let outcome = try Self.probe(scenario, "spoofed-identity")
+            let outcome = try await Self.probe(scenario, "spoofed-identity")
             #expect(outcome.status["1"] == 200, "\(outcome)")
             #expect(scenario.upstream.errors.isEmpty, "\(scenario.upstream.errors)")
             let request = try #require(scenario.upstream.requests.first)
@@ -305,7 +307,7 @@ import Testing
     /// subject: the upstream reads `NONE` and no subject.
     @Test func clientWithoutCertificateCannotClaimToBeVerified() async throws {
         try await StrictUpstreamScenario.withConfig(Self.config) { scenario in
-            let outcome = try Self.probe(scenario, "spoofed-success", sni: "c.test", client: nil)
+            let outcome = try await Self.probe(scenario, "spoofed-success", sni: "c.test", client: nil)
             #expect(outcome.status["1"] == 200, "\(outcome)")
             #expect(scenario.upstream.errors.isEmpty, "\(scenario.upstream.errors)")
             let request = try #require(scenario.upstream.requests.first)
