@@ -63,8 +63,9 @@ struct HandshakeRefusalRecord: Equatable {
 
     /// The same refusal as an access-log line (`type: handshake_refused`).
     func logEntry(_ failure: TLSHandshakeFailure, client: String?, port: Int?) -> RefusalLogEntry {
+        // Failures other than the certificate's are told by OpenSSL's own error.
         var entry = RefusalLogEntry(clientAddress: client, clientPort: port, serverName: failure.serverName,
-                                    site: failure.siteName, kind: "other", reason: "\(message)")
+                                    site: failure.siteName, kind: "other", reason: "\(failure.error)")
         switch failure.reason {
         case .certificateRefused(let verification):
             entry.kind = "certificate_refused"
@@ -75,17 +76,10 @@ struct HandshakeRefusalRecord: Equatable {
         case .noCertificate:
             entry.kind = "no_certificate"
             entry.reason = "no client certificate presented"
-        case .serverNameRefused:
-            entry.kind = "server_name_refused"
-            entry.reason = "\(failure.error)"
-        case .protocolMismatch:
-            entry.kind = "protocol_mismatch"
-            entry.reason = "\(failure.error)"
-        case .peerAlert:
-            entry.kind = "peer_alert"
-            entry.reason = "\(failure.error)"
-        case .other:
-            entry.reason = "\(failure.error)"
+        case .serverNameRefused: entry.kind = "server_name_refused"
+        case .protocolMismatch: entry.kind = "protocol_mismatch"
+        case .peerAlert: entry.kind = "peer_alert"
+        case .other: break
         }
         return entry
     }

@@ -51,13 +51,6 @@ public final class AccessLogSink: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// True when lines are written somewhere (not `off`).
-    public var isOn: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return replacement.map { $0.0 != .off } ?? (destination != .off)
-    }
-
     /// Queues one finished line. False: the buffer is full (or the sink is off) and the
     /// line was dropped.
     @discardableResult
