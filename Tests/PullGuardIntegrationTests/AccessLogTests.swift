@@ -136,13 +136,8 @@ import Testing
             let lines = try Self.lines(log)
             // 2 at once, then about one every 500 ms: far fewer than 6.
             #expect(lines.count >= 2 && lines.count < 6, "\(lines.count) lines")
-            let port = try #require(scenario.proxy.adminPort)
-            let metrics = try CommandRunner.run("curl", ["-sS", "--max-time", "10", "http://127.0.0.1:\(port)/metrics"],
-                                                timeout: 20).stdout
-            let suppressed = metrics.split(separator: "\n")
-                .first { $0.hasPrefix("pullguard_access_log_refusal_lines_suppressed_total ") }
-                .flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
-            #expect(Int(suppressed) + lines.count == 6, "\(Int(suppressed)) suppressed, \(lines.count) written")
+            let suppressed = try HTTP2ProbeTests.counter(scenario.proxy, "pullguard_access_log_refusal_lines_suppressed_total")
+            #expect(suppressed + lines.count == 6, "\(suppressed) suppressed, \(lines.count) written")
             let last = try #require(lines.last)
             #expect(lines.count == 2 || (last["suppressed_before"] as? Int ?? 0) > 0)
         }
@@ -174,11 +169,9 @@ import Testing
         let log = try Self.folder().appendingPathComponent("access.log").path
         try await ReloadScenario.withConfig(Self.config(log: log)) { (scenario: ReloadScenario) async throws in
             // A raw TLS client sends what curl would encode: a quote and a backslash.
-            let result = try CommandRunner.run("openssl", [
-                "s_client", "-connect", "127.0.0.1:\(scenario.proxy.port)", "-servername", "localhost",
-                "-CAfile", ProxyScenario.file("root.pem"), "-cert", ProxyScenario.file("client.pem"),
-                "-key", ProxyScenario.file("client.key"), "-tls1_3", "-quiet",
-            ], stdin: "GET /a\"b\\c HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", timeout: 15)
+            let result = try ProxyScenario.openssl(
+                port: scenario.proxy.port, client: "client", tls: "1.3",
+                request: "GET /a\"b\\c HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
             #expect(result.stdout.hasPrefix("HTTP/1.1"), "openssl said: \(result.stdout) \(result.stderr)")
             let lines = try await Self.waitForLines(log, count: 1)
             #expect(lines.count == 1)

@@ -20,28 +20,9 @@ import Testing
             client_auth: {trust: [{PKI}/root.pem]}
         """
 
-    struct Timed: Decodable {
-        var goaway: Int?
-        var rst: [String: Int]
-        var closed: Bool
-        var elapsed: Double?
-    }
-
-    static func run(_ scenario: StrictUpstreamScenario, _ probe: String) async throws -> Timed {
-        let arguments = [HTTP2ProbeTests.script, "\(scenario.proxy.port)", "a.test", ProxyScenario.file("client.pem"),
-                         ProxyScenario.file("client.key"), probe]
-        // Off the cooperative pool: each probe waits seconds for a clock.
-        let result = try await OffPool.run { try CommandRunner.run("python3", arguments, timeout: 60) }
-        if result.exitCode == 3 { throw HTTP2ProbeTests.MissingModule(stderr: result.stderr) }
-        guard result.exitCode == 0, let line = result.stdout.split(separator: "\n").last else {
-            throw HTTP2ProbeTests.ProbeFailed(result: result)
-        }
-        return try JSONDecoder().decode(Timed.self, from: Data(line.utf8))
-    }
-
     @Test func quietStreamIsCancelledAndTheConnectionGoesOn() async throws {
         try await StrictUpstreamScenario.withConfig(Self.config) { scenario in
-            let outcome = try await Self.run(scenario, "stream-idle")
+            let outcome = try await HTTP2ProbeTests.probe(scenario, "stream-idle")
             #expect(outcome.rst["1"] == 0x8, "stream 1 reset with CANCEL: \(outcome)")
             #expect(outcome.goaway == nil && !outcome.closed, "only the stream ends: \(outcome)")
             #expect(try HTTP2ProbeTests.counter(scenario, "pullguard_http2_streams_reset_total") == 1)
@@ -50,7 +31,7 @@ import Testing
 
     @Test func connectionWithoutStreamsIsClosedAfterClientIdle() async throws {
         try await StrictUpstreamScenario.withConfig(Self.config) { scenario in
-            let outcome = try await Self.run(scenario, "client-idle")
+            let outcome = try await HTTP2ProbeTests.probe(scenario, "client-idle")
             #expect(outcome.closed, "still open after 8 s: \(outcome)")
             #expect(outcome.goaway == 0, "GOAWAY(NO_ERROR) before the close: \(outcome)")
             #expect((outcome.elapsed ?? 0) >= 1.5, "closed before client_idle (2 s): \(outcome)")

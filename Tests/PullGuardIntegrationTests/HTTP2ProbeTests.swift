@@ -66,6 +66,8 @@ import Testing
         var closed: Bool
         var sent: Int?
         var send_failed: Bool?
+        /// Seconds the probe waited (the clock probes).
+        var elapsed: Double?
 
         var description: String {
             "alpn \(alpn ?? "-") goaway \(goaway.map(String.init) ?? "-") rst \(rst) status \(status) closed \(closed)"
@@ -121,7 +123,12 @@ import Testing
 
     /// A counter from the admin listener's `/metrics`.
     static func counter(_ scenario: StrictUpstreamScenario, _ series: String) throws -> Int {
-        let port = try #require(scenario.proxy.adminPort)
+        try counter(scenario.proxy, series)
+    }
+
+    /// A counter from `proxy`'s admin listener; 0 when the series is not there yet.
+    static func counter(_ proxy: PullGuardProcess, _ series: String) throws -> Int {
+        let port = try #require(proxy.adminPort)
         let result = try CommandRunner.run("curl", ["-sS", "--max-time", "10", "http://127.0.0.1:\(port)/metrics"], timeout: 20)
         for line in result.stdout.split(separator: "\n") where line.hasPrefix(series + " ") {
             return Int(Double(line.dropFirst(series.count + 1)) ?? -1)

@@ -109,10 +109,8 @@ import PullGuardTestSupport
 
     @Test func opensslClientWithoutCertificateGetsTheAlert() async throws {
         try await ProxyScenario.withSite { (scenario) async throws in
-            let result = try CommandRunner.run("openssl", [
-                "s_client", "-connect", "127.0.0.1:\(scenario.proxy.port)", "-servername", "localhost",
-                "-CAfile", ProxyScenario.file("root.pem"), "-tls1_3", "-quiet",
-            ], stdin: "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", timeout: 15)
+            let result = try ProxyScenario.openssl(port: scenario.proxy.port, client: nil, tls: "1.3",
+                                                   request: "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
             #expect(result.stderr.contains("alert certificate required"), "openssl said: \(result.stderr)")
             #expect(scenario.upstream.requests.isEmpty)
         }
@@ -120,11 +118,9 @@ import PullGuardTestSupport
 
     @Test func opensslClientWithCertificateGets200() async throws {
         try await ProxyScenario.withSite { (scenario) async throws in
-            let result = try CommandRunner.run("openssl", [
-                "s_client", "-connect", "127.0.0.1:\(scenario.proxy.port)", "-servername", "localhost",
-                "-CAfile", ProxyScenario.file("root.pem"), "-cert", ProxyScenario.file("client.pem"),
-                "-key", ProxyScenario.file("client.key"), "-tls1_2", "-quiet",
-            ], stdin: "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", timeout: 15)
+            let result = try ProxyScenario.openssl(
+                port: scenario.proxy.port, client: "client", tls: "1.2",
+                request: "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
             #expect(result.stdout.hasPrefix("HTTP/1.1 200"), "openssl said: \(result.stdout) \(result.stderr)")
         }
     }

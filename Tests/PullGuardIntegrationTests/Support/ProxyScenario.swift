@@ -19,6 +19,16 @@ struct ProxyScenario {
 
     static func file(_ name: String) -> String { pkiDirectory.appendingPathComponent(name).path }
 
+    /// `openssl s_client` to `port` (SNI `localhost`) sending `request` byte for byte, what
+    /// curl would refuse to send or would encode; `client` nil: no client certificate.
+    static func openssl(port: Int, client: String?, tls: String, request: String) throws -> CommandResult {
+        var arguments = ["s_client", "-connect", "127.0.0.1:\(port)", "-servername", "localhost",
+                         "-CAfile", file("root.pem")]
+        if let client { arguments += ["-cert", file("\(client).pem"), "-key", file("\(client).key")] }
+        arguments += [tls == "1.2" ? "-tls1_2" : "-tls1_3", "-quiet"]
+        return try CommandRunner.run("openssl", arguments, stdin: request, timeout: 15)
+    }
+
     let upstream: BuiltInUpstream
     let proxy: PullGuardProcess
 
