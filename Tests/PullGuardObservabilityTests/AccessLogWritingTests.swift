@@ -110,6 +110,38 @@ import Testing
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "after\n")
     }
 
+    /// A sink that starts `off` (the default) has no writer until a reload turns it on.
+    @Test func anOffSinkWritesOnceRetargetedToAFile() throws {
+        let sink = try AccessLogSink(destination: .off)
+        #expect(sink.append(Array("nowhere\n".utf8)))
+        let path = Self.temporaryFile()
+        try sink.retarget(.file(path))
+        #expect(sink.append(Array("written\n".utf8)))
+        sink.close()
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "written\n")
+    }
+
+    /// A reload's new path: what was queued before it goes to the old file, the rest to the new.
+    @Test func retargetSplitsTheLinesAtTheSwitch() throws {
+        let first = Self.temporaryFile()
+        let second = Self.temporaryFile()
+        let sink = try AccessLogSink(destination: .file(first))
+        for index in 0..<100 { sink.append(Array("before \(index)\n".utf8)) }
+        try sink.retarget(.file(second))
+        for index in 0..<100 { sink.append(Array("after \(index)\n".utf8)) }
+        sink.close()
+        let old = try String(contentsOfFile: first, encoding: .utf8).split(separator: "\n")
+        let new = try String(contentsOfFile: second, encoding: .utf8).split(separator: "\n")
+        #expect(old.count == 100 && old.allSatisfy { $0.hasPrefix("before") })
+        #expect(new.count == 100 && new.allSatisfy { $0.hasPrefix("after") })
+    }
+
+    @Test func anOffSinkCloses() throws {
+        let sink = try AccessLogSink(destination: .off)
+        sink.close()
+        #expect(!sink.append(Array("late\n".utf8)))
+    }
+
     @Test func aFolderThatDoesNotExistIsNamed() {
         #expect(throws: AccessLogOpenError.self) { try AccessLogSink(destination: .file("/no/such/folder/a.log")) }
     }

@@ -28,8 +28,13 @@ public final class AccessLogSink: @unchecked Sendable {
     private var reopenRequested = false
     private var destination: AccessLogSettings.Destination
     private var descriptor: Int32
-    private var replacement: (AccessLogSettings.Destination, Int32)?
+    /// A destination a reload asked for, not yet taken over by the writer, with the lines
+    /// queued before the request: those still go to the old place, later ones to the new.
+    private var replacement: (destination: AccessLogSettings.Destination, descriptor: Int32, earlier: [UInt8])?
     private var finished = false
+    /// The writer thread runs from the first destination that is not `off`: a process
+    /// with the access log off (the default) has no thread for it.
+    private var writerStarted = false
     private var onProblem: @Sendable (String) -> Void = { _ in }
 
     /// Opens the destination at once, so a path that cannot be written is reported when
@@ -39,6 +44,12 @@ public final class AccessLogSink: @unchecked Sendable {
         self.capacity = capacity
         self.destination = destination
         descriptor = try Self.open(destination)
+        if destination != .off { startWriter() }
+    }
+
+    /// Called once, under `condition` or before the sink is shared.
+    private func startWriter() {
+        writerStarted = true
         let thread = Thread { [self] in runWriter() }
         thread.name = "pullguard-access-log"
         thread.start()
@@ -59,6 +70,11 @@ public final class AccessLogSink: @unchecked Sendable {
         guard !stopping, pending.count + line.count <= capacity else {
             condition.unlock()
             return false
+        }
+        guard writerStarted else {
+            // `off` from the start: the line goes nowhere, as it would through a writer.
+            condition.unlock()
+            return true
         }
         pending.append(contentsOf: line)
         let wake = writerWaiting
@@ -82,13 +98,18 @@ public final class AccessLogSink: @unchecked Sendable {
     /// - Throws: `AccessLogOpenError` when the new place cannot be opened; nothing changes then.
     public func retarget(_ newDestination: AccessLogSettings.Destination) throws {
         condition.lock()
-        let current = replacement?.0 ?? destination
+        let current = replacement?.destination ?? destination
         condition.unlock()
         guard newDestination != current else { return }
         let newDescriptor = try Self.open(newDestination)
         condition.lock()
-        if let old = replacement { Self.close(old.1) }
-        replacement = (newDestination, newDescriptor)
+        // Two reloads before the writer took the first: the first's place is never used.
+        var earlier = replacement?.earlier ?? []
+        if let old = replacement { Self.close(old.descriptor) }
+        earlier += pending
+        pending = []
+        replacement = (newDestination, newDescriptor, earlier)
+        if !writerStarted, !stopping { startWriter() }
         condition.unlock()
         condition.signal()
     }
@@ -97,6 +118,13 @@ public final class AccessLogSink: @unchecked Sendable {
     public func close() {
         condition.lock()
         stopping = true
+        if !writerStarted {
+            // Nothing was ever queued (`append` needs a destination to go anywhere): only
+            // what was opened is closed.
+            finished = true
+            Self.close(descriptor)
+            if let replacement { Self.close(replacement.descriptor) }
+        }
         condition.signal()
         while !finished { condition.wait() }
         condition.unlock()
@@ -121,14 +149,20 @@ public final class AccessLogSink: @unchecked Sendable {
             let target = descriptor
             condition.unlock()
 
-            if !batch.isEmpty, let problem = Self.writeAll(batch, to: target) { report("access log: \(problem)") }
+            var current = target
             if let next {
+                if !next.earlier.isEmpty, let problem = Self.writeAll(next.earlier, to: target) {
+                    report("access log: \(problem)")
+                }
                 Self.close(target)
                 condition.lock()
-                destination = next.0
-                descriptor = next.1
+                destination = next.destination
+                descriptor = next.descriptor
                 condition.unlock()
-            } else if reopen, case .file(let path) = destination {
+                current = next.descriptor
+            }
+            if !batch.isEmpty, let problem = Self.writeAll(batch, to: current) { report("access log: \(problem)") }
+            if next == nil, reopen, case .file(let path) = destination {
                 do {
                     let reopened = try Self.open(.file(path))
                     Self.close(target)
