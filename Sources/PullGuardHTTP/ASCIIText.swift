@@ -24,3 +24,37 @@ extension String {
 extension Character {
     var isASCIIDigit: Bool { isASCII && isNumber }
 }
+
+/// The byte classes of HTTP/1.1's grammar (RFC 9110 §5.1, §5.5), for the upstream codec.
+extension UInt8 {
+    static let carriageReturn = UInt8(ascii: "\r")
+    static let lineFeed = UInt8(ascii: "\n")
+
+    /// `tchar`: the bytes of a header name or a method.
+    var isTokenByte: Bool {
+        switch self {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+             UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+             UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// A byte a field value may hold: HTAB, SP, visible ASCII, obs-text. Never CR, LF,
+    /// NUL or another control byte.
+    var isFieldValueByte: Bool { self == UInt8(ascii: "\t") || (self >= 0x20 && self != 0x7F) }
+
+    /// The value of a hexadecimal digit, either case.
+    var hexDigitValue: Int? {
+        switch self {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(self - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): Int(self - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): Int(self - UInt8(ascii: "A") + 10)
+        default: nil
+        }
+    }
+}

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import PullGuardCore
+import PullGuardHTTP
 
 /// Receives what a leased upstream connection delivers. Called on the event loop
 /// shared by the downstream and the upstream channel, so no hops are needed.
@@ -12,17 +13,22 @@ protocol UpstreamConnectionDelegate: AnyObject {
     func upstreamClosed(error: Error?)
 }
 
-/// One keep-alive connection to an upstream: the last handler of its pipeline
-/// (after `HTTPRequestEncoder` and the response decoder) and the handle the
-/// proxy writes through.
+/// One keep-alive connection to an upstream: the only handler of its pipeline, which
+/// writes requests and reads responses itself (`HTTP1RequestWriter`,
+/// `HTTP1ResponseParser`), and the handle the proxy writes through.
+///
+/// One handler instead of NIO's encoder, header validator and response decoder: each
+/// request crossed all three and their pipeline hops, ~15% of an HTTP/2 request's CPU
+/// (docs/performance.md).
 ///
 /// The channel runs with `autoRead` off: the owner calls ``read()`` only when
 /// the client can take more, which is the upstream-to-client backpressure.
 /// While parked in the pool a read stays outstanding so an upstream close is
 /// noticed at once rather than on the next request.
 final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     let id: UpstreamPoolStateMachine.ConnectionID
     let upstream: UpstreamAddress
@@ -31,9 +37,14 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
     /// Told when the channel closes, so parked connections leave the pool.
     weak var pool: UpstreamPool?
     private var context: ChannelHandlerContext?
-    /// Left the pool to become a tunnel (`UpstreamPool.detach`): HTTP parts still
-    /// arriving (the 101's end) are ignored.
+    /// Left the pool to become a tunnel (`UpstreamPool.detach`): nothing more is parsed.
     var detached = false
+    private var writer = HTTP1RequestWriter()
+    private var parser = HTTP1ResponseParser()
+    /// Bytes read but not parsed yet: a partial head, or what follows a `101`.
+    private var received = ByteBuffer()
+    /// A request could not be written; the connection is on its way out.
+    private var writeFailed = false
 
     init(id: UpstreamPoolStateMachine.ConnectionID, upstream: UpstreamAddress) {
         self.id = id
@@ -44,54 +55,88 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
     var isWritable: Bool { context?.channel.isWritable ?? false }
 
     func write(_ part: HTTPClientRequestPart) {
-        context?.write(wrapOutboundOut(part), promise: nil)
+        guard let context, !writeFailed else { return }
+        do throws(HTTP1RequestError) {
+            switch part {
+            case .head(let head):
+                var buffer = context.channel.allocator.buffer(capacity: 512)
+                try writer.writeHead(head, into: &buffer)
+                parser.requestSent(method: head.method)
+                context.write(wrapOutboundOut(buffer), promise: nil)
+            case .body(.byteBuffer(let bytes)):
+                context.write(wrapOutboundOut(try writer.body(bytes, allocator: context.channel.allocator)), promise: nil)
+            case .body(.fileRegion):
+                throw .bodyWithoutFraming
+            case .end:
+                if let last = writer.end(allocator: context.channel.allocator) {
+                    context.write(wrapOutboundOut(last), promise: nil)
+                }
+            }
+        } catch {
+            writeFailed(error, context: context)
+        }
     }
 
     func flush() { context?.flush() }
     func read() { context?.read() }
     func close() { context?.close(promise: nil) }
 
-    /// Turns this connection's channel into the upstream end of a tunnel: `tunnel`
-    /// takes this handler's place and the HTTP codec leaves; bytes the upstream sent
-    /// behind its `101` (kept by the decoder, which was set up to forward them) reach
-    /// the tunnel as the decoder leaves. The caller has detached the connection from its
-    /// pool. The future completes once the decoder is gone (NIO removes it on a later
-    /// tick); only then may bytes be written through the pipeline.
+    /// Turns this connection's channel into the upstream end of a tunnel: `tunnel` takes
+    /// this handler's place, and bytes the upstream sent behind its `101` reach the tunnel
+    /// as this handler leaves. The caller has detached the connection from its pool.
     func becomeTunnel(_ tunnel: TunnelHandler) -> EventLoopFuture<Void>? {
-        guard let context, context.channel.isActive else { return nil }
+        guard let context, context.channel.isActive, parser.isUpgraded else { return nil }
         let channel = context.channel
         let pipeline = channel.pipeline.syncOperations
         do {
-            let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self)
             try pipeline.addHandler(tunnel)
-            pipeline.removeHandler(context: context, promise: nil)
-            if let encoder = try? pipeline.handler(type: HTTPRequestEncoder.self) {
-                pipeline.removeHandler(encoder, promise: nil)
-            }
-            if let validator = try? pipeline.handler(type: NIOHTTPRequestHeadersValidator.self) {
-                pipeline.removeHandler(validator, promise: nil)
-            }
-            return pipeline.removeHandler(decoder).flatMapThrowing {
-                try channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
-            }
         } catch {
             return nil
+        }
+        return pipeline.removeHandler(context: context).flatMapThrowing {
+            try channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
         }
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        // The end of a 101 arrives after the connection left the pool for a tunnel.
-        if detached { return }
-        guard let delegate else {
-            // Bytes on a parked connection belong to no request: the connection is unusable.
-            context.close(promise: nil)
-            return
+    func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
+        if received.readableBytes > 0 {
+            let leftOver = received
+            received = ByteBuffer()
+            context.fireChannelRead(wrapInboundOut(leftOver))
         }
-        delegate.upstreamResponsePart(part)
+        context.leavePipeline(removalToken: removalToken)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        if received.readableBytes == 0 {
+            received = bytes
+        } else {
+            received.writeBuffer(&bytes)
+        }
+        // After a `101` the bytes wait for the tunnel (`removeHandler`).
+        if detached || parser.isUpgraded { return }
+        while true {
+            let part: HTTPClientResponsePart?
+            do {
+                part = try parser.next(&received)
+            } catch {
+                return responseFailed(error, context: context)
+            }
+            guard let part else { break }
+            guard let delegate else {
+                // Bytes on a parked connection belong to no request (the parser fails on
+                // them too): the connection is unusable.
+                context.close(promise: nil)
+                return
+            }
+            delegate.upstreamResponsePart(part)
+            if parser.isUpgraded { return }
+        }
+        if received.readableBytes == 0 { received = ByteBuffer() }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -103,6 +148,10 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // A body delimited by the close ends here, before the close is reported.
+        if !detached, let end = parser.connectionClosed() {
+            delegate?.upstreamResponsePart(end)
+        }
         pool?.connectionClosed(self)
         let delegate = self.delegate
         self.delegate = nil
@@ -114,5 +163,38 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
         self.delegate = nil
         delegate?.upstreamClosed(error: error)
         context.close(promise: nil)
+    }
+
+    private func responseFailed(_ error: HTTP1ResponseError, context: ChannelHandlerContext) {
+        let delegate = self.delegate
+        self.delegate = nil
+        delegate?.upstreamClosed(error: UpstreamProtocolError.response(error))
+        context.close(promise: nil)
+    }
+
+    /// Reported on the next tick: the proxy is in the middle of writing this request.
+    private func writeFailed(_ error: HTTP1RequestError, context: ChannelHandlerContext) {
+        writeFailed = true
+        let target = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let connection = target.value
+            let delegate = connection.delegate
+            connection.delegate = nil
+            delegate?.upstreamClosed(error: UpstreamProtocolError.request(error))
+            connection.close()
+        }
+    }
+}
+
+/// What made PullGuard give up an upstream connection, for the debug log.
+enum UpstreamProtocolError: Error, CustomStringConvertible {
+    case request(HTTP1RequestError)
+    case response(HTTP1ResponseError)
+
+    var description: String {
+        switch self {
+        case .request(let error): "request not written: \(error)"
+        case .response(let error): "upstream response refused: \(error)"
+        }
     }
 }

@@ -23,8 +23,8 @@ package final class UpstreamPool {
     private let connectTimeout: TimeAmount
     private let connector: Connector?
 
-    /// Opens a channel to an upstream and runs `initialize` on it (which adds the HTTP
-    /// client handlers and the `UpstreamConnection`). nil: a `ClientBootstrap` on
+    /// Opens a channel to an upstream and runs `initialize` on it (which adds the
+    /// `UpstreamConnection`). nil: a `ClientBootstrap` on
     /// `eventLoop`. Tests pass in-memory channels, so what the proxy writes upstream
     /// can be read byte by byte without sockets.
     typealias Connector = (_ upstream: UpstreamAddress,
@@ -106,9 +106,6 @@ package final class UpstreamPool {
         let timeout = connectTimeout
         let initialize: @Sendable (Channel) -> EventLoopFuture<Void> = { channel in
             channel.eventLoop.makeCompletedFuture {
-                // Bytes an upstream sends right behind a `101` are handed on when the
-                // decoder is removed for the tunnel, not dropped.
-                try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
                 try channel.pipeline.syncOperations.addHandler(UpstreamConnection(id: id, upstream: upstream))
             }
         }

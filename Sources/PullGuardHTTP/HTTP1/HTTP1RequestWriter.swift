@@ -1,0 +1,99 @@
+import NIOCore
+import NIOHTTP1
+
+/// Writes PullGuard's requests to an upstream as HTTP/1.1 bytes: the head in one buffer,
+/// and the body framed as the head says.
+///
+/// The framing is the head's own: `RequestFraming` already restated it explicitly
+/// (`Content-Length`, or `Transfer-Encoding: chunked`, or neither for no body), so this
+/// adds nothing and removes nothing. NIO's encoder framed by method instead (it added
+/// `chunked` to a bodiless POST and stripped both fields from a TRACE), which is why the
+/// request path had to work around it.
+///
+/// The bytes are checked as they are written, as NIO's header validator did: a method
+/// that is not a token, a target with a space or control byte, a header name that is
+/// not a token or a value with CR, LF or NUL never reach the upstream. The decoders in
+/// front (NIO's for HTTP/1.1, nghttp2's for HTTP/2) refuse those already; this is the
+/// last line for what PullGuard adds itself.
+public struct HTTP1RequestWriter: Sendable {
+    private var chunked = false
+    private var bodyAllowed = false
+
+    public init() {}
+
+    public mutating func writeHead(_ head: HTTPRequestHead, into buffer: inout ByteBuffer) throws(HTTP1RequestError) {
+        let method = head.method.rawValue
+        guard !method.isEmpty, method.utf8.allSatisfy(\.isTokenByte) else { throw .invalidMethod }
+        guard !head.uri.isEmpty, head.uri.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { throw .invalidTarget }
+        guard head.version.major == 1, head.version.minor <= 1 else { throw .invalidVersion }
+        chunked = false
+        bodyAllowed = false
+        buffer.writeString(method)
+        buffer.writeInteger(UInt8(ascii: " "))
+        buffer.writeString(head.uri)
+        buffer.writeString(head.version.minor == 1 ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n")
+        for (name, value) in head.headers {
+            guard !name.isEmpty, name.utf8.allSatisfy(\.isTokenByte), value.utf8.allSatisfy(\.isFieldValueByte) else {
+                throw .invalidHeader(name)
+            }
+            noteFraming(name: name, value: value)
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// A part of the body, as it goes on the wire (one chunk when chunked).
+    public func body(_ bytes: ByteBuffer, allocator: ByteBufferAllocator) throws(HTTP1RequestError) -> ByteBuffer {
+        guard bodyAllowed else { throw .bodyWithoutFraming }
+        guard chunked else { return bytes }
+        guard bytes.readableBytes > 0 else { return bytes }
+        var framed = allocator.buffer(capacity: bytes.readableBytes + 20)
+        framed.writeString(String(bytes.readableBytes, radix: 16))
+        framed.writeStaticString("\r\n")
+        framed.writeImmutableBuffer(bytes)
+        framed.writeStaticString("\r\n")
+        return framed
+    }
+
+    /// The end of the request: the last chunk when chunked, nothing otherwise.
+    public func end(allocator: ByteBufferAllocator) -> ByteBuffer? {
+        guard chunked else { return nil }
+        var last = allocator.buffer(capacity: 5)
+        last.writeStaticString("0\r\n\r\n")
+        return last
+    }
+
+    private static let transferEncoding = HeaderNameMatcher(["transfer-encoding"])
+    private static let contentLength = HeaderNameMatcher(["content-length"])
+
+    private mutating func noteFraming(name: String, value: String) {
+        if Self.transferEncoding.matches(name) {
+            chunked = RequestFraming.isExactlyChunked(value)
+            bodyAllowed = true
+        } else if Self.contentLength.matches(name) {
+            bodyAllowed = true
+        }
+    }
+}
+
+/// Why PullGuard refused to write a request head upstream.
+public enum HTTP1RequestError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalidMethod
+    case invalidTarget
+    case invalidVersion
+    case invalidHeader(String)
+    case bodyWithoutFraming
+
+    public var description: String {
+        switch self {
+        case .invalidMethod: "method is not a token"
+        case .invalidTarget: "request target with a space or control byte"
+        case .invalidVersion: "HTTP version other than 1.0 or 1.1"
+        case .invalidHeader(let name): "header \(name.debugDescription) has a name that is not a token or a control byte in its value"
+        case .bodyWithoutFraming: "body bytes for a request head without Content-Length or Transfer-Encoding"
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import NIOCore
+import NIOHTTP1
+import Testing
+@testable import PullGuardHTTP
+
+/// The bytes of a request as the upstream receives them.
+@Suite struct HTTP1RequestWriterTests {
+    let allocator = ByteBufferAllocator()
+
+    func head(_ method: HTTPMethod = .GET, _ uri: String = "/a?b=c", _ headers: [(String, String)]) throws -> (String, HTTP1RequestWriter) {
+        var writer = HTTP1RequestWriter()
+        var buffer = allocator.buffer(capacity: 0)
+        try writer.writeHead(HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: HTTPHeaders(headers)),
+                             into: &buffer)
+        return (String(buffer: buffer), writer)
+    }
+
+    @Test func headIsWrittenAsGiven() throws {
+        let (text, writer) = try head(.GET, "/a?b=c", [("Host", "a.example"), ("X-Client-Verify", "SUCCESS")])
+        #expect(text == "GET /a?b=c HTTP/1.1\r\nHost: a.example\r\nX-Client-Verify: SUCCESS\r\n\r\n")
+        #expect(writer.end(allocator: allocator) == nil)
+    }
+
+    @Test func chunkedBodyIsFramedChunkByChunk() throws {
+        let (_, writer) = try head(.POST, "/", [("Host", "a"), ("Transfer-Encoding", "chunked")])
+        let chunk = try writer.body(ByteBuffer(string: String(repeating: "z", count: 26)), allocator: allocator)
+        #expect(String(buffer: chunk) == "1a\r\n" + String(repeating: "z", count: 26) + "\r\n")
+        // An empty part is not the last chunk.
+        #expect(try writer.body(ByteBuffer(), allocator: allocator).readableBytes == 0)
+        #expect(writer.end(allocator: allocator).map { String(buffer: $0) } == "0\r\n\r\n")
+    }
+
+    @Test func lengthDelimitedBodyGoesAsItIs() throws {
+        let (_, writer) = try head(.PUT, "/", [("Host", "a"), ("Content-Length", "5")])
+        #expect(String(buffer: try writer.body(ByteBuffer(string: "hello"), allocator: allocator)) == "hello")
+        #expect(writer.end(allocator: allocator) == nil)
+    }
+
+    /// A bodiless POST goes with no framing at all (NIO's encoder added `chunked`).
+    @Test func aBodyWithoutFramingIsRefused() throws {
+        let (text, writer) = try head(.POST, "/", [("Host", "a")])
+        #expect(text == "POST / HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(throws: HTTP1RequestError.bodyWithoutFraming) { try writer.body(ByteBuffer(string: "x"), allocator: allocator) }
+    }
+
+    @Test(arguments: [
+        (HTTPMethod.RAW(value: "GE T"), "/", [("Host", "a")], HTTP1RequestError.invalidMethod),
+        (.GET, "/a b", [("Host", "a")], .invalidTarget),
+        (.GET, "/a\r\nX: y", [("Host", "a")], .invalidTarget),
+        (.GET, "", [("Host", "a")], .invalidTarget),
+        (.GET, "/", [("Host", "a\r\nX-Injected: 1")], .invalidHeader("Host")),
+        (.GET, "/", [("X-Subject", "CN=a\nb")], .invalidHeader("X-Subject")),
+        (.GET, "/", [("X-Nul", "a\u{0}")], .invalidHeader("X-Nul")),
+        (.GET, "/", [("Bad Name", "a")], .invalidHeader("Bad Name")),
+        (.GET, "/", [("Bad:Name", "a")], .invalidHeader("Bad:Name")),
+    ])
+    func refusals(method: HTTPMethod, uri: String, headers: [(String, String)], error: HTTP1RequestError) {
+        #expect(throws: error) { try head(method, uri, headers) }
+    }
+}
