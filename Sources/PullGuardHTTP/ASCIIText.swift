@@ -30,18 +30,12 @@ extension UInt8 {
     static let carriageReturn = UInt8(ascii: "\r")
     static let lineFeed = UInt8(ascii: "\n")
 
-    /// `tchar`: the bytes of a header name or a method.
+    /// `tchar`: the bytes of a header name or a method. A bit mask rather than a switch
+    /// or a table: the request writer asks this for every byte of every header name.
     var isTokenByte: Bool {
-        switch self {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
-             UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
-             UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            return true
-        default:
-            return false
-        }
+        // Bits set for `!#$%&'*+-.^_`|~`, digits and letters.
+        self < 64 ? (0x03FF_6CFA_0000_0000 as UInt64) >> self & 1 == 1
+            : self < 128 ? (0x57FF_FFFF_C7FF_FFFE as UInt64) >> (self - 64) & 1 == 1 : false
     }
 
     /// A byte a field value may hold: HTAB, SP, visible ASCII, obs-text. Never CR, LF,

@@ -22,27 +22,49 @@ public struct HTTP1RequestWriter: Sendable {
     public init() {}
 
     public mutating func writeHead(_ head: HTTPRequestHead, into buffer: inout ByteBuffer) throws(HTTP1RequestError) {
-        let method = head.method.rawValue
-        guard !method.isEmpty, method.utf8.allSatisfy(\.isTokenByte) else { throw .invalidMethod }
-        guard !head.uri.isEmpty, head.uri.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { throw .invalidTarget }
         guard head.version.major == 1, head.version.minor <= 1 else { throw .invalidVersion }
+        let method = head.method.rawValue
         chunked = false
         bodyAllowed = false
-        buffer.writeString(method)
-        buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeString(head.uri)
-        buffer.writeString(head.version.minor == 1 ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n")
+        var size = method.utf8.count + head.uri.utf8.count + 13
         for (name, value) in head.headers {
-            guard !name.isEmpty, name.utf8.allSatisfy(\.isTokenByte), value.utf8.allSatisfy(\.isFieldValueByte) else {
-                throw .invalidHeader(name)
-            }
+            size += name.utf8.count + value.utf8.count + 4
             noteFraming(name: name, value: value)
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
-            buffer.writeStaticString("\r\n")
         }
-        buffer.writeStaticString("\r\n")
+        // One pass that copies and checks each byte, into space reserved once: a profile
+        // of HTTP/2 requests had the head's many small writes at ~3% of the CPU.
+        var failure: HTTP1RequestError?
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { storage in
+            var out = HeadBytes(storage: storage)
+            guard out.append(method, .token) else {
+                failure = .invalidMethod
+                return 0
+            }
+            out.append(byte: UInt8(ascii: " "))
+            guard out.append(head.uri, .target) else {
+                failure = .invalidTarget
+                return 0
+            }
+            out.append(head.version.minor == 1 ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n", .literal)
+            for (name, value) in head.headers {
+                guard out.append(name, .token) else {
+                    failure = .invalidHeader(name)
+                    return 0
+                }
+                out.append(byte: UInt8(ascii: ":"))
+                out.append(byte: UInt8(ascii: " "))
+                guard out.append(value, .fieldValue) else {
+                    failure = .invalidHeader(name)
+                    return 0
+                }
+                out.append(byte: .carriageReturn)
+                out.append(byte: .lineFeed)
+            }
+            out.append(byte: .carriageReturn)
+            out.append(byte: .lineFeed)
+            return out.count
+        }
+        if let failure { throw failure }
     }
 
     /// A part of the body, as it goes on the wire (one chunk when chunked).
@@ -95,5 +117,37 @@ public enum HTTP1RequestError: Error, Sendable, Equatable, CustomStringConvertib
         case .invalidHeader(let name): "header \(name.debugDescription) has a name that is not a token or a control byte in its value"
         case .bodyWithoutFraming: "body bytes for a request head without Content-Length or Transfer-Encoding"
         }
+    }
+}
+
+/// The request head's bytes, written into space reserved for exactly them.
+private struct HeadBytes {
+    /// `literal`: PullGuard's own text, copied unchecked.
+    enum Rule { case token, target, fieldValue, literal }
+
+    let storage: UnsafeMutableRawBufferPointer
+    var count = 0
+
+    mutating func append(byte: UInt8) {
+        storage[count] = byte
+        count += 1
+    }
+
+    /// Copies `text`, false at its first byte the rule does not allow (an empty token
+    /// or target is refused too).
+    @discardableResult
+    mutating func append(_ text: String, _ rule: Rule) -> Bool {
+        let start = count
+        for byte in text.utf8 {
+            switch rule {
+            case .token: guard byte.isTokenByte else { return false }
+            case .target: guard byte > 0x20 && byte != 0x7F else { return false }
+            case .fieldValue: guard byte.isFieldValueByte else { return false }
+            case .literal: break
+            }
+            storage[count] = byte
+            count += 1
+        }
+        return rule == .fieldValue || rule == .literal || count > start
     }
 }
