@@ -8,12 +8,10 @@ import NIOHTTP1
 /// (smuggling: no anti-spoofing, no Host binding). Two things could break that:
 /// - a `Connection` token naming `Content-Length` removed the length before
 ///   forwarding (``HeaderPolicy/removeHopByHop(from:)`` now refuses to);
-/// - NIO's request encoder frames by method: for `TRACE` it strips both framing
-///   fields and writes the body raw, and for `GET`, `OPTIONS`, `DELETE`, `HEAD` and
-///   unknown methods it only frames what the head states explicitly.
+/// - the upstream writer (`HTTP1RequestWriter`) frames the body by the head alone, so
+///   the head must state the framing explicitly.
 /// So the framing is read here once, re-stated explicitly on the upstream head, and
-/// the methods the encoder cannot frame are refused (`TRACE` and `CONNECT` get 405,
-/// as with nginx).
+/// `TRACE` and `CONNECT` are refused (405, as with nginx).
 public enum RequestFraming: Sendable, Equatable {
     /// No body: neither `Content-Length` nor `Transfer-Encoding`.
     case none
@@ -25,8 +23,7 @@ public enum RequestFraming: Sendable, Equatable {
 
     /// Why a request is answered by PullGuard instead of being forwarded.
     public enum Refusal: Sendable, Equatable {
-        /// `TRACE` (NIO's encoder drops its framing; it also echoes headers back, a
-        /// classic cross-site tracing aid) or `CONNECT` (a tunnel, not a request).
+        /// `TRACE` (it echoes headers back, a classic cross-site tracing aid) or `CONNECT` (a tunnel, not a request).
         case methodNotAllowed
         /// A transfer coding other than exactly `chunked` (`gzip, chunked`): the
         /// decoder removes only the chunking, so forwarding would change the body's

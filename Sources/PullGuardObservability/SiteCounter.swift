@@ -29,6 +29,7 @@ public enum SiteCounter: Int, Sendable, CaseIterable {
     case h2Requests3xx
     case h2Requests4xx
     case h2Requests5xx
+    case upstreamProtocolError
 
     /// The HTTP/1.1 request counter for `status` (100...599; anything else counts as 5xx:
     /// PullGuard never sends one, and an upstream's odd code must still be counted somewhere).
@@ -82,6 +83,7 @@ public enum SiteCounter: Int, Sendable, CaseIterable {
         case .h2Requests3xx: Self.requests("3xx", protocol: "h2")
         case .h2Requests4xx: Self.requests("4xx", protocol: "h2")
         case .h2Requests5xx: Self.requests("5xx", protocol: "h2")
+        case .upstreamProtocolError: Self.upstream("protocol_error")
         }
     }
 

@@ -97,7 +97,7 @@ extension HTTP2ProxyHandler {
     func upstreamClosed(stream: HTTP2Stream, error: Error?) {
         guard stream.upstream != nil else { return }
         if let error { logger.debug("upstream connection error: \(error)", metadata: logMetadata) }
-        perform(machine.upstreamFailed(stream: stream.id, .closedBeforeResponse), stream: stream)
+        perform(machine.upstreamFailed(stream: stream.id, ProxyFailure(upstreamClosedWith: error)), stream: stream)
         writeOutput()
     }
 

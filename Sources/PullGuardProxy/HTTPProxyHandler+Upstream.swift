@@ -60,7 +60,7 @@ extension HTTPProxyHandler: UpstreamConnectionDelegate {
     func upstreamClosed(error: Error?) {
         guard upstream != nil else { return }
         if let error { logger.debug("upstream connection error: \(error)", metadata: logMetadata) }
-        let action = machine.upstreamFailed(.closedBeforeResponse)
+        let action = machine.upstreamFailed(ProxyFailure(upstreamClosedWith: error))
         if case .closeDownstream = action {
             logger.error("upstream closed the connection mid-response; closing the client connection", metadata: logMetadata)
         }

@@ -22,6 +22,9 @@ package enum ProxyFailure: Error, Equatable {
     case responseTimedOut(TimeAmount)
     /// The upstream closed or failed before sending a response head.
     case closedBeforeResponse
+    /// The upstream's bytes could not be read as the response (`HTTP1ResponseError`), or
+    /// the request could not be written (`HTTP1RequestError`): the reason, for the log.
+    case protocolError(String)
     /// The Host names another configured site (the name is given).
     case misdirected(otherSite: String)
     /// HTTP/1.1 without Host, or a Host we cannot parse.
@@ -49,6 +52,7 @@ package enum ProxyFailure: Error, Equatable {
         case .connectFailed: .upstreamConnectFailed
         case .responseTimedOut: .upstreamResponseTimedOut
         case .closedBeforeResponse: .upstreamClosedBeforeResponse
+        case .protocolError: .upstreamProtocolError
         case .unexpectedSwitchingProtocols: .upstreamUnexpectedSwitchingProtocols
         case .upstreamBusy: .upstreamBusy
         case .misdirected, .badHost, .malformedRequest, .requestBodyTimedOut, .refused: nil
@@ -57,7 +61,8 @@ package enum ProxyFailure: Error, Equatable {
 
     var status: HTTPResponseStatus {
         switch self {
-        case .connectRefused, .connectTimedOut, .connectFailed, .closedBeforeResponse, .unexpectedSwitchingProtocols:
+        case .connectRefused, .connectTimedOut, .connectFailed, .closedBeforeResponse, .protocolError,
+             .unexpectedSwitchingProtocols:
             return .badGateway
         case .requestBodyTimedOut: return .requestTimeout
         case .upstreamBusy: return .serviceUnavailable
@@ -100,6 +105,8 @@ package enum ProxyFailure: Error, Equatable {
             return "\(prefix): upstream \(upstream) did not answer within \(limit.humanReadable)\n"
         case .closedBeforeResponse:
             return "\(prefix): upstream \(upstream) closed the connection without a response\n"
+        case .protocolError(let reason):
+            return "\(prefix): upstream \(upstream): \(reason)\n"
         case .misdirected:
             return "\(prefix): this connection is not for the requested host\n"
         case .badHost:
@@ -118,6 +125,16 @@ package enum ProxyFailure: Error, Equatable {
             return "\(prefix): only the chunked transfer coding is supported\n"
         case .refused(.ambiguous, _):
             return "\(prefix): ambiguous request framing\n"
+        }
+    }
+
+    /// Why an upstream connection ended under an exchange: a protocol error when the
+    /// connection gave up on the upstream's bytes (or on writing the request), a close otherwise.
+    init(upstreamClosedWith error: Error?) {
+        if let error = error as? UpstreamProtocolError {
+            self = .protocolError(error.description)
+        } else {
+            self = .closedBeforeResponse
         }
     }
 

@@ -194,7 +194,7 @@ enum UpstreamProtocolError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .request(let error): "request not written: \(error)"
-        case .response(let error): "upstream response refused: \(error)"
+        case .response(let error): "response refused: \(error)"
         }
     }
 }

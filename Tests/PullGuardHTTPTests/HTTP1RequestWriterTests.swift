@@ -58,3 +58,18 @@ import Testing
         #expect(throws: error) { try head(method, uri, headers) }
     }
 }
+
+extension HTTP1RequestWriterTests {
+    /// The head goes into space reserved for exactly its bytes: every length from an
+    /// empty buffer, so a miscount shows as a bounds trap (debug) or a wrong head.
+    @Test func everyHeadLengthFitsTheSpaceReserved() throws {
+        for length in 0..<300 {
+            var writer = HTTP1RequestWriter()
+            var buffer = ByteBuffer()
+            let value = String(repeating: "v", count: length)
+            try writer.writeHead(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["X-Pad": value]),
+                                 into: &buffer)
+            #expect(String(buffer: buffer) == "GET / HTTP/1.1\r\nX-Pad: \(value)\r\n\r\n")
+        }
+    }
+}

@@ -26,7 +26,8 @@ public struct HTTP1RequestWriter: Sendable {
         let method = head.method.rawValue
         chunked = false
         bodyAllowed = false
-        var size = method.utf8.count + head.uri.utf8.count + 13
+        // "METHOD SP target SP HTTP/1.1 CRLF", each "name: value CRLF", the closing CRLF.
+        var size = method.utf8.count + 1 + head.uri.utf8.count + 11 + 2
         for (name, value) in head.headers {
             size += name.utf8.count + value.utf8.count + 4
             noteFraming(name: name, value: value)
@@ -129,6 +130,8 @@ private struct HeadBytes {
     var count = 0
 
     mutating func append(byte: UInt8) {
+        // A miscounted size traps here, in release builds too, instead of writing past the space.
+        precondition(count < storage.count, "request head longer than counted")
         storage[count] = byte
         count += 1
     }
@@ -145,6 +148,7 @@ private struct HeadBytes {
             case .fieldValue: guard byte.isFieldValueByte else { return false }
             case .literal: break
             }
+            precondition(count < storage.count, "request head longer than counted")
             storage[count] = byte
             count += 1
         }
