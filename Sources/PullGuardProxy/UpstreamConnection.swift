@@ -52,6 +52,10 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     var isActive: Bool { context?.channel.isActive ?? false }
+    /// Open, and its last response ended cleanly: the pool may lease it again. Checked
+    /// when the response's end is delivered, so a connection whose upstream sent more than
+    /// its answer is closed at release, never handed to the next request.
+    var isReusable: Bool { isActive && parser.isIdle && !writeFailed }
     var isWritable: Bool { context?.channel.isWritable ?? false }
 
     func write(_ part: HTTPClientRequestPart) {

@@ -66,7 +66,7 @@ package final class UpstreamPool {
     func release(_ connection: UpstreamConnection, reusable: Bool) {
         eventLoop.assertInEventLoop()
         connection.delegate = nil
-        switch machine.release(connection.id, reusable: reusable && connection.isActive) {
+        switch machine.release(connection.id, reusable: reusable && connection.isReusable) {
         case .park:
             connection.read()
         case .close:

@@ -138,6 +138,7 @@ import Testing
                        parser: &parser)
         #expect(fed.parts == [.head(200, ["Content-Length: 1"]), .body("a"), .end([])])
         #expect(fed.error == .bytesWithoutRequest)
+        #expect(!parser.isIdle, "the connection must not be leased again")
         let next = feed(["HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb"], parser: &parser)
         #expect(next.parts.isEmpty)
         #expect(next.error == .bytesWithoutRequest)

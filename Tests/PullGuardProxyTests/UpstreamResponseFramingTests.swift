@@ -1,4 +1,5 @@
 import NIOCore
+import PullGuardTestSupport
 import Testing
 @testable import PullGuardProxy
 
@@ -46,6 +47,21 @@ import Testing
         try proxy.respond(1, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond")
         let second = try proxy.clientText()
         #expect(second.hasSuffix("\r\n\r\nsecond") && !second.contains("evil"), "\(second)")
+    }
+
+    /// The same with the next request already waiting (pipelined): it is handed an
+    /// upstream connection the moment the first response ends, and that must not be the
+    /// one with the surplus bytes.
+    @Test func aPipelinedRequestIsNotHandedTheConnectionThatSpokeOutOfTurn() throws {
+        let proxy = try InMemoryProxy()
+        proxy.send(Self.get + Self.getAgain)
+        try proxy.respond(0, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil")
+        #expect(proxy.upstreams.count == 2)
+        #expect(try StrictHTTPRequestParser.parseAll(try proxy.upstreamBytes(0)).map(\.target) == ["/1"],
+                "nothing more was written to the first connection")
+        try proxy.respond(1, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond")
+        let text = try proxy.clientText()
+        #expect(text.hasSuffix("\r\n\r\nsecond") && !text.contains("evil") && !text.contains("502"), "\(text)")
     }
 
     @Test func headResponseLengthIsNotABodyAndTheConnectionIsReused() throws {

@@ -48,6 +48,10 @@ public struct HTTP1ResponseParser: Sendable {
 
     public init() {}
 
+    /// No response under way and nothing unexpected read: the connection may carry the
+    /// next request. False from the moment a response completes with bytes behind it.
+    public var isIdle: Bool { state == .idle }
+
     /// `true` once a `101` was read: the rest of the connection's bytes are not HTTP.
     public var isUpgraded: Bool { state == .upgraded }
 

@@ -5,8 +5,9 @@ import PullGuardTestSupport
 
 /// A plain-HTTP upstream that parses what it receives with `StrictHTTPRequestParser`
 /// and logs every request byte-exactly: the tests' view of "what a strict upstream
-/// actually parsed". Each complete request gets `200` with a 3-byte body; anything
-/// ambiguous is logged as an error, answered with 400 and the connection closed.
+/// actually parsed". Each complete request gets `200` with a 3-byte body (or the bytes
+/// `answer` returns for it: a misbehaving upstream); anything ambiguous is logged as an
+/// error, answered with 400 and the connection closed.
 final class StrictRecordingUpstream: Sendable {
     private let channel: Channel
     private let log: Log
@@ -29,13 +30,16 @@ final class StrictRecordingUpstream: Sendable {
         self.log = log
     }
 
-    static func start() async throws -> StrictRecordingUpstream {
+    typealias Answer = @Sendable (StrictHTTPRequestParser.Request) -> String
+    static let okAnswer: Answer = { _ in "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n" }
+
+    static func start(answer: @escaping Answer = okAnswer) async throws -> StrictRecordingUpstream {
         let log = Log()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(Handler(log: log))
+                    try channel.pipeline.syncOperations.addHandler(Handler(log: log, answer: answer))
                 }
             }
             .bind(host: "127.0.0.1", port: 0)
@@ -55,9 +59,13 @@ final class StrictRecordingUpstream: Sendable {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
         let log: Log
+        let answer: Answer
         var pending: [UInt8] = []
 
-        init(log: Log) { self.log = log }
+        init(log: Log, answer: @escaping Answer) {
+            self.log = log
+            self.answer = answer
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             pending += unwrapInboundIn(data).readableBytesView
@@ -66,7 +74,7 @@ final class StrictRecordingUpstream: Sendable {
                 pending.removeFirst(consumed)
                 for request in requests {
                     log.append(request)
-                    let response = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n"
+                    let response = answer(request)
                     context.write(wrapOutboundOut(context.channel.allocator.buffer(string: response)), promise: nil)
                 }
                 context.flush()
@@ -86,8 +94,9 @@ struct StrictUpstreamScenario {
     let upstream: StrictRecordingUpstream
     let proxy: PullGuardProcess
 
-    static func withConfig(_ yaml: String, _ body: (StrictUpstreamScenario) async throws -> Void) async throws {
-        let upstream = try await StrictRecordingUpstream.start()
+    static func withConfig(_ yaml: String, answer: @escaping StrictRecordingUpstream.Answer = StrictRecordingUpstream.okAnswer,
+                           _ body: (StrictUpstreamScenario) async throws -> Void) async throws {
+        let upstream = try await StrictRecordingUpstream.start(answer: answer)
         do {
             let text = yaml.replacingOccurrences(of: "{UPSTREAM}", with: "http://127.0.0.1:\(upstream.port)")
                 .replacingOccurrences(of: "{PKI}", with: ProxyScenario.pkiDirectory.path)
