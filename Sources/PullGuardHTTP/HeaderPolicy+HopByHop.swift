@@ -32,19 +32,59 @@ extension HeaderPolicy {
     /// fixed hop-by-hop names already (`keep-alive`, `upgrade`, `te`: nearly all of them
     /// in practice) are not searched for a second time.
     public static func removeHopByHop(from headers: inout HTTPHeaders) {
-        var doomed: [String] = []
+        var doomed = ConnectionTokens(headers).nominated
         for header in headers where hopByHopMatcher.matches(header.name) {
             doomed.append(header.name)
-            guard connectionMatcher.matches(header.name) else { continue }
-            forEachToken(in: header.value) { token in
-                if !hopByHopMatcher.matches(utf8: token), !connectionProofMatcher.matches(utf8: token) {
-                    doomed.append(String(decoding: token, as: UTF8.self))
-                }
-            }
         }
         // `remove(name:)` compares names case-insensitively, as HTTP does.
         for name in doomed {
             headers.remove(name: name)
+        }
+    }
+
+    /// Calls `body` with each field of an upstream response that goes on to the client:
+    /// the same fields ``removeHopByHop(from:)`` keeps, without building new headers (the
+    /// HTTP/2 path copies them straight into its header block).
+    /// - Returns: whether the upstream keeps the connection open after this response.
+    @discardableResult
+    public static func forEachDownstreamResponseField(of head: HTTPResponseHead,
+                                                      _ body: (_ name: String, _ value: String) -> Void) -> Bool {
+        let tokens = ConnectionTokens(head.headers)
+        for header in head.headers where !hopByHopMatcher.matches(header.name) {
+            if !tokens.nominated.isEmpty,
+               tokens.nominated.contains(where: { $0.utf8.count == header.name.utf8.count && $0.lowercased() == header.name.lowercased() }) {
+                continue
+            }
+            body(header.name, header.value)
+        }
+        guard head.version.major == 1 else { return false }
+        return head.version.minor >= 1 ? !tokens.close : tokens.keepAlive
+    }
+
+    /// What the `Connection` fields of a message say, in one pass that allocates only for
+    /// a token naming another field (rare: nearly every token is `keep-alive` or `close`).
+    struct ConnectionTokens {
+        /// Fields named by a token, except the fixed hop-by-hop names (removed anyway)
+        /// and ``connectionProofNames``.
+        var nominated: [String] = []
+        var close = false
+        var keepAlive = false
+
+        private static let closeToken = HeaderNameMatcher(["close"])
+        private static let keepAliveToken = HeaderNameMatcher(["keep-alive"])
+
+        init(_ headers: HTTPHeaders) {
+            for header in headers where connectionMatcher.matches(header.name) {
+                forEachToken(in: header.value) { token in
+                    if Self.closeToken.matches(utf8: token) {
+                        close = true
+                    } else if Self.keepAliveToken.matches(utf8: token) {
+                        keepAlive = true
+                    } else if !hopByHopMatcher.matches(utf8: token), !connectionProofMatcher.matches(utf8: token) {
+                        nominated.append(String(decoding: token, as: UTF8.self))
+                    }
+                }
+            }
         }
     }
 

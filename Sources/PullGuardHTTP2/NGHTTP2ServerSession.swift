@@ -206,8 +206,13 @@ package final class NGHTTP2ServerSession {
     /// connection-specific fields). With `hasBody`, the body follows through
     /// `appendData`/`finishData`; without, the stream ends with the headers.
     package func respond(stream: Int32, status: Int, headers: [(String, String)], hasBody: Bool) {
-        var fields = [(":status", String(status))]
-        fields += headers
+        var fields = HTTP2FieldBlock(status: status)
+        for (name, value) in headers { fields.append(name: name, value: value) }
+        respond(stream: stream, fields: fields, hasBody: hasBody)
+    }
+
+    /// The same with the block built by the caller (`:status` first, then the fields).
+    package func respond(stream: Int32, fields: HTTP2FieldBlock, hasBody: Bool) {
         if hasBody { recorder.outgoing[stream] = Recorder.Outgoing() }
         withNameValues(fields) { nva in
             if hasBody {
@@ -442,23 +447,15 @@ private func readBody(_ session: OpaquePointer?, _ stream: Int32, _ buffer: Unsa
     return written
 }
 
-/// nghttp2 name/value pairs over one contiguous copy of `fields`, valid inside `body`
-/// (nghttp2 copies what it is given on submit).
-private func withNameValues<R>(_ fields: [(String, String)], _ body: (UnsafeMutableBufferPointer<nghttp2_nv>) -> R) -> R {
-    var bytes: [UInt8] = []
-    var spans: [(Int, Int, Int, Int)] = []
-    for (name, value) in fields {
-        let nameStart = bytes.count
-        bytes += name.utf8
-        let valueStart = bytes.count
-        bytes += value.utf8
-        spans.append((nameStart, valueStart - nameStart, valueStart, bytes.count - valueStart))
-    }
-    bytes.append(0)
-    return bytes.withUnsafeMutableBufferPointer { storage in
-        var pairs = spans.map { span in
-            nghttp2_nv(name: storage.baseAddress! + span.0, value: storage.baseAddress! + span.2,
-                       namelen: span.1, valuelen: span.3, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+/// nghttp2 name/value pairs over the bytes of `fields`, valid inside `body` (nghttp2
+/// copies what it is given on submit).
+private func withNameValues<R>(_ fields: HTTP2FieldBlock, _ body: (UnsafeMutableBufferPointer<nghttp2_nv>) -> R) -> R {
+    // nghttp2 copies the bytes (no NO_COPY flags) and never writes through these pointers.
+    fields.bytes.withUnsafeBufferPointer { storage in
+        let base = UnsafeMutablePointer(mutating: storage.baseAddress!)
+        var pairs = fields.spans.map { span in
+            nghttp2_nv(name: base + span.name, value: base + span.value,
+                       namelen: span.nameLength, valuelen: span.valueLength, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
         }
         return pairs.withUnsafeMutableBufferPointer { body($0) }
     }

@@ -169,18 +169,4 @@ extension HTTP2ProxyHandler {
     func recordDuration(_ stream: HTTP2Stream) {
         requestDuration?.recordNanoseconds((NIODeadline.now() - stream.startedAt).nanoseconds)
     }
-
-    /// Response header fields for HTTP/2: lower-case names, without the connection-specific
-    /// fields HTTP/2 forbids (RFC 9113 §8.2.2), after the HTTP/1.1 response policy.
-    static func responseFields(_ upstream: HTTPHeaders) -> [(String, String)] {
-        var fields: [(String, String)] = []
-        for (name, value) in HeaderPolicy.downstreamResponseHeaders(from: upstream) {
-            let lower = name.lowercased()
-            switch lower {
-            case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade": continue
-            default: fields.append((lower, value))
-            }
-        }
-        return fields
-    }
 }

@@ -63,15 +63,18 @@ extension HTTP2ProxyHandler {
         case .head(let head):
             // Interim answers (100 Continue) are the upstream's business with PullGuard.
             if head.status.code < 200 { return }
-            let keepAlive = head.version == .http1_1 && head.isKeepAlive
-            guard case .exchange(_, .writeResponseHead) = machine.responseHead(stream: stream.id, upstreamKeepAlive: keepAlive) else {
+            let status = Int(head.status.code)
+            // HTTP/2 forbids the connection-specific fields (RFC 9113 §8.2.2): all of them
+            // are hop-by-hop, so the response policy has removed them already.
+            var fields = HTTP2FieldBlock(status: status)
+            let keepAlive = HeaderPolicy.forEachDownstreamResponseField(of: head) { fields.append(name: $0, value: $1) }
+            let reusable = head.version == .http1_1 && keepAlive
+            guard case .exchange(_, .writeResponseHead) = machine.responseHead(stream: stream.id, upstreamKeepAlive: reusable) else {
                 return
             }
             stream.responseDeadline = nil
-            let status = Int(head.status.code)
             stream.responseHasBody = !stream.headRequest && status != 204 && status != 304
-            session.respond(stream: stream.id, status: status, headers: Self.responseFields(head.headers),
-                            hasBody: stream.responseHasBody)
+            session.respond(stream: stream.id, fields: fields, hasBody: stream.responseHasBody)
             stream.log?.responseHead(status: status)
             countResponse(status: status)
         case .body(let bytes):

@@ -65,3 +65,36 @@ import Testing
         #expect(out.map(\.name) == ["Content-Type"])
     }
 }
+
+/// The HTTP/2 response path walks the fields instead of rewriting them: it must keep
+/// exactly what the rewrite keeps, and read keep-alive as NIO reads it.
+@Suite struct HTTPDownstreamResponseFieldTests {
+    static let cases: [[(String, String)]] = [
+        [("Connection", "keep-alive"), ("Keep-Alive", "timeout=5"), ("Content-Length", "3"), ("Server", "nginx")],
+        [("Connection", "close, X-Secret ,x-other"), ("x-secret", "1"), ("X-Other", "2"), ("X-Kept", "3")],
+        [("Connection", "Keep-Alive, UPGRADE"), ("keep-alive", "timeout=5"), ("Upgrade", "h2c"),
+         ("connection", "\tX-A\t"), ("x-a", "1"), ("X-B", "2")],
+        [("Connection", "content-length, host"), ("Content-Length", "3"), ("Transfer-Encoding", "chunked")],
+        [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")],
+    ]
+
+    @Test(arguments: cases)
+    func keepsWhatTheRewriteKeeps(fields: [(String, String)]) {
+        var rewritten = HTTPHeaders(fields)
+        HeaderPolicy.removeHopByHop(from: &rewritten)
+        var walked: [String] = []
+        HeaderPolicy.forEachDownstreamResponseField(of: HTTPResponseHead(version: .http1_1, status: .ok,
+                                                                         headers: HTTPHeaders(fields))) {
+            walked.append("\($0): \($1)")
+        }
+        #expect(walked == rewritten.map { "\($0.name): \($0.value)" })
+    }
+
+    @Test(arguments: cases + [[("Connection", "CLOSE")], []])
+    func keepAliveAsNIOReadsIt(fields: [(String, String)]) {
+        for version in [HTTPVersion.http1_1, .http1_0] {
+            let head = HTTPResponseHead(version: version, status: .ok, headers: HTTPHeaders(fields))
+            #expect(HeaderPolicy.forEachDownstreamResponseField(of: head) { _, _ in } == head.isKeepAlive, "\(version) \(fields)")
+        }
+    }
+}
