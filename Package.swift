@@ -180,6 +180,17 @@ let package = Package(
             ],
             path: "Benchmarks/HandshakeMicrobench"
         ),
+        /// In-memory proxy microbenchmark (CPU per proxied request, HTTP/1.1 and HTTP/2, no TLS, no sockets).
+        .executableTarget(
+            name: "pullguard-proxy-microbench",
+            dependencies: [
+                "PullGuardCore", "PullGuardObservability", "PullGuardProxy", "PullGuardTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/ProxyMicrobench"
+        ),
         /// The mTLS load generator: drives the client role of the OpenSSL wrapper (and of nghttp2 for `--http 2`).
         .executableTarget(
             name: "pullguard-bench",

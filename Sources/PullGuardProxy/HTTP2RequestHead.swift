@@ -19,7 +19,10 @@ enum HTTP2RequestHead {
         var method = "GET"
         var path = "/"
         var authority: String?
-        var headers = HTTPHeaders()
+        // Pairs wrapped once: `HTTPHeaders.add` re-checks each name for non-ASCII bytes,
+        // which nghttp2 has refused already.
+        var headers: [(String, String)] = []
+        headers.reserveCapacity(fields.count + 2)
         var cookies: [String] = []
         var host: String?
         var contentLength = false
@@ -33,13 +36,14 @@ enum HTTP2RequestHead {
             case "host": host = field.value
             default:
                 if field.name == "content-length" { contentLength = true }
-                headers.add(name: field.name, value: field.value)
+                headers.append((field.name, field.value))
             }
         }
         if let authority, let host, host != authority { return .conflictingHost }
-        if let name = authority ?? host { headers.replaceOrAdd(name: "host", value: name) }
-        if !cookies.isEmpty { headers.add(name: "cookie", value: cookies.joined(separator: "; ")) }
-        if hasBody && !contentLength { headers.add(name: "transfer-encoding", value: "chunked") }
-        return .forward(HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path, headers: headers))
+        if let name = authority ?? host { headers.append(("host", name)) }
+        if !cookies.isEmpty { headers.append(("cookie", cookies.joined(separator: "; "))) }
+        if hasBody && !contentLength { headers.append(("transfer-encoding", "chunked")) }
+        return .forward(HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path,
+                                        headers: HTTPHeaders(headers)))
     }
 }

@@ -28,6 +28,9 @@ public final class HTTPProxy: Sendable {
     /// This configuration's access log; nil when `access_log` is off.
     let accessLog: AccessLog?
     private let pools: PoolRegistry
+    /// Opens upstream connections in place of a `ClientBootstrap`: the in-memory proxy
+    /// benchmark's `EmbeddedChannel`s. nil in the server.
+    nonisolated(unsafe) private let upstreamConnector: UpstreamPool.Connector?
 
     /// - Parameters:
     ///   - sites: the configuration's sites, the same table the TLS contexts were built
@@ -39,8 +42,17 @@ public final class HTTPProxy: Sendable {
     ///     so a site whose upstream changed simply leases from another entry.
     ///   - siteMetrics: per-site handles for `sites` (`PullGuardMetrics.siteMetrics(for:)`, built
     ///     from the same generation's `ServerContextSet.inventory`); `.empty` counts no per-site series.
-    public init(settings: ProxySettings, sites: SiteTable, logger: Logger, metrics: PullGuardMetrics,
-                previous: HTTPProxy? = nil, siteMetrics: SiteMetricsTable = .empty, accessLog: AccessLog? = nil) {
+    public convenience init(settings: ProxySettings, sites: SiteTable, logger: Logger, metrics: PullGuardMetrics,
+                            previous: HTTPProxy? = nil, siteMetrics: SiteMetricsTable = .empty, accessLog: AccessLog? = nil) {
+        self.init(settings: settings, sites: sites, logger: logger, metrics: metrics, previous: previous,
+                  siteMetrics: siteMetrics, accessLog: accessLog, upstreamConnector: nil)
+    }
+
+    /// - Parameter upstreamConnector: see ``upstreamConnector``.
+    package init(settings: ProxySettings, sites: SiteTable, logger: Logger, metrics: PullGuardMetrics,
+                 previous: HTTPProxy? = nil, siteMetrics: SiteMetricsTable = .empty, accessLog: AccessLog? = nil,
+                 upstreamConnector: UpstreamPool.Connector?) {
+        self.upstreamConnector = upstreamConnector
         self.siteMetrics = siteMetrics
         self.accessLog = accessLog
         if let previous, previous.settings.maxIdleUpstreamConnectionsPerLoop == settings.maxIdleUpstreamConnectionsPerLoop,
@@ -145,7 +157,7 @@ public final class HTTPProxy: Sendable {
         eventLoop.assertInEventLoop()
         return pools.pool(for: eventLoop) {
             UpstreamPool(eventLoop: eventLoop, maxIdlePerUpstream: settings.maxIdleUpstreamConnectionsPerLoop,
-                         connectTimeout: settings.timeouts.upstreamConnect)
+                         connectTimeout: settings.timeouts.upstreamConnect, connector: upstreamConnector)
         }
     }
 }

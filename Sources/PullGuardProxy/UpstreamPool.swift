@@ -27,7 +27,7 @@ package final class UpstreamPool {
     /// `UpstreamConnection`). nil: a `ClientBootstrap` on
     /// `eventLoop`. Tests pass in-memory channels, so what the proxy writes upstream
     /// can be read byte by byte without sockets.
-    typealias Connector = (_ upstream: UpstreamAddress,
+    package typealias Connector = (_ upstream: UpstreamAddress,
                            _ initialize: @escaping @Sendable (Channel) -> EventLoopFuture<Void>) -> EventLoopFuture<Channel>
 
     init(eventLoop: EventLoop, maxIdlePerUpstream: Int, connectTimeout: TimeAmount, connector: Connector? = nil) {

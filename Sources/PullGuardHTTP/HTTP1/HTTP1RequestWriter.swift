@@ -137,21 +137,30 @@ private struct HeadBytes {
     }
 
     /// Copies `text`, false at its first byte the rule does not allow (an empty token
-    /// or target is refused too).
+    /// or target is refused too). On the string's contiguous bytes: checked in one loop,
+    /// copied in one `memcpy` (a byte-by-byte copy through `String.UTF8View` cost ~60
+    /// instructions a byte under callgrind).
     @discardableResult
     mutating func append(_ text: String, _ rule: Rule) -> Bool {
-        let start = count
-        for byte in text.utf8 {
+        var text = text
+        return text.withUTF8 { bytes in
             switch rule {
-            case .token: guard byte.isTokenByte else { return false }
-            case .target: guard byte > 0x20 && byte != 0x7F else { return false }
-            case .fieldValue: guard byte.isFieldValueByte else { return false }
-            case .literal: break
+            case .token:
+                guard !bytes.isEmpty else { return false }
+                for byte in bytes where !byte.isTokenByte { return false }
+            case .target:
+                guard !bytes.isEmpty else { return false }
+                for byte in bytes where byte <= 0x20 || byte == 0x7F { return false }
+            case .fieldValue:
+                for byte in bytes where !byte.isFieldValueByte { return false }
+            case .literal:
+                break
             }
-            precondition(count < storage.count, "request head longer than counted")
-            storage[count] = byte
-            count += 1
+            // A miscounted size traps here, in release builds too, instead of writing past the space.
+            precondition(count + bytes.count <= storage.count, "request head longer than counted")
+            UnsafeMutableRawBufferPointer(rebasing: storage[count..<(count + bytes.count)]).copyMemory(from: UnsafeRawBufferPointer(bytes))
+            count += bytes.count
+            return true
         }
-        return rule == .fieldValue || rule == .literal || count > start
     }
 }

@@ -71,7 +71,10 @@ enum StatusLine {
 /// Header lines up to the empty line, as `HTTPHeaders`, with the framing fields checked
 /// on the way (one pass).
 struct HeaderLines {
-    var headers = HTTPHeaders()
+    /// Collected as pairs and wrapped once: `HTTPHeaders.add` checks every name for
+    /// non-ASCII bytes (a precondition), which the token check here has done already.
+    private var fields: [(String, String)] = []
+    var headers: HTTPHeaders { HTTPHeaders(fields) }
     var contentLength: Int?
     /// `Transfer-Encoding: chunked` was present (any other coding is an error).
     var transferEncoding: Void?
@@ -103,7 +106,7 @@ struct HeaderLines {
             let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
             guard value.allSatisfy(\.isFieldValueByte) else { return .failure(.malformedHeader) }
             if let error = lines.noteFraming(name: name, value: value) { return .failure(error) }
-            lines.headers.add(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+            lines.fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
             start = end + 2
         }
         return .success(lines)
