@@ -19,11 +19,13 @@ package struct HTTP2FieldBlock {
     /// `name` is copied lower-cased.
     package mutating func append(name: String, value: String) {
         let nameStart = bytes.count
-        for byte in name.utf8 {
-            bytes.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte)
+        var name = name
+        name.withUTF8 { utf8 in
+            for byte in utf8 { bytes.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte) }
         }
         let valueStart = bytes.count
-        bytes.append(contentsOf: value.utf8)
+        var value = value
+        value.withUTF8 { bytes.append(contentsOf: $0) }
         spans.append((nameStart, valueStart - nameStart, valueStart, bytes.count - valueStart))
     }
 }

@@ -226,16 +226,14 @@ package final class NGHTTP2ServerSession {
 
     /// Queues response body bytes for `stream` and wakes its data provider.
     package func appendData(stream: Int32, _ bytes: ByteBuffer) {
-        guard recorder.outgoing[stream] != nil else { return }
-        recorder.outgoing[stream]!.queued += bytes.readableBytes
-        recorder.outgoing[stream]!.buffers.append(bytes)
+        // In place, one look-up: `outgoing[stream]?` modifies the stored value.
+        guard recorder.outgoing[stream]?.append(bytes) != nil else { return }
         _ = nghttp2_session_resume_data(session, stream)
     }
 
     /// The response body of `stream` is complete.
     package func finishData(stream: Int32) {
-        guard recorder.outgoing[stream] != nil else { return }
-        recorder.outgoing[stream]!.finished = true
+        guard recorder.outgoing[stream]?.finish() != nil else { return }
         _ = nghttp2_session_resume_data(session, stream)
     }
 
@@ -294,6 +292,33 @@ private final class Recorder {
         var buffers: CircularBuffer<ByteBuffer> = []
         var queued = 0
         var finished = false
+
+        mutating func append(_ bytes: ByteBuffer) {
+            queued += bytes.readableBytes
+            buffers.append(bytes)
+        }
+
+        mutating func finish() { finished = true }
+
+        /// Copies up to `length` queued bytes into `buffer`; returns how many.
+        mutating func drain(into buffer: UnsafeMutablePointer<UInt8>, length: Int) -> Int {
+            var written = 0
+            while written < length, var head = buffers.first {
+                let count = min(length - written, head.readableBytes)
+                head.withUnsafeReadableBytes { bytes in
+                    (buffer + written).update(from: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)
+                }
+                head.moveReaderIndex(forwardBy: count)
+                written += count
+                if head.readableBytes == 0 {
+                    buffers.removeFirst()
+                } else {
+                    buffers[buffers.startIndex] = head
+                }
+            }
+            queued -= written
+            return written
+        }
     }
 
     var events: [HTTP2SessionEvent] = []
@@ -421,28 +446,16 @@ private func readBody(_ session: OpaquePointer?, _ stream: Int32, _ buffer: Unsa
                       _ length: Int, _ flags: UnsafeMutablePointer<UInt32>?,
                       _ source: UnsafeMutablePointer<nghttp2_data_source>?, _ user: UnsafeMutableRawPointer?) -> Int {
     let recorder = Recorder.from(user)
-    guard var outgoing = recorder.outgoing[stream], let buffer else {
+    guard let buffer, let index = recorder.outgoing.index(forKey: stream) else {
         return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
     }
-    var written = 0
-    while written < length, var head = outgoing.buffers.first {
-        let count = min(length - written, head.readableBytes)
-        head.withUnsafeReadableBytes { bytes in
-            (buffer + written).update(from: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)
-        }
-        head.moveReaderIndex(forwardBy: count)
-        written += count
-        if head.readableBytes == 0 {
-            outgoing.buffers.removeFirst()
-        } else {
-            outgoing.buffers[outgoing.buffers.startIndex] = head
-        }
-    }
-    outgoing.queued -= written
+    // Drained in place: a copy taken out of the dictionary and stored back made its
+    // queue copy its storage on every DATA frame (the dictionary still held it).
+    let written = recorder.outgoing.values[index].drain(into: buffer, length: length)
+    let outgoing = recorder.outgoing.values[index]
     if outgoing.buffers.isEmpty && outgoing.finished {
         flags?.pointee |= UInt32(NGHTTP2_DATA_FLAG_EOF.rawValue)
     }
-    recorder.outgoing[stream] = outgoing
     if written == 0 && !outgoing.finished { return Int(NGHTTP2_ERR_DEFERRED.rawValue) }
     return written
 }

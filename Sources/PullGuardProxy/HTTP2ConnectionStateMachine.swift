@@ -135,15 +135,12 @@ struct HTTP2ConnectionStateMachine {
         isDrained ? .close : .none
     }
 
+    /// Runs `body` on the stream's exchange in place (one look-up, no copy out and back).
+    /// An exchange that ended stays until its stream closes (nghttp2 reports that once
+    /// the last frame is out).
     private mutating func event(_ stream: Int32, _ body: (inout Exchange) -> Exchange.Action) -> Action {
-        guard var exchange = exchanges[stream] else { return .none }
-        return settle(stream, &exchange, body(&exchange))
-    }
-
-    /// Stores the exchange after an event. An exchange that ended stays until its stream
-    /// closes (nghttp2 reports that once the last frame is out).
-    private mutating func settle(_ stream: Int32, _ exchange: inout Exchange, _ action: Exchange.Action) -> Action {
-        exchanges[stream] = exchange
+        guard let index = exchanges.index(forKey: stream) else { return .none }
+        let action = body(&exchanges.values[index])
         return action == .none ? .none : .exchange(stream: stream, action)
     }
 }
