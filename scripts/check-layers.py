@@ -29,6 +29,8 @@ ALLOWED = {
     "pullguard": {"PullGuard", "PullGuardConfig", "PullGuardCore", "PullGuardTooling", "PullGuardObservability"},
     "pullguard-bench": {"PullGuardCore", "PullGuardOpenSSL", "PullGuardTooling", "PullGuardHTTP2"},
     "HandshakeMicrobench": {"PullGuardCore", "PullGuardObservability", "PullGuardOpenSSL", "PullGuardTLS"},
+    # The proxy microbenchmark drives `HTTPProxy` with in-memory upstreams (its `package` connector hook).
+    "ProxyMicrobench": {"PullGuardCore", "PullGuardObservability", "PullGuardProxy"},
 }
 POLICED = {"COpenSSL", "CNGHTTP2"} | {name for name in ALLOWED if name.startswith("PullGuard")}
 IMPORT = re.compile(r"^\s*(?:@\w+\s+)*(?:(?:public|package|internal|private|fileprivate)\s+)?import\s+(?:\w+\s+)?(\w+)")
