@@ -216,3 +216,52 @@ import Testing
         #expect(fed.error == .malformedChunk)
     }
 }
+
+extension HTTP1ResponseParserTests {
+    /// Whatever the reads look like, a response is read the same: random bodies, chunk
+    /// sizes and read boundaries (seeded, so a failure repeats), each split of each
+    /// response giving the one body and the one end.
+    @Test func readBoundariesNeverChangeWhatIsRead() {
+        var generator = SplitMix64(seed: 0x5EED)
+        for round in 0..<200 {
+            let body = String((0..<Int(generator.next() % 300)).map { _ in Character(UnicodeScalar(UInt8(97 + generator.next() % 26))) })
+            var response: String
+            if generator.next() % 2 == 0 {
+                response = "HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
+            } else {
+                response = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                var rest = Substring(body)
+                while !rest.isEmpty {
+                    let size = min(rest.count, 1 + Int(generator.next() % 40))
+                    response += String(size, radix: 16) + (generator.next() % 3 == 0 ? ";x=y" : "") + "\r\n" + rest.prefix(size) + "\r\n"
+                    rest = rest.dropFirst(size)
+                }
+                response += "0\r\n\r\n"
+            }
+            var pieces: [String] = []
+            var remaining = Substring(response)
+            while !remaining.isEmpty {
+                let size = min(remaining.count, 1 + Int(generator.next() % 64))
+                pieces.append(String(remaining.prefix(size)))
+                remaining = remaining.dropFirst(size)
+            }
+            let fed = feed(pieces)
+            #expect(fed.error == nil, "round \(round)")
+            let expectedBody: [Part] = body.isEmpty ? [] : [.body(body)]
+            #expect(Array(fed.parts.dropFirst()) == expectedBody + [.end([])], "round \(round): \(response.debugDescription)")
+        }
+    }
+}
+
+/// A small seeded generator (SplitMix64), so the random cases repeat run to run.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
