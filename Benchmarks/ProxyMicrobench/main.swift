@@ -30,12 +30,21 @@ final class Upstreams: @unchecked Sendable {
     var channels: [EmbeddedChannel] = []
     static let response = ByteBuffer(string: "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nok\n")
 
+    /// `PULLGUARD_MICROBENCH_SHOW=1`: the first request as the upstream received it, on stderr.
+    var show = ProcessInfo.processInfo.environment["PULLGUARD_MICROBENCH_SHOW"] == "1"
+
     /// Answers each request waiting on any connection; returns how many it answered.
     func answerAll() throws -> Int {
         var answered = 0
         for channel in channels where channel.isActive {
             var sawRequest = false
-            while try channel.readOutbound(as: ByteBuffer.self) != nil { sawRequest = true }
+            while let request = try channel.readOutbound(as: ByteBuffer.self) {
+                sawRequest = true
+                if show {
+                    show = false
+                    FileHandle.standardError.write(Data("\(request.readableBytes) bytes:\n\(String(buffer: request))".utf8))
+                }
+            }
             if sawRequest {
                 try channel.writeInbound(Self.response)
                 answered += 1
