@@ -62,6 +62,15 @@ extension HTTP2ProxyHandler {
         switch part {
         case .head(let head):
             // Interim answers (100 Continue) are the upstream's business with PullGuard.
+            // A stream never asks for an upgrade (HTTP/2 forbids `Upgrade`): a 101 leaves the
+            // connection speaking something else, with no end to wait for. 502 now, not a
+            // 504 once `upstream_response` runs out.
+            if head.status == .switchingProtocols {
+                perform(machine.upstreamFailed(stream: stream.id, .unexpectedSwitchingProtocols), stream: stream)
+                // The connection is gone from the stream: its read-complete will not come here.
+                return scheduleOutput()
+            }
+            // Other interim answers never get here: the parser drops them.
             if head.status.code < 200 { return }
             let status = Int(head.status.code)
             // HTTP/2 forbids the connection-specific fields (RFC 9113 §8.2.2): all of them

@@ -95,6 +95,20 @@ final class InMemoryHTTP2Proxy {
         #expect(!frames.contains { $0.stream == 1 }, "stream 1 still waits for its upstream")
     }
 
+    /// An upstream that switches protocols on a stream's request: 502 at once, and its
+    /// connection is not kept.
+    @Test func anUnaskedSwitchingProtocolsIs502() throws {
+        let proxy = try InMemoryHTTP2Proxy()
+        proxy.send(Self.opening + HTTP2Frames.headers(stream: 1, HTTP2Frames.get))
+        _ = try proxy.frames()
+        try proxy.upstreams[0].writeInbound(ByteBuffer(string: "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n"))
+        proxy.loop.run()
+        let frames = try proxy.frames()
+        let body = frames.filter { $0.type == 0x0 && $0.stream == 1 }.flatMap(\.payload)
+        #expect(String(decoding: body, as: UTF8.self).hasPrefix("502 Bad Gateway"), "\(frames)")
+        #expect(!proxy.upstreams[0].isActive)
+    }
+
     @Test func anAuthorityOfAnotherSiteIs421AndNothingGoesUpstream() throws {
         let proxy = try InMemoryHTTP2Proxy()
         let misdirected = [(":method", "GET"), (":scheme", "https"), (":authority", "b.example"), (":path", "/")]
