@@ -32,7 +32,12 @@ extension HeaderPolicy {
     /// fixed hop-by-hop names already (`keep-alive`, `upgrade`, `te`: nearly all of them
     /// in practice) are not searched for a second time.
     public static func removeHopByHop(from headers: inout HTTPHeaders) {
-        var doomed = ConnectionTokens(headers).nominated
+        removeHopByHop(from: &headers, tokens: ConnectionTokens(headers))
+    }
+
+    /// The same with the `Connection` tokens read already.
+    static func removeHopByHop(from headers: inout HTTPHeaders, tokens: ConnectionTokens) {
+        var doomed = tokens.nominated
         for header in headers where hopByHopMatcher.matches(header.name) {
             doomed.append(header.name)
         }
@@ -57,8 +62,7 @@ extension HeaderPolicy {
             }
             body(header.name, header.value)
         }
-        guard head.version.major == 1 else { return false }
-        return head.version.minor >= 1 ? !tokens.close : tokens.keepAlive
+        return tokens.keepsAlive(version: head.version)
     }
 
     /// What the `Connection` fields of a message say, in one pass that allocates only for
@@ -69,6 +73,14 @@ extension HeaderPolicy {
         var nominated: [String] = []
         var close = false
         var keepAlive = false
+
+        /// Whether the connection stays open after this message, as NIO's `isKeepAlive`
+        /// reads it (HTTP/1.1 unless `close`, HTTP/1.0 only with `keep-alive`), without its
+        /// array of substrings per message.
+        func keepsAlive(version: HTTPVersion) -> Bool {
+            guard version.major == 1 else { return false }
+            return version.minor >= 1 ? !close : keepAlive
+        }
 
         private static let closeToken = HeaderNameMatcher(["close"])
         private static let keepAliveToken = HeaderNameMatcher(["keep-alive"])

@@ -95,6 +95,17 @@ public enum HeaderPolicy {
         return headers
     }
 
+    /// The same for a whole response head, with whether the upstream keeps its connection
+    /// open after it, read from the same pass over `Connection`. NIO's `isKeepAlive` on a
+    /// parsed head split the field into substrings again: ~5% of an HTTP/1.1 request's
+    /// instructions (callgrind).
+    public static func downstreamResponse(_ head: HTTPResponseHead) -> (headers: HTTPHeaders, upstreamKeepAlive: Bool) {
+        var headers = head.headers
+        let tokens = ConnectionTokens(headers)
+        removeHopByHop(from: &headers, tokens: tokens)
+        return (headers, tokens.keepsAlive(version: head.version))
+    }
+
     /// The form header names are compared in: lower case, `_` read as `-`.
     ///
     /// Some upstream stacks (CGI, PHP, WSGI, nginx with `underscores_in_headers`)

@@ -8,11 +8,12 @@ extension HTTPProxyHandler: UpstreamConnectionDelegate {
         guard let context else { return }
         switch part {
         case .head(let head):
-            var headers = HeaderPolicy.downstreamResponseHeaders(from: head.headers)
+            let rewritten = HeaderPolicy.downstreamResponse(head)
+            var headers = rewritten.headers
             let closeDelimited = requestVersion.minor == 0 && !headers.contains(name: "content-length")
             let action = machine.responseHead(closeDelimited: closeDelimited,
                                               switchingProtocols: head.status == .switchingProtocols,
-                                              upstreamKeepAlive: head.version == .http1_1 && head.isKeepAlive)
+                                              upstreamKeepAlive: head.version == .http1_1 && rewritten.upstreamKeepAlive)
             if case .exchange(.startTunnel) = action {
                 countResponse(status: Int(head.status.code))
                 // A tunnel may stay open for hours: its line is written when it starts.

@@ -95,6 +95,9 @@ import Testing
         for version in [HTTPVersion.http1_1, .http1_0] {
             let head = HTTPResponseHead(version: version, status: .ok, headers: HTTPHeaders(fields))
             #expect(HeaderPolicy.forEachDownstreamResponseField(of: head) { _, _ in } == head.isKeepAlive, "\(version) \(fields)")
+            let response = HeaderPolicy.downstreamResponse(head)
+            #expect(response.upstreamKeepAlive == head.isKeepAlive, "\(version) \(fields)")
+            #expect(response.headers == HeaderPolicy.downstreamResponseHeaders(from: HTTPHeaders(fields)))
         }
     }
 }
