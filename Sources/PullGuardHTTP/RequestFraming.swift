@@ -39,8 +39,10 @@ public enum RequestFraming: Sendable, Equatable {
         case refuse(Refusal)
     }
 
-    private static let contentLengthName = HeaderNameMatcher(["content-length"])
-    private static let transferEncodingName = HeaderNameMatcher(["transfer-encoding"])
+    /// The two framing fields, matched case-insensitively; shared with the upstream codec
+    /// (`HTTP1RequestWriter`, `HeaderLines`), which frames by the same fields.
+    static let contentLengthName = HeaderNameMatcher(["content-length"])
+    static let transferEncodingName = HeaderNameMatcher(["transfer-encoding"])
 
     /// Decides from a decoded request head. One pass over the header names, no
     /// allocation for a request without framing fields.

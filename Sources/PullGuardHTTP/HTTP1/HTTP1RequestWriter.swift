@@ -89,14 +89,11 @@ public struct HTTP1RequestWriter: Sendable {
         return last
     }
 
-    private static let transferEncoding = HeaderNameMatcher(["transfer-encoding"])
-    private static let contentLength = HeaderNameMatcher(["content-length"])
-
     private mutating func noteFraming(name: String, value: String) {
-        if Self.transferEncoding.matches(name) {
+        if RequestFraming.transferEncodingName.matches(name) {
             chunked = RequestFraming.isExactlyChunked(value)
             bodyAllowed = true
-        } else if Self.contentLength.matches(name) {
+        } else if RequestFraming.contentLengthName.matches(name) {
             bodyAllowed = true
         }
     }

@@ -48,8 +48,10 @@ struct ParsedHead {
 /// as NIO's decoder dropped it: the client gets the standard one (HTTP/2 has none).
 enum StatusLine {
     static func parse(_ line: UnsafeRawBufferPointer) -> Result<(version: HTTPVersion, code: Int), HTTP1ResponseError> {
-        let prefix: [UInt8] = Array("HTTP/".utf8)
-        guard line.count >= 12, line.starts(with: prefix) else { return .failure(.malformedStatusLine) }
+        guard line.count >= 12, line[0] == UInt8(ascii: "H"), line[1] == UInt8(ascii: "T"), line[2] == UInt8(ascii: "T"),
+              line[3] == UInt8(ascii: "P"), line[4] == UInt8(ascii: "/") else {
+            return .failure(.malformedStatusLine)
+        }
         guard line[5] == UInt8(ascii: "1"), line[6] == UInt8(ascii: "."),
               line[7] == UInt8(ascii: "0") || line[7] == UInt8(ascii: "1") else {
             return .failure(.unsupportedVersion)
@@ -79,9 +81,7 @@ struct HeaderLines {
     /// `Transfer-Encoding: chunked` was present (any other coding is an error).
     var transferEncoding: Void?
 
-    private static let contentLength = Array("content-length".utf8)
-    private static let transferEncoding = Array("transfer-encoding".utf8)
-    private static let chunked = Array("chunked".utf8)
+    private static let chunked = HeaderNameMatcher(["chunked"])
 
     /// `from`: the offset of the first header line.
     static func parse(_ bytes: UnsafeRawBufferPointer, from: Int) -> Result<HeaderLines, HTTP1ResponseError> {
@@ -113,28 +113,18 @@ struct HeaderLines {
     }
 
     private mutating func noteFraming(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> HTTP1ResponseError? {
-        if name.count == 14, name.equalsCaseInsensitively(Self.contentLength) {
+        if RequestFraming.contentLengthName.matches(utf8: name) {
             guard !value.isEmpty, value.count <= 18, value.allSatisfy(\.isASCIIDigit) else { return .invalidContentLength }
             let length = value.reduce(0) { $0 * 10 + Int($1 - 48) }
             if let contentLength, contentLength != length { return .conflictingContentLengths }
             contentLength = length
-        } else if name.count == 17, name.equalsCaseInsensitively(Self.transferEncoding) {
-            guard transferEncoding == nil, value.count == 7, value.equalsCaseInsensitively(Self.chunked) else {
+        } else if RequestFraming.transferEncodingName.matches(utf8: name) {
+            // The value is trimmed already: exactly `chunked`, in any case.
+            guard transferEncoding == nil, Self.chunked.matches(utf8: value) else {
                 return .unsupportedTransferCoding
             }
             transferEncoding = ()
         }
         return nil
-    }
-}
-
-extension UnsafeRawBufferPointer {
-    /// `lowercase`: the expected bytes, lower-case.
-    func equalsCaseInsensitively(_ lowercase: [UInt8]) -> Bool {
-        guard count == lowercase.count else { return false }
-        for index in 0..<count where (self[index].isASCIIUppercase ? self[index] + 32 : self[index]) != lowercase[index] {
-            return false
-        }
-        return true
     }
 }
