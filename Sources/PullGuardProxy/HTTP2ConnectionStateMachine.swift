@@ -89,8 +89,13 @@ struct HTTP2ConnectionStateMachine {
         event(stream) { $0.upstreamFailed(failure) }
     }
 
-    mutating func responseHead(stream: Int32, upstreamKeepAlive: Bool) -> Action {
-        event(stream) { $0.responseHead(closeDelimited: false, switchingProtocols: false, upstreamKeepAlive: upstreamKeepAlive) }
+    /// `switchingProtocols`: the upstream answered 101. A stream never forwards an upgrade
+    /// (HTTP/2 forbids `Upgrade`), so the exchange answers it with 502, as HTTP/1.1 answers
+    /// a 101 nobody asked for.
+    mutating func responseHead(stream: Int32, switchingProtocols: Bool = false, upstreamKeepAlive: Bool) -> Action {
+        event(stream) {
+            $0.responseHead(closeDelimited: false, switchingProtocols: switchingProtocols, upstreamKeepAlive: upstreamKeepAlive)
+        }
     }
 
     mutating func responseBody(stream: Int32) -> Action { event(stream) { $0.responseBodyPart() } }

@@ -61,25 +61,24 @@ extension HTTP2ProxyHandler {
         stream.lastActivity = .now()
         switch part {
         case .head(let head):
-            // Interim answers (100 Continue) are the upstream's business with PullGuard.
-            // A stream never asks for an upgrade (HTTP/2 forbids `Upgrade`): a 101 leaves the
-            // connection speaking something else, with no end to wait for. 502 now, not a
-            // 504 once `upstream_response` runs out.
-            if head.status == .switchingProtocols {
-                perform(machine.upstreamFailed(stream: stream.id, .unexpectedSwitchingProtocols), stream: stream)
-                // The connection is gone from the stream: its read-complete will not come here.
-                return scheduleOutput()
-            }
-            // Other interim answers never get here: the parser drops them.
-            if head.status.code < 200 { return }
+            // Interim answers (100 Continue) are the upstream's business with PullGuard, and
+            // the parser drops them; a 101 comes through, for the exchange to refuse.
+            let switchingProtocols = head.status == .switchingProtocols
+            if head.status.code < 200 && !switchingProtocols { return }
             let status = Int(head.status.code)
             // HTTP/2 forbids the connection-specific fields (RFC 9113 §8.2.2): all of them
             // are hop-by-hop, so the response policy has removed them already.
             var fields = HTTP2FieldBlock(status: status)
             let keepAlive = HeaderPolicy.forEachDownstreamResponseField(of: head) { fields.append(name: $0, value: $1) }
             let reusable = head.version == .http1_1 && keepAlive
-            guard case .exchange(_, .writeResponseHead) = machine.responseHead(stream: stream.id, upstreamKeepAlive: reusable) else {
-                return
+            let action = machine.responseHead(stream: stream.id, switchingProtocols: switchingProtocols,
+                                              upstreamKeepAlive: reusable)
+            guard case .exchange(_, .writeResponseHead) = action else {
+                // A 101 is refused with 502 now, not a 504 once `upstream_response` runs out (the
+                // connection speaks something else after it). The upstream connection has left
+                // the stream, so its read-complete will not schedule the output.
+                perform(action, stream: stream)
+                return scheduleOutput()
             }
             stream.responseDeadline = nil
             stream.responseHasBody = !stream.headRequest && status != 204 && status != 304

@@ -17,6 +17,17 @@ import PullGuardHTTP2
         #expect(machine.openStreams == 0)
     }
 
+    /// A stream never forwards an upgrade: an upstream's 101 is refused like HTTP/1.1's
+    /// unasked one.
+    @Test func switchingProtocolsOnAStreamIs502() {
+        var machine = HTTP2ConnectionStateMachine(maxEmptyDataFrames: 10)
+        _ = machine.request(stream: 1)
+        _ = machine.requestEnd(stream: 1)
+        _ = machine.upstreamConnected(stream: 1)
+        #expect(machine.responseHead(stream: 1, switchingProtocols: true, upstreamKeepAlive: true)
+                == .exchange(stream: 1, .respondWithFailure(.unexpectedSwitchingProtocols, then: .keepAlive)))
+    }
+
     @Test func streamsAreIndependent() {
         var machine = HTTP2ConnectionStateMachine(maxEmptyDataFrames: 10)
         _ = machine.request(stream: 1)
