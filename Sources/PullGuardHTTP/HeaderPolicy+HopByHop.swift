@@ -55,11 +55,7 @@ extension HeaderPolicy {
     public static func forEachDownstreamResponseField(of head: HTTPResponseHead,
                                                       _ body: (_ name: String, _ value: String) -> Void) -> Bool {
         let tokens = ConnectionTokens(head.headers)
-        for header in head.headers where !hopByHopMatcher.matches(header.name) {
-            if !tokens.nominated.isEmpty,
-               tokens.nominated.contains(where: { $0.utf8.count == header.name.utf8.count && $0.lowercased() == header.name.lowercased() }) {
-                continue
-            }
+        for header in head.headers where !tokens.isHopByHop(header.name) {
             body(header.name, header.value)
         }
         return tokens.keepsAlive(version: head.version)
@@ -80,6 +76,14 @@ extension HeaderPolicy {
         func keepsAlive(version: HTTPVersion) -> Bool {
             guard version.major == 1 else { return false }
             return version.minor >= 1 ? !close : keepAlive
+        }
+
+        /// A fixed hop-by-hop name, or a name a token nominated, compared as HTTP
+        /// compares names (the comparison `HTTPHeaders.remove(name:)` makes).
+        func isHopByHop(_ name: String) -> Bool {
+            if hopByHopMatcher.matches(name) { return true }
+            guard !nominated.isEmpty else { return false }
+            return nominated.contains { $0.utf8.count == name.utf8.count && $0.lowercased() == name.lowercased() }
         }
 
         private static let closeToken = HeaderNameMatcher(["close"])

@@ -43,35 +43,58 @@ public enum HeaderPolicy {
 
     /// The headers of a request as it is sent upstream.
     ///
-    /// Order matters: hop-by-hop fields go first (a `Connection` token could
-    /// otherwise name a header we add), then spoofed identity headers and names
-    /// with `_`, and only then PullGuard's own headers are added, so nothing the
-    /// client sent can survive under an identity header's name.
+    /// A client's field is dropped when it is hop-by-hop or named by a `Connection`
+    /// token (`+HopByHop`), when it would impersonate an identity header or is a
+    /// look-alike with `_` (`+AntiSpoofing`), or when it is a forwarding field PullGuard
+    /// replaces (`+Forwarding`). PullGuard's own fields are added only after that pass,
+    /// so no token can remove them and nothing the client sent survives under an
+    /// identity header's name.
     ///
     /// - Parameter framing: what ``RequestFraming/decide(method:headers:)`` read from
     ///   `incoming`. It is re-stated on the result: `Transfer-Encoding` is hop-by-hop
-    ///   and removed, so a chunked body gets `Transfer-Encoding: chunked` again (NIO's
-    ///   encoder chunks it again); `Content-Length` cannot be removed by a
-    ///   `Connection` token and stays as the decoder read it.
+    ///   and dropped, so a chunked body gets `Transfer-Encoding: chunked` again;
+    ///   `Content-Length` cannot be removed by a `Connection` token and stays as the
+    ///   decoder read it.
+    ///
+    /// Each field is decided once and the result wrapped into `HTTPHeaders` once:
+    /// copying the headers and then removing and adding through `HTTPHeaders` (each
+    /// `remove` a pass and a new array, each `add` a check of the name) cost ~7% of an
+    /// HTTP/2 request's instructions (callgrind).
     public static func upstreamRequestHeaders(from incoming: HTTPHeaders, context: RequestContext,
                                               framing: RequestFraming) -> HTTPHeaders {
-        var headers = incoming
-        removeHopByHop(from: &headers)
-        removeNames(matching: context.removalRule, from: &headers)
-        addForwarding(to: &headers, clientIP: context.clientIP, originalHost: incoming.first(name: "host"))
-        headers.append(trusted: context.identityHeaders)
+        let tokens = ConnectionTokens(incoming)
+        var forwarding = ForwardingFields(clientIP: context.clientIP)
+        var fields: [(String, String)] = []
+        // Room for the forwarding fields, the framing and a request id: no regrowth.
+        fields.reserveCapacity(incoming.count + context.identityHeaders.count + 5)
+        var originalHost: String?
+        var keptContentLength: String?
+        for (name, value) in incoming {
+            if originalHost == nil, hostName.matches(name) { originalHost = value }
+            guard !tokens.isHopByHop(name), !context.removalRule.removes(name),
+                  forwarding.keeps(name: name, value: value) else { continue }
+            if keptContentLength == nil, RequestFraming.contentLengthName.matches(name) { keptContentLength = value }
+            fields.append((name, value))
+        }
+        forwarding.append(to: &fields, originalHost: originalHost)
+        fields += context.identityHeaders
         switch framing {
         case .none:
             break
         case .contentLength(let value):
-            // Kept by `removeHopByHop`; checked rather than trusted, since a lost length
+            // Kept by the hop-by-hop rule; checked rather than trusted, since a lost length
             // is exactly the smuggling this guards against.
-            if headers.first(name: "content-length") != value { headers.replaceOrAdd(name: "content-length", value: value) }
+            if keptContentLength != value {
+                fields.removeAll { RequestFraming.contentLengthName.matches($0.0) }
+                fields.append(("content-length", value))
+            }
         case .chunked:
-            headers.add(name: "transfer-encoding", value: "chunked")
+            fields.append(("transfer-encoding", "chunked"))
         }
-        return headers
+        return HTTPHeaders(fields)
     }
+
+    private static let hostName = HeaderNameMatcher(["host"])
 
     /// The same for a request whose framing has not been decided yet (tests only: a
     /// refused framing is forwarded with none, which the proxy path never does).

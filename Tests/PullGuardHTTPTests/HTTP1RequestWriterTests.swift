@@ -73,3 +73,29 @@ extension HTTP1RequestWriterTests {
         }
     }
 }
+
+extension HTTP1RequestWriterTests {
+    /// Values are checked eight bytes at a time: every byte value, at every position of
+    /// a word and of the tail, is accepted or refused exactly as the byte rule says.
+    @Test func everyByteIsJudgedAloneWhereverItStands() throws {
+        for position in 0..<19 {
+            for byte in UInt8.min...UInt8.max {
+                var value = [UInt8](repeating: UInt8(ascii: "v"), count: 19)
+                value[position] = byte
+                let allowed = byte == 0x09 || (byte >= 0x20 && byte != 0x7F)
+                let checked = value.withUnsafeBufferPointer { HeadBytes.isFieldValue($0) }
+                #expect(checked == allowed, "byte \(byte) at \(position)")
+            }
+        }
+    }
+
+    @Test func framingIsReadFromTheNamesAsWritten() throws {
+        let (_, chunked) = try head(.POST, "/", [("Host", "a"), ("TRANSFER-ENCODING", "chunked")])
+        #expect(chunked.end(allocator: allocator).map { String(buffer: $0) } == "0\r\n\r\n")
+        let (_, length) = try head(.POST, "/", [("Content-LENGTH", "1")])
+        #expect(String(buffer: try length.body(ByteBuffer(string: "x"), allocator: allocator)) == "x")
+        // A name that only begins like a framing field frames nothing.
+        let (_, neither) = try head(.POST, "/", [("Content-Length-X", "1"), ("Transfer-Encodings", "chunked")])
+        #expect(throws: HTTP1RequestError.bodyWithoutFraming) { try neither.body(ByteBuffer(string: "x"), allocator: allocator) }
+    }
+}
