@@ -19,31 +19,42 @@ public struct RequestIDPolicy: Sendable {
         exact = HeaderNameMatcher([name.lowercased()])
     }
 
-    /// Sets the header and returns the id.
+    /// The id step of one request, decided field by field in the rewrite's pass over the
+    /// client's fields (``HeaderPolicy/upstreamRequestHeaders(from:context:framing:requestID:generate:)``).
     ///
     /// A client's own id stays only when `trusted` (the configuration trusts clients' ids
     /// and this one's certificate verified) and it is one header of 1...200 visible ASCII
     /// bytes under the configured name; otherwise every copy the client sent, under any
     /// spelling, is replaced by a generated id, so an untrusted client can neither choose
     /// the id the upstream sees nor plant a second one beside it.
-    public func apply(to headers: inout HTTPHeaders, trusted: Bool, generate: () -> String) -> String {
-        var sent: String?
-        var copies = 0
-        var exactSpelling = true
-        for header in headers where anySpelling.matches(header.name) {
+    public struct Pass {
+        let policy: RequestIDPolicy
+        let trusted: Bool
+        /// The client's last copy, and the position among the kept fields it came at.
+        private var sent: (field: (String, String), position: Int)?
+        private var copies = 0
+        private var exactSpelling = true
+
+        public init(policy: RequestIDPolicy, trusted: Bool) {
+            self.policy = policy
+            self.trusted = trusted
+        }
+
+        /// False for each copy of the id header the client sent, under any spelling: all
+        /// are held back here. `position`: where among the kept fields it would have gone.
+        mutating func keeps(name: String, value: String, position: Int) -> Bool {
+            guard policy.anySpelling.matches(name) else { return true }
             copies += 1
-            sent = header.value
-            if !exact.matches(header.name) { exactSpelling = false }
+            sent = ((name, value), position)
+            if !policy.exact.matches(name) { exactSpelling = false }
+            return false
         }
-        if trusted, copies == 1, exactSpelling, let sent, Self.isWellFormed(sent) { return sent }
-        if copies > 0 {
-            var spellings: [String] = []
-            for header in headers where anySpelling.matches(header.name) { spellings.append(header.name) }
-            for spelling in spellings { headers.remove(name: spelling) }
+
+        /// The client's copy and its position, when it may stay.
+        var keptCopy: (field: (String, String), position: Int)? {
+            guard trusted, copies == 1, exactSpelling, let sent, RequestIDPolicy.isWellFormed(sent.field.1) else { return nil }
+            return sent
         }
-        let id = generate()
-        headers.add(name: name, value: id)
-        return id
     }
 
     /// 1...200 bytes, each visible ASCII (no space, no control, nothing past 0x7E).

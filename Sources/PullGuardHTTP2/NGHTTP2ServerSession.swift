@@ -286,6 +286,12 @@ package final class NGHTTP2ServerSession {
 
 /// What the trampolines write into: events for `receive`, the header block being
 /// decoded per stream, and each stream's response body queue for `readBody`.
+///
+/// Its stored properties are not checked for exclusive access at run time. Every access
+/// is a single step, by a trampoline inside an nghttp2 call or by the session between
+/// such calls, and none is held across a call into nghttp2, which is the only way a
+/// trampoline could run in the middle of one. The checks were ~2% of an HTTP/2
+/// request's instructions (callgrind), one for each header field decoded.
 private final class Recorder {
     struct Outgoing {
         var buffers: CircularBuffer<ByteBuffer> = []
@@ -344,17 +350,17 @@ private final class Recorder {
         }
     }
 
-    var events: [HTTP2SessionEvent] = []
+    @exclusivity(unchecked) var events: [HTTP2SessionEvent] = []
     /// The header block being received. A HEADERS frame and its CONTINUATION frames
     /// arrive together, never interleaved with another stream's frames (RFC 9113 §4.3),
     /// so one block is under way at a time. Per-stream tables looked up on every field
     /// were ~3% of an HTTP/2 request's instructions (callgrind).
-    var block = HeaderBlock()
+    @exclusivity(unchecked) var block = HeaderBlock()
     /// Streams to answer 431 when `receive` returns.
-    var tooLarge: [Int32] = []
-    var outgoing: [Int32: Outgoing] = [:]
-    var headerBytesLimit = 0
-    var goAwaySent: UInt32?
+    @exclusivity(unchecked) var tooLarge: [Int32] = []
+    @exclusivity(unchecked) var outgoing: [Int32: Outgoing] = [:]
+    @exclusivity(unchecked) var headerBytesLimit = 0
+    @exclusivity(unchecked) var goAwaySent: UInt32?
     let allocator = ByteBufferAllocator()
 
     /// Changes the queue of `stream` in place, nil when there is none. Through

@@ -15,7 +15,7 @@ struct ExchangeLog {
     /// The status of the response head sent to the client, once sent.
     private(set) var statusSent: Int?
 
-    /// The request id is set once the request is forwarded (`ProxyRequestRules.applyRequestID`);
+    /// The request id is set once the request is forwarded (`ProxyRequestRules.upstreamHeaders`);
     /// one answered before that gets one when its line is written.
     /// - Parameters:
     ///   - verification: the connection's verdict: `CF-Connecting-IP` and `CF-Ray` are

@@ -236,11 +236,10 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             return reject(stream, .badHost, "missing or invalid :authority")
         }
         var forwarded = head
-        forwarded.headers = HeaderPolicy.upstreamRequestHeaders(from: head.headers, context: requestContext, framing: framing)
-        if let requestID = rules.applyRequestID(to: &forwarded.headers, verification: established.verification,
-                                                connection: &connectionLog) {
-            stream.log?.entry.requestID = requestID
-        }
+        let upstream = rules.upstreamHeaders(from: head.headers, context: requestContext, framing: framing,
+                                             connection: &connectionLog)
+        forwarded.headers = upstream.headers
+        if let requestID = upstream.requestID { stream.log?.entry.requestID = requestID }
         stream.upstreamHead = forwarded
         if stream.log != nil { stream.log?.leaseStarted(upstream: connectionLog.upstreamName(site.upstream)) }
         lease(stream)

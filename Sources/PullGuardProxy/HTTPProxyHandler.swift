@@ -293,13 +293,10 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
         }
         var forwarded = head
         forwarded.version = .http1_1
-        forwarded.headers = HeaderPolicy.upstreamRequestHeaders(from: head.headers, context: requestContext,
-                                                                framing: framing)
-        // After the rewrite: a `Connection` token naming the id's header must not remove it.
-        if let requestID = rules.applyRequestID(to: &forwarded.headers, verification: tls.verification,
-                                                connection: &connectionLog) {
-            exchangeLog?.entry.requestID = requestID
-        }
+        let upstream = rules.upstreamHeaders(from: head.headers, context: requestContext, framing: framing,
+                                             connection: &connectionLog)
+        forwarded.headers = upstream.headers
+        if let requestID = upstream.requestID { exchangeLog?.entry.requestID = requestID }
         // PullGuard answers `Expect: 100-continue` itself once the upstream is connected
         // (`sendBufferedRequest`); an upstream's own 100 would otherwise be read as the response.
         if request.expectsContinue { forwarded.headers.remove(name: "expect") }

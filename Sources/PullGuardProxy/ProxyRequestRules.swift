@@ -20,13 +20,20 @@ struct ProxyRequestRules: Sendable {
         trustClientRequestID = settings.requestID.trustClient
     }
 
-    /// Gives a request going upstream its id (`RequestIDPolicy`) and returns it; nil when
-    /// neither the upstream nor the access log wants one (no cost then).
-    func applyRequestID(to headers: inout HTTPHeaders, verification: VerificationOutcome,
-                        connection: inout ConnectionLog) -> String? {
-        guard let requestID else { return connection.log != nil ? connection.nextRequestID() : nil }
+    /// The headers of a request as it goes upstream (`HeaderPolicy`), with its id
+    /// (`RequestIDPolicy`), and the id: nil when neither the upstream nor the access log
+    /// wants one (no cost then).
+    func upstreamHeaders(from incoming: HTTPHeaders, context: HeaderPolicy.RequestContext, framing: RequestFraming,
+                         connection: inout ConnectionLog) -> (headers: HTTPHeaders, requestID: String?) {
+        guard let requestID else {
+            let headers = HeaderPolicy.upstreamRequestHeaders(from: incoming, context: context, framing: framing)
+            return (headers, connection.log != nil ? connection.nextRequestID() : nil)
+        }
         var verified = false
-        if case .success = verification { verified = true }
-        return requestID.apply(to: &headers, trusted: trustClientRequestID && verified) { connection.nextRequestID() }
+        if case .success = context.verification { verified = true }
+        return HeaderPolicy.upstreamRequestHeaders(
+            from: incoming, context: context, framing: framing,
+            requestID: RequestIDPolicy.Pass(policy: requestID, trusted: trustClientRequestID && verified)
+        ) { connection.nextRequestID() }
     }
 }

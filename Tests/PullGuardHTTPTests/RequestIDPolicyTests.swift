@@ -1,15 +1,20 @@
 import NIOHTTP1
 import Testing
+@testable import PullGuardCore
 @testable import PullGuardHTTP
 
 /// The request id header: generated unless a trusted client sent one well-formed copy.
 @Suite struct RequestIDPolicyTests {
     let policy = RequestIDPolicy(name: "X-Request-ID")
 
+    /// The id step as the request rewrite runs it.
     func apply(_ headers: [(String, String)], trusted: Bool) -> (id: String, headers: HTTPHeaders) {
-        var fields = HTTPHeaders(headers)
-        let id = policy.apply(to: &fields, trusted: trusted) { "generated" }
-        return (id, fields)
+        let context = HeaderPolicy.RequestContext(clientIP: nil, verification: .none, names: IdentityHeaderNames())
+        let result = HeaderPolicy.upstreamRequestHeaders(from: HTTPHeaders(headers), context: context, framing: .none,
+                                                         requestID: RequestIDPolicy.Pass(policy: policy, trusted: trusted)) {
+            "generated"
+        }
+        return (result.requestID ?? "", result.headers)
     }
 
     @Test func absentIsGenerated() {
@@ -28,6 +33,22 @@ import Testing
         let result = apply([("x-request-id", "trace-1")], trusted: true)
         #expect(result.id == "trace-1")
         #expect(result.headers["X-Request-ID"] == ["trace-1"])
+    }
+
+    /// A kept id stays where the client put it among its fields; a new one comes last.
+    @Test func keptIDKeepsItsPlaceAndANewOneComesLast() {
+        let kept = apply([("Accept", "*/*"), ("X-Request-ID", "trace-1"), ("Via", "edge")], trusted: true)
+        #expect(kept.headers.map(\.name).prefix(3) == ["Accept", "X-Request-ID", "Via"])
+        let replaced = apply([("Accept", "*/*"), ("X-Request-ID", "trace-1"), ("Via", "edge")], trusted: false)
+        #expect(replaced.headers.map(\.name).prefix(2) == ["Accept", "Via"])
+        #expect(replaced.headers.map(\.name).last == "X-Request-ID")
+    }
+
+    /// A `Connection` token naming the id's header removes the client's copy, never the id.
+    @Test func connectionTokenCannotRemoveTheID() {
+        let result = apply([("Connection", "x-request-id"), ("X-Request-ID", "trace-1")], trusted: true)
+        #expect(result.id == "generated")
+        #expect(result.headers["X-Request-ID"] == ["generated"])
     }
 
     /// An upstream that maps `_` to `-` (CGI, PHP) would read a second id beside ours.
