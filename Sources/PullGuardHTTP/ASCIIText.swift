@@ -33,9 +33,10 @@ extension UInt8 {
     /// `tchar`: the bytes of a header name or a method. A bit mask rather than a switch
     /// or a table: the request writer asks this for every byte of every header name.
     var isTokenByte: Bool {
-        // Bits set for `!#$%&'*+-.^_`|~`, digits and letters.
-        self < 64 ? (0x03FF_6CFA_0000_0000 as UInt64) >> self & 1 == 1
-            : self < 128 ? (0x57FF_FFFF_C7FF_FFFE as UInt64) >> (self - 64) & 1 == 1 : false
+        // Bits set for `!#$%&'*+-.^_`|~`, digits and letters. Masking shifts (`&>>`): the
+        // checked `>>` tested its shift count on every byte.
+        let mask: UInt64 = self < 64 ? 0x03FF_6CFA_0000_0000 : 0x57FF_FFFF_C7FF_FFFE
+        return self < 128 && mask &>> UInt64(self & 63) & 1 == 1
     }
 
     /// A byte a field value may hold: HTAB, SP, visible ASCII, obs-text. Never CR, LF,

@@ -99,3 +99,13 @@ extension HTTP1RequestWriterTests {
         #expect(throws: HTTP1RequestError.bodyWithoutFraming) { try neither.body(ByteBuffer(string: "x"), allocator: allocator) }
     }
 }
+
+extension HTTP1RequestWriterTests {
+    /// The bit masks of `isTokenByte` against RFC 9110 §5.6.2's `tchar`, spelled out.
+    @Test func tokenBytesAreExactlyTheTchars() {
+        let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        for byte in UInt8.min...UInt8.max {
+            #expect(byte.isTokenByte == tchar.contains(byte), "byte \(byte)")
+        }
+    }
+}
