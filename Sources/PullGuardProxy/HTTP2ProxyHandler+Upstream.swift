@@ -52,7 +52,7 @@ extension HTTP2ProxyHandler {
             case .failure(let failure):
                 perform(machine.upstreamFailed(stream: stream.id, failure), stream: stream)
             }
-            writeOutput()
+            if !handlingEvents { writeOutput() }
         }
     }
 
@@ -132,6 +132,6 @@ extension HTTP2ProxyHandler {
         guard stream.unconsumed > 0, let upstream = stream.upstream, upstream.isWritable else { return }
         session?.consumed(stream: stream.id, bytes: stream.unconsumed)
         stream.unconsumed = 0
-        writeOutput()
+        if !handlingEvents { writeOutput() }
     }
 }

@@ -54,6 +54,10 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     var drainNoticeAt: NIODeadline?
     /// An output pass is scheduled for the end of this event-loop tick.
     var outputScheduled = false
+    /// `channelRead` is handling the session's events and writes the output after them:
+    /// what they cause on the way (a lease answered from the pool at once) needs no pass
+    /// of its own, which cost ~1.5% of an HTTP/2 request's instructions (callgrind).
+    var handlingEvents = false
     var logMetadata: Logger.Metadata
     /// The access log of this connection's configuration (nil: off) and its request ids.
     var connectionLog: ConnectionLog
@@ -118,7 +122,9 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             sessionFailed(error)
             return
         }
+        handlingEvents = true
         for event in events { handle(event) }
+        handlingEvents = false
         writeOutput()
     }
 
