@@ -49,6 +49,10 @@ extension HTTP2ProxyHandler {
         case .writeRequestPart:
             guard let part, let upstream = stream.upstream else { return }
             upstream.write(part)
+            if !stream.upstreamUnflushed {
+                stream.upstreamUnflushed = true
+                unflushedUpstreams.append(stream)
+            }
             if case .body(.byteBuffer(let bytes)) = part { stream.unconsumed += bytes.readableBytes }
             consumeWindow(stream)
         case .writeRequestEnd:

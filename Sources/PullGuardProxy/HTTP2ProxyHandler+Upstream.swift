@@ -120,10 +120,13 @@ extension HTTP2ProxyHandler {
             upstream.read()
         } else {
             stream.upstreamReadPending = true
+            upstreamReadsHeld = true
         }
     }
 
     func resumeUpstreamReads() {
+        guard upstreamReadsHeld else { return }
+        upstreamReadsHeld = false
         for stream in streams.values where stream.upstreamReadPending { readUpstreamIfRoom(stream) }
     }
 

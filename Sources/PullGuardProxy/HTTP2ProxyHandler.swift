@@ -58,6 +58,11 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// what they cause on the way (a lease answered from the pool at once) needs no pass
     /// of its own, which cost ~1.5% of an HTTP/2 request's instructions (callgrind).
     var handlingEvents = false
+    /// Streams whose upstream has request body written and not flushed (flushed once per
+    /// read batch), and whether some stream may wait for room to read its upstream. Both
+    /// spare a walk over every stream at each read batch and output pass.
+    var unflushedUpstreams: [HTTP2Stream] = []
+    var upstreamReadsHeld = false
     var logMetadata: Logger.Metadata
     /// The access log of this connection's configuration (nil: off) and its request ids.
     var connectionLog: ConnectionLog
@@ -129,7 +134,11 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        for stream in streams.values { stream.upstream?.flush() }
+        for stream in unflushedUpstreams {
+            stream.upstreamUnflushed = false
+            stream.upstream?.flush()
+        }
+        unflushedUpstreams.removeAll(keepingCapacity: true)
         writeOutput()
         context.fireChannelReadComplete()
     }

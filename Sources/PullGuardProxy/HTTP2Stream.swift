@@ -24,6 +24,8 @@ final class HTTP2Stream: UpstreamConnectionDelegate {
     var responseHasBody = true
     /// The upstream has more to read, held while the client has not taken what is queued.
     var upstreamReadPending = false
+    /// Request body written to the upstream and not flushed yet (`unflushedUpstreams`).
+    var upstreamUnflushed = false
     let startedAt: NIODeadline
     var lastActivity: NIODeadline
     /// Set when the whole request went upstream: the `upstream_response` clock.
