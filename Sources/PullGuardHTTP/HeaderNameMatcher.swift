@@ -30,7 +30,11 @@ package struct HeaderNameMatcher: Sendable {
 
     @inlinable
     package func matches(_ name: some StringProtocol) -> Bool {
-        matches(utf8: name.utf8)
+        // A native string's bytes in one buffer: stepping through `String.UTF8View` byte by
+        // byte made a header name's test ~60 instructions (callgrind).
+        let utf8 = name.utf8
+        if let result = utf8.withContiguousStorageIfAvailable({ matches(utf8: $0) }) { return result }
+        return matches(utf8: utf8)
     }
 
     /// The same test on raw bytes (a token inside a header value, say).

@@ -71,8 +71,11 @@ extension HeaderPolicy {
 
         func removes(_ name: String) -> Bool {
             if spoofable.matches(name) { return true }
-            // Names without `_` (nearly all) cost one byte scan here.
-            guard name.utf8.contains(UInt8(ascii: "_")) else { return false }
+            // Names without `_` (nearly all) cost one byte scan here, on the string's own
+            // buffer when it has one (stepping through `String.UTF8View` cost ~5x more).
+            let underscore = UInt8(ascii: "_")
+            guard name.utf8.withContiguousStorageIfAvailable({ $0.contains(underscore) }) ?? name.utf8.contains(underscore)
+            else { return false }
             return !allowUnderscores || lookalikes.matches(name)
         }
     }

@@ -17,7 +17,7 @@ struct ParsedHead {
     /// (`LineScan` checked that).
     static func parse(_ bytes: UnsafeRawBufferPointer) -> Result<ParsedHead, HTTP1ResponseError> {
         // `LineScan` saw to it that every LF follows a CR, not that every CR precedes an LF.
-        guard let lineEnd = bytes.firstIndex(of: .carriageReturn), lineEnd + 1 < bytes.count,
+        guard let lineEnd = bytes.firstIndex(of: .carriageReturn, in: 0..<bytes.count), lineEnd + 1 < bytes.count,
               bytes[lineEnd + 1] == .lineFeed else {
             return .failure(.malformedStatusLine)
         }
@@ -90,13 +90,13 @@ struct HeaderLines {
         lines.fields.reserveCapacity(12)
         var start = from
         while start < bytes.count {
-            guard let end = bytes[start...].firstIndex(of: .carriageReturn), end + 1 < bytes.count,
+            guard let end = bytes.firstIndex(of: .carriageReturn, in: start..<bytes.count), end + 1 < bytes.count,
                   bytes[end + 1] == .lineFeed else {
                 return .failure(.malformedHeader)
             }
             if end == start { break }
             // A line starting with SP/HTAB (obs-fold) fails here: neither is a token byte.
-            guard let colon = bytes[start..<end].firstIndex(of: UInt8(ascii: ":")), colon > start,
+            guard let colon = bytes.firstIndex(of: UInt8(ascii: ":"), in: start..<end), colon > start,
                   bytes[start..<colon].allSatisfy(\.isTokenByte) else {
                 return .failure(.malformedHeader)
             }
