@@ -20,10 +20,15 @@ package struct HTTP2FieldBlock {
     package mutating func append(name: String, value: String) {
         let nameStart = bytes.count
         var name = name
-        name.withUTF8 { utf8 in
-            for byte in utf8 { bytes.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte) }
-        }
+        // Copied whole, then lower-cased in place: appended byte by byte, each byte paid
+        // for the array's capacity and uniqueness checks.
+        name.withUTF8 { bytes.append(contentsOf: $0) }
         let valueStart = bytes.count
+        bytes.withUnsafeMutableBufferPointer { all in
+            for index in nameStart..<valueStart where all[index] >= UInt8(ascii: "A") && all[index] <= UInt8(ascii: "Z") {
+                all[index] += 32
+            }
+        }
         var value = value
         value.withUTF8 { bytes.append(contentsOf: $0) }
         spans.append((nameStart, valueStart - nameStart, valueStart, bytes.count - valueStart))

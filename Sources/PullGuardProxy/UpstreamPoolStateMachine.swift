@@ -98,13 +98,15 @@ package struct UpstreamPoolStateMachine {
             connections[id] = nil
             return .close
         }
-        let parked = idle[entry.upstream, default: []]
-        guard state == .running, reusable, parked.count < maxIdlePerUpstream else {
+        // One look-up of the upstream's list (hashing its host is most of a look-up).
+        let index = idle.index(forKey: entry.upstream)
+        let parked = index.map { idle.values[$0].count } ?? 0
+        guard state == .running, reusable, parked < maxIdlePerUpstream else {
             connections[id] = nil
             return .close
         }
         connections[id] = (entry.upstream, .idle)
-        if let index = idle.index(forKey: entry.upstream) {
+        if let index {
             idle.values[index].append(id)
         } else {
             idle[entry.upstream] = [id]
