@@ -32,33 +32,41 @@ public enum HostBinding {
     public static func decide(hostHeaders: [String], uri: String, version: HTTPVersion, selectedSite: SiteID,
                               sites: SiteTable) -> Decision {
         guard hostHeaders.count <= 1 else { return .badRequest }
-        var names: [String] = []
-        if let host = hostHeaders.first {
-            guard let name = hostName(fromHostHeader: host) else { return .badRequest }
-            names.append(name)
-        } else if !(version.major == 1 && version.minor == 0) {
-            return .badRequest
-        }
-        // Origin-form (`/path`) first: the common case skips the substring search.
-        if !uri.hasPrefix("/"), let schemeEnd = uri.range(of: "://") {
-            let authority = uri[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-            guard !authority.contains("@"), let name = hostName(fromHostHeader: String(authority)) else {
-                return .badRequest
-            }
-            names.append(name)
-        }
-        for name in names {
-            let decision = decide(name: name, selectedSite: selectedSite, sites: sites)
-            if decision != .forward { return decision }
-        }
-        return .forward
+        return decide(host: hostHeaders.first, uri: uri, version: version, selectedSite: selectedSite, sites: sites)
     }
 
     /// Convenience for a single optional `Host` value and an origin-form target.
     public static func decide(host: String?, version: HTTPVersion, selectedSite: SiteID,
                               sites: SiteTable) -> Decision {
-        decide(hostHeaders: host.map { [$0] } ?? [], uri: "/", version: version, selectedSite: selectedSite,
-               sites: sites)
+        decide(host: host, uri: "/", version: version, selectedSite: selectedSite, sites: sites)
+    }
+
+    /// Both names are parsed before either is looked up, so a malformed one is a 400
+    /// whatever the other names. No array of names: this runs on every request.
+    private static func decide(host: String?, uri: String, version: HTTPVersion, selectedSite: SiteID,
+                               sites: SiteTable) -> Decision {
+        var hostName: String?
+        if let host {
+            guard let name = Self.hostName(fromHostHeader: host) else { return .badRequest }
+            hostName = name
+        } else if !(version.major == 1 && version.minor == 0) {
+            return .badRequest
+        }
+        var targetName: String?
+        // Origin-form (`/path`) first: the common case skips the substring search.
+        if !uri.hasPrefix("/"), let schemeEnd = uri.range(of: "://") {
+            let authority = uri[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+            guard !authority.contains("@"), let name = Self.hostName(fromHostHeader: String(authority)) else {
+                return .badRequest
+            }
+            targetName = name
+        }
+        if let hostName, case let decision = decide(name: hostName, selectedSite: selectedSite, sites: sites),
+           decision != .forward {
+            return decision
+        }
+        if let targetName { return decide(name: targetName, selectedSite: selectedSite, sites: sites) }
+        return .forward
     }
 
     /// The name goes to the site SNI would have chosen for it (exact before wildcard).
@@ -101,13 +109,19 @@ public enum HostBinding {
             end = colon
         }
         if end > start, bytes[end - 1] == UInt8(ascii: ".") { end -= 1 }
-        let forbidden: [UInt8] = [UInt8(ascii: " "), UInt8(ascii: "/"), UInt8(ascii: "@"), UInt8(ascii: ","), UInt8(ascii: "\t")]
-        guard start < end, !bytes[start..<end].contains(where: forbidden.contains) else { return nil }
+        guard start < end, !bytes[start..<end].contains(where: isForbiddenInHost) else { return nil }
         return String(unsafeUninitializedCapacity: end - start) { out in
             for (offset, byte) in bytes[start..<end].enumerated() {
                 out[offset] = byte.isASCIIUppercase ? byte + 32 : byte
             }
             return end - start
+        }
+    }
+
+    private static func isForbiddenInHost(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: " "), UInt8(ascii: "/"), UInt8(ascii: "@"), UInt8(ascii: ","), UInt8(ascii: "\t"): true
+        default: false
         }
     }
 
