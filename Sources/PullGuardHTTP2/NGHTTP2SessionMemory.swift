@@ -31,10 +31,10 @@ final class NGHTTP2SessionMemory {
     /// The `nghttp2_mem` to create the session with; valid while `self` is.
     var allocator: nghttp2_mem {
         nghttp2_mem(mem_user_data: Unmanaged.passUnretained(self).toOpaque(),
-                    malloc: { size, user in NGHTTP2SessionMemory.from(user).allocate(size) },
-                    free: { pointer, user in NGHTTP2SessionMemory.from(user).release(pointer) },
-                    calloc: { count, size, user in NGHTTP2SessionMemory.from(user).allocateZeroed(count, size) },
-                    realloc: { pointer, size, user in NGHTTP2SessionMemory.from(user).reallocate(pointer, size) })
+                    malloc: { size, user in NGHTTP2SessionMemory.with(user) { $0.allocate(size) } },
+                    free: { pointer, user in NGHTTP2SessionMemory.with(user) { $0.release(pointer) } },
+                    calloc: { count, size, user in NGHTTP2SessionMemory.with(user) { $0.allocateZeroed(count, size) } },
+                    realloc: { pointer, size, user in NGHTTP2SessionMemory.with(user) { $0.reallocate(pointer, size) } })
     }
 
     /// Bytes currently mapped (for tests).
@@ -46,8 +46,10 @@ final class NGHTTP2SessionMemory {
         for region in mapped { _ = madvise(region.address, region.length, MADV_DONTNEED) }
     }
 
-    private static func from(_ user: UnsafeMutableRawPointer?) -> NGHTTP2SessionMemory {
-        Unmanaged<NGHTTP2SessionMemory>.fromOpaque(user!).takeUnretainedValue()
+    /// Without a retain and release per call (nghttp2 allocates a few dozen times per
+    /// request): the session keeps its allocator alive as long as nghttp2 can call it.
+    private static func with<R>(_ user: UnsafeMutableRawPointer?, _ body: (NGHTTP2SessionMemory) -> R) -> R {
+        Unmanaged<NGHTTP2SessionMemory>.fromOpaque(user!)._withUnsafeGuaranteedRef(body)
     }
 
     private func allocate(_ size: Int) -> UnsafeMutableRawPointer? {
