@@ -177,17 +177,3 @@ public enum HeaderPolicy {
         }
     }
 }
-
-extension HTTPHeaders {
-    /// Appends PullGuard's own fields in one step. `add(name:value:)` checks each name
-    /// for non-ASCII bytes (a precondition) on every request, ~6% of an HTTP/2 request's
-    /// instructions under callgrind; these names were checked once, with the configuration.
-    mutating func append(trusted fields: [(String, String)]) {
-        guard !fields.isEmpty else { return }
-        var all: [(String, String)] = []
-        all.reserveCapacity(count + fields.count)
-        for header in self { all.append((header.name, header.value)) }
-        all += fields
-        self = HTTPHeaders(all)
-    }
-}
