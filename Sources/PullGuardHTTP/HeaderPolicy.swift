@@ -50,17 +50,16 @@ public enum HeaderPolicy {
     /// so no token can remove them and nothing the client sent survives under an
     /// identity header's name.
     ///
-    /// - Parameter framing: what ``RequestFraming/decide(method:headers:)`` read from
-    ///   `incoming`. It is re-stated on the result: `Transfer-Encoding` is hop-by-hop
-    ///   and dropped, so a chunked body gets `Transfer-Encoding: chunked` again;
-    ///   `Content-Length` cannot be removed by a `Connection` token and stays as the
-    ///   decoder read it.
-    ///
     /// Each field is decided once and the result wrapped into `HTTPHeaders` once:
     /// copying the headers and then removing and adding through `HTTPHeaders` (each
     /// `remove` a pass and a new array, each `add` a check of the name) cost ~7% of an
     /// HTTP/2 request's instructions (callgrind).
+    ///
     /// - Parameters:
+    ///   - framing: what ``RequestFraming/decide(method:headers:)`` read from `incoming`.
+    ///     It is re-stated on the result: `Transfer-Encoding` is hop-by-hop and dropped,
+    ///     so a chunked body gets `Transfer-Encoding: chunked` again; `Content-Length`
+    ///     cannot be removed by a `Connection` token and stays as the decoder read it.
     ///   - requestID: the request id step (`headers.request_id`), nil when off.
     ///   - generate: makes a new id, called only when the client's own does not stay.
     /// - Returns: the headers, and the id they carry (nil without `requestID`).
