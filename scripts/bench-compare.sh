@@ -76,6 +76,10 @@ Options:
                           in every round: the access log's cost, on ÷ off per round
   --insecure-load         pullguard-bench does not verify the server (--insecure): less
                           load-generator CPU, same server work (curl checks still verify)
+  --identity-headers      nginx, HAProxy and Caddy also send the upstream what PullGuard
+                          sends by default (X-Forwarded-*, the verdict and certificate
+                          fields, a request id: bench/identity-headers.*), so that every
+                          server does the same work per request; without it they add none
   --keep-workdir          keep the temp dir (configs, logs, raw JSON) for inspection
   -h, --help              this text
 EOF
@@ -104,6 +108,7 @@ bench_override=""
 baseline_bin=""
 access_log_ab=0
 insecure_load=0
+identity_headers=0
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -126,6 +131,7 @@ while [ $# -gt 0 ]; do
         --baseline) baseline_bin=$2; shift ;;
         --access-log) access_log_ab=1 ;;
         --insecure-load) insecure_load=1 ;;
+        --identity-headers) identity_headers=1 ;;
         --keep-workdir) keep_workdir=1 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "bench-compare: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -400,8 +406,19 @@ tls12_ciphers="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-E
 tls13_suites="TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
 render() { # template dir port -> stdout
+    # The line @IDENTITY_HEADERS@ becomes the server's identity-header directives
+    # (--identity-headers) or nothing.
+    local snippet=/dev/null
+    if [ "$identity_headers" = 1 ]; then
+        case "$1" in
+            nginx.conf.template) snippet="$bench_dir/identity-headers.nginx" ;;
+            haproxy.cfg.template) snippet="$bench_dir/identity-headers.haproxy" ;;
+            Caddyfile.template) snippet="$bench_dir/identity-headers.caddy" ;;
+        esac
+    fi
     sed -e "s#@DIR@#$2#g" -e "s#@CERTS@#$certs#g" -e "s#@PORT@#$3#g" -e "s#@UPSTREAM_PORT@#$upstream_port#g" \
-        -e "s#@TLS12_CIPHERS@#$tls12_ciphers#g" -e "s#@TLS13_SUITES@#$tls13_suites#g" "$bench_dir/$1"
+        -e "s#@TLS12_CIPHERS@#$tls12_ciphers#g" -e "s#@TLS13_SUITES@#$tls13_suites#g" \
+        -e "/^@IDENTITY_HEADERS@\$/r $snippet" -e "/^@IDENTITY_HEADERS@\$/d" "$bench_dir/$1"
 }
 
 # Sum of utime+stime (clock ticks) over PIDs (fields 14 and 15 of /proc/PID/stat).
@@ -812,7 +829,7 @@ python3 - "$machine_json" \
     "$(nginx -v 2>&1 | sed 's/^nginx version: //')" "$(haproxy -v 2>/dev/null | head -n1 | sed 's/ - https.*//' | grep . || echo 'HAProxy not measured')" \
     "$(caddy version 2>/dev/null | head -n1 | grep . || echo 'not measured')" "$(openssl version)" "$(swift --version 2>/dev/null | head -n1)" \
     "$commit" \
-    "duration ${duration} s + warm-up ${warmup} s per measurement, ${rounds} interleaved rounds (median), concurrency ${concurrency}$([ "$insecure_load" = 1 ] && echo ', load without server verification (--insecure)'), TLS ${tls_version}, groups ${groups}; load: pullguard-bench --threads 1 on core 1; each server: one worker on core 0; upstream: nginx on core 1" \
+    "duration ${duration} s + warm-up ${warmup} s per measurement, ${rounds} interleaved rounds (median), concurrency ${concurrency}$([ "$insecure_load" = 1 ] && echo ', load without server verification (--insecure)')$([ "$identity_headers" = 1 ] && echo ', nginx, HAProxy and Caddy send the upstream the identity and forwarding headers PullGuard sends (--identity-headers)'), TLS ${tls_version}, groups ${groups}; load: pullguard-bench --threads 1 on core 1; each server: one worker on core 0; upstream: nginx on core 1" \
     "$idle_connections" <<'EOF'
 import json, sys
 keys = ["date", "uname", "nproc", "cpu", "nginx", "haproxy", "caddy", "openssl", "swift", "commit", "settings", "idle_connections"]
