@@ -83,7 +83,7 @@ extension HTTP1RequestWriterTests {
                 var value = [UInt8](repeating: UInt8(ascii: "v"), count: 19)
                 value[position] = byte
                 let allowed = byte == 0x09 || (byte >= 0x20 && byte != 0x7F)
-                let checked = value.withUnsafeBufferPointer { HeadBytes.isFieldValue($0) }
+                let checked = value.withUnsafeBytes { $0.isFieldValue }
                 #expect(checked == allowed, "byte \(byte) at \(position)")
             }
         }

@@ -96,7 +96,6 @@ public struct HTTP1RequestWriter: Sendable {
         last.writeStaticString("0\r\n\r\n")
         return last
     }
-
 }
 
 /// Why PullGuard refused to write a request head upstream.
@@ -119,7 +118,7 @@ public enum HTTP1RequestError: Error, Sendable, Equatable, CustomStringConvertib
 }
 
 /// The request head's bytes, written into space reserved for exactly them.
-struct HeadBytes {
+private struct HeadBytes {
     /// `literal`: PullGuard's own text, copied unchecked.
     enum Rule { case token, target, fieldValue, literal }
     /// What a header name says about the body's framing.
@@ -142,8 +141,7 @@ struct HeadBytes {
     mutating func append(name: String) -> FramingName? {
         var name = name
         return name.withUTF8 { bytes in
-            guard !bytes.isEmpty else { return nil }
-            for byte in bytes where !byte.isTokenByte { return nil }
+            guard UnsafeRawBufferPointer(bytes).isToken else { return nil }
             copy(bytes)
             if RequestFraming.contentLengthName.matches(utf8: bytes) { return .contentLength }
             if RequestFraming.transferEncodingName.matches(utf8: bytes) { return .transferEncoding }
@@ -161,13 +159,12 @@ struct HeadBytes {
         return text.withUTF8 { bytes in
             switch rule {
             case .token:
-                guard !bytes.isEmpty else { return false }
-                for byte in bytes where !byte.isTokenByte { return false }
+                guard UnsafeRawBufferPointer(bytes).isToken else { return false }
             case .target:
                 guard !bytes.isEmpty else { return false }
                 for byte in bytes where byte <= 0x20 || byte == 0x7F { return false }
             case .fieldValue:
-                guard Self.isFieldValue(bytes) else { return false }
+                guard UnsafeRawBufferPointer(bytes).isFieldValue else { return false }
             case .literal:
                 break
             }
@@ -181,35 +178,5 @@ struct HeadBytes {
         precondition(count + bytes.count <= storage.count, "request head longer than counted")
         UnsafeMutableRawBufferPointer(rebasing: storage[count..<(count + bytes.count)]).copyMemory(from: UnsafeRawBufferPointer(bytes))
         count += bytes.count
-    }
-
-    /// Every byte may stand in a field value (`isFieldValueByte`). Eight bytes at a time:
-    /// a word with no byte below 0x20 and none equal to 0x7F is passed whole, and only a
-    /// word that may hold one (HTAB is below 0x20 and allowed) is looked at byte by byte.
-    /// Values are most of a head's bytes (certificate fields, ids), and the byte loop
-    /// cost ~10 instructions a byte.
-    static func isFieldValue(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        var index = 0
-        if let base = bytes.baseAddress {
-            while index + 8 <= bytes.count {
-                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
-                // Exact for "some byte is below 0x20" and "some byte is 0x7F": a byte with
-                // its high bit set (obs-text) never raises either flag.
-                let below = (word &- ones &* 0x20) & ~word & highs
-                let xored = word ^ (ones &* 0x7F)
-                let del = (xored &- ones) & ~xored & highs
-                if below | del != 0 {
-                    for offset in index..<(index + 8) where !bytes[offset].isFieldValueByte { return false }
-                }
-                index += 8
-            }
-        }
-        while index < bytes.count {
-            guard bytes[index].isFieldValueByte else { return false }
-            index += 1
-        }
-        return true
     }
 }

@@ -61,7 +61,7 @@ enum StatusLine {
             return .failure(.malformedStatusLine)
         }
         if line.count > 12 {
-            guard line[12] == UInt8(ascii: " "), line[13...].allSatisfy(\.isFieldValueByte) else {
+            guard line[12] == UInt8(ascii: " "), UnsafeRawBufferPointer(rebasing: line[13...]).isFieldValue else {
                 return .failure(.malformedStatusLine)
             }
         }
@@ -96,17 +96,17 @@ struct HeaderLines {
             }
             if end == start { break }
             // A line starting with SP/HTAB (obs-fold) fails here: neither is a token byte.
-            guard let colon = bytes.firstIndex(of: UInt8(ascii: ":"), in: start..<end), colon > start,
-                  bytes[start..<colon].allSatisfy(\.isTokenByte) else {
+            guard let colon = bytes.firstIndex(of: UInt8(ascii: ":"), in: start..<end) else {
                 return .failure(.malformedHeader)
             }
+            let name = UnsafeRawBufferPointer(rebasing: bytes[start..<colon])
+            guard name.isToken else { return .failure(.malformedHeader) }
             var valueStart = colon + 1
             var valueEnd = end
             while valueStart < valueEnd, bytes[valueStart].isSpaceOrTab { valueStart += 1 }
             while valueEnd > valueStart, bytes[valueEnd - 1].isSpaceOrTab { valueEnd -= 1 }
-            let name = UnsafeRawBufferPointer(rebasing: bytes[start..<colon])
             let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
-            guard value.allSatisfy(\.isFieldValueByte) else { return .failure(.malformedHeader) }
+            guard value.isFieldValue else { return .failure(.malformedHeader) }
             if let error = lines.noteFraming(name: name, value: value) { return .failure(error) }
             lines.fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
             start = end + 2
