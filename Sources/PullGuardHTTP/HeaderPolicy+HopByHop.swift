@@ -35,16 +35,15 @@ extension HeaderPolicy {
         removeHopByHop(from: &headers, tokens: ConnectionTokens(headers))
     }
 
-    /// The same with the `Connection` tokens read already.
+    /// The same with the `Connection` tokens read already. The fields dropped are those
+    /// ``ConnectionTokens/isHopByHop(_:)`` names, the one rule both response paths and the
+    /// request rewrite apply.
     static func removeHopByHop(from headers: inout HTTPHeaders, tokens: ConnectionTokens) {
-        var doomed = tokens.nominated
-        for header in headers where hopByHopMatcher.matches(header.name) {
-            doomed.append(header.name)
-        }
-        // `remove(name:)` compares names case-insensitively, as HTTP does.
-        for name in doomed {
-            headers.remove(name: name)
-        }
+        guard headers.contains(where: { tokens.isHopByHop($0.name) }) else { return }
+        var kept: [(String, String)] = []
+        kept.reserveCapacity(headers.count)
+        for header in headers where !tokens.isHopByHop(header.name) { kept.append((header.name, header.value)) }
+        headers = HTTPHeaders(kept)
     }
 
     /// Calls `body` with each field of an upstream response that goes on to the client:
