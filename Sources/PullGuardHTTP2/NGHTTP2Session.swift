@@ -1,9 +1,8 @@
 internal import CNGHTTP2
 
-/// The one file that imports nghttp2. The HTTP/2 milestone puts its session owner
-/// here (one `nghttp2_session` per connection, callbacks that only record events,
-/// acting after `nghttp2_session_mem_recv` returns); until then it proves the
-/// library links and reports which version is loaded.
+/// The libnghttp2 PullGuard runs on: the version loaded and the one compiled against
+/// (for the version report and the link test), and the ALPN token. The sessions are
+/// `NGHTTP2ServerSession` and `NGHTTP2ClientSession`.
 public enum NGHTTP2Library {
     /// The version of the libnghttp2 loaded at run time, e.g. `1.52.0`.
     public static var runtimeVersion: String {
