@@ -61,10 +61,9 @@ extension HTTP2ProxyHandler {
         stream.lastActivity = .now()
         switch part {
         case .head(let head):
-            // Interim answers (100 Continue) are the upstream's business with PullGuard, and
-            // the parser drops them; a 101 comes through, for the exchange to refuse.
+            // Interim answers (100 Continue, 103) are the upstream's business with PullGuard:
+            // the parser drops them. A 101 comes through, for the exchange to refuse.
             let switchingProtocols = head.status == .switchingProtocols
-            if head.status.code < 200 && !switchingProtocols { return }
             let status = Int(head.status.code)
             // HTTP/2 forbids the connection-specific fields (RFC 9113 §8.2.2): all of them
             // are hop-by-hop, so the response policy has removed them already.

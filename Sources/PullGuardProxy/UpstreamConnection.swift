@@ -133,7 +133,7 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
             do {
                 part = try parser.next(&received)
             } catch {
-                return responseFailed(error, context: context)
+                return give(up: UpstreamProtocolError.response(error))
             }
             guard let part else { break }
             guard let delegate else {
@@ -168,30 +168,23 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        let delegate = self.delegate
-        self.delegate = nil
-        delegate?.upstreamClosed(error: error)
-        context.close(promise: nil)
-    }
-
-    private func responseFailed(_ error: HTTP1ResponseError, context: ChannelHandlerContext) {
-        let delegate = self.delegate
-        self.delegate = nil
-        delegate?.upstreamClosed(error: UpstreamProtocolError.response(error))
-        context.close(promise: nil)
+        give(up: error)
     }
 
     /// Reported on the next tick: the proxy is in the middle of writing this request.
     private func writeFailed(_ error: HTTP1RequestError, context: ChannelHandlerContext) {
         writeFailed = true
         let target = NIOLoopBound(self, eventLoop: context.eventLoop)
-        context.eventLoop.execute {
-            let connection = target.value
-            let delegate = connection.delegate
-            connection.delegate = nil
-            delegate?.upstreamClosed(error: UpstreamProtocolError.request(error))
-            connection.close()
-        }
+        context.eventLoop.execute { target.value.give(up: UpstreamProtocolError.request(error)) }
+    }
+
+    /// Tells the owner why the connection ends (once: the delegate is let go first) and
+    /// closes it.
+    private func give(up error: Error) {
+        let delegate = self.delegate
+        self.delegate = nil
+        delegate?.upstreamClosed(error: error)
+        close()
     }
 }
 

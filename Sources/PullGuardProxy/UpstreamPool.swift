@@ -28,7 +28,7 @@ package final class UpstreamPool {
     /// `eventLoop`. Tests pass in-memory channels, so what the proxy writes upstream
     /// can be read byte by byte without sockets.
     package typealias Connector = (_ upstream: UpstreamAddress,
-                           _ initialize: @escaping @Sendable (Channel) -> EventLoopFuture<Void>) -> EventLoopFuture<Channel>
+                                   _ initialize: @escaping @Sendable (Channel) -> EventLoopFuture<Void>) -> EventLoopFuture<Channel>
 
     init(eventLoop: EventLoop, maxIdlePerUpstream: Int, connectTimeout: TimeAmount, connector: Connector? = nil) {
         self.eventLoop = eventLoop
