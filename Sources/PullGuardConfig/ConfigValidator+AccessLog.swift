@@ -52,9 +52,8 @@ extension ConfigValidator {
             return settings
         }
         let taken = [identity.verify, identity.subject, identity.issuer, identity.serial, identity.fingerprint,
-                     identity.notAfter, "Client-Cert", "Client-Cert-Chain", "Host", "X-Forwarded-For",
-                     "X-Forwarded-Proto", "X-Forwarded-Host", "Content-Length", "Transfer-Encoding", "Connection"]
-        if let clash = taken.first(where: { $0.lowercased() == name.lowercased() }) {
+                     identity.notAfter] + Self.namesPullGuardOwns
+        if let clash = taken.first(where: { Self.upstreamForm($0) == Self.upstreamForm(name) }) {
             report(document.requestID.keyPath, "'\(name)' is a header PullGuard already sets or reads (\(clash))")
             return settings
         }

@@ -12,14 +12,16 @@ extension ConfigValidator {
         ]
         for (field, keyPath) in fields {
             if let name = field.value {
-                if ValueCheck.isHeaderName(name) {
-                    names[keyPath: keyPath] = name
-                } else {
+                if !ValueCheck.isHeaderName(name) {
                     report(field.keyPath, "'\(name)' is not a valid HTTP header name")
+                } else if let owner = Self.ownedName(matching: name) {
+                    report(field.keyPath, "'\(name)' is a header PullGuard already sets or reads (\(owner))")
+                } else {
+                    names[keyPath: keyPath] = name
                 }
             }
             // Two identity values under one name would let one overwrite the other upstream.
-            let effective = names[keyPath: keyPath].lowercased()
+            let effective = Self.upstreamForm(names[keyPath: keyPath])
             if let first = seen[effective] {
                 report(field.keyPath, "'\(names[keyPath: keyPath])' is already used by \(first)")
             } else {
@@ -28,6 +30,28 @@ extension ConfigValidator {
         }
         names.rfc9440 = document.rfc9440.value ?? false
         return names
+    }
+
+    /// Names that frame, route or forward a request, or are hop-by-hop (RFC 9110 §7.6.1),
+    /// and RFC 9440's: PullGuard writes or reads each for its own purpose, so an identity
+    /// header or the request id under one would reach the upstream beside, or as, that
+    /// field (`subject: Content-Length` would give every request a second length).
+    static let namesPullGuardOwns = [
+        "Host", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Proxy-Connection", "TE",
+        "Trailer", "Upgrade", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Client-Cert",
+        "Client-Cert-Chain",
+    ]
+
+    /// The one of `namesPullGuardOwns` that `name` reads as upstream, if any.
+    static func ownedName(matching name: String) -> String? {
+        let form = upstreamForm(name)
+        return namesPullGuardOwns.first { upstreamForm($0) == form }
+    }
+
+    /// How an upstream may read a name: case ignored, and `_` as `-`, as CGI and PHP
+    /// map both to one variable (the same reading anti-spoofing uses).
+    static func upstreamForm(_ name: String) -> String {
+        String(name.lowercased().map { $0 == "_" ? "-" : $0 })
     }
 
     mutating func proxyTimeouts(_ document: TimeoutsDocument) -> ProxyTimeouts {

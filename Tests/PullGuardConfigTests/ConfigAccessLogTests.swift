@@ -39,6 +39,30 @@ import Testing
                           "access_log.refused_handshakes_per_second", "headers.request_id"])
     }
 
+    /// An identity header or the request id under a name that frames the request, routes
+    /// it, or that PullGuard writes for another purpose would be sent upstream beside (or
+    /// as) that field: `subject: Content-Length` gave every request a second length.
+    @Test func namesThatFrameRouteOrAreTakenAreRefused() {
+        for name in ["Content-Length", "transfer-encoding", "Host", "Connection", "Keep-Alive", "Upgrade", "TE",
+                     "Trailer", "Proxy-Connection", "X-Forwarded-For", "x_forwarded_host", "Client-Cert",
+                     "Client_Cert_Chain"] {
+            for key in ["subject", "verify", "request_id"] {
+                let problems = ConfigTestSupport.problems(ConfigTestSupport.minimal(extra: "headers: {\(key): \(name)}"))
+                #expect(problems.map(\.keyPath) == ["headers.\(key)"], "\(key): \(name)")
+                #expect(problems.first?.message.contains("PullGuard") == true, "\(problems)")
+            }
+        }
+    }
+
+    /// Two names that one upstream reads as the same variable once `_` is `-` (CGI, PHP).
+    @Test func namesEqualOnceUnderscoreIsReadAsDashAreOne() {
+        let identity = ConfigTestSupport.problems(ConfigTestSupport.minimal(
+            extra: "headers: {subject: X-Who, issuer: x_who}"))
+        #expect(identity.map(\.keyPath) == ["headers.issuer"])
+        let id = ConfigTestSupport.problems(ConfigTestSupport.minimal(extra: "headers: {request_id: X_Client_Verify}"))
+        #expect(id.map(\.keyPath) == ["headers.request_id"])
+    }
+
     @Test func formatWithoutPathIsRefused() {
         let problems = ConfigTestSupport.problems(ConfigTestSupport.minimal(extra: "access_log: {format: json}"))
         #expect(problems.map(\.keyPath) == ["access_log.path"])
