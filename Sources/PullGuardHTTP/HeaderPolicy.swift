@@ -23,8 +23,10 @@ public enum HeaderPolicy {
         public let clientIP: String?
         public let verification: VerificationOutcome
         public let names: IdentityHeaderNames
-        /// The headers PullGuard adds for this connection's verdict.
-        let identityHeaders: [(String, String)]
+        /// The headers PullGuard adds for this connection's verdict, written after the
+        /// request's own (`HTTP1RequestWriter.writeHead(_:appending:into:)`): the same on
+        /// every request, so encoded once.
+        public let identityLines: HTTP1FieldLines
         /// Picks the names dropped from every incoming request on this connection.
         let removalRule: RemovalRule
 
@@ -35,7 +37,7 @@ public enum HeaderPolicy {
             self.clientIP = clientIP
             self.verification = verification
             self.names = names
-            identityHeaders = HeaderPolicy.identityHeaders(for: verification, names: names)
+            identityLines = HTTP1FieldLines(HeaderPolicy.identityHeaders(for: verification, names: names))
             removalRule = (spoofable ?? SpoofableNames(names: names)).rule(for: verification)
         }
     }
@@ -48,7 +50,8 @@ public enum HeaderPolicy {
     /// look-alike with `_` (`+AntiSpoofing`), or when it is a forwarding field PullGuard
     /// replaces (`+Forwarding`). PullGuard's own fields are added only after that pass,
     /// so no token can remove them and nothing the client sent survives under an
-    /// identity header's name.
+    /// identity header's name. The identity headers themselves are not in the result:
+    /// the writer puts `context.identityLines` after it.
     ///
     /// Each field is decided once and the result wrapped into `HTTPHeaders` once:
     /// copying the headers and then removing and adding through `HTTPHeaders` (each
@@ -71,7 +74,7 @@ public enum HeaderPolicy {
         var forwarding = ForwardingFields(clientIP: context.clientIP)
         var fields: [(String, String)] = []
         // Room for the forwarding fields, the framing and a request id: no regrowth.
-        fields.reserveCapacity(incoming.count + context.identityHeaders.count + 5)
+        fields.reserveCapacity(incoming.count + 5)
         var originalHost: String?
         var keptContentLength: String?
         for (name, value) in incoming {
@@ -82,11 +85,10 @@ public enum HeaderPolicy {
             if keptContentLength == nil, RequestFraming.contentLengthName.matches(name) { keptContentLength = value }
             fields.append((name, value))
         }
-        // A client's id that stays goes back where it stood; a new one goes last.
+        // A client's id that stays goes back where it stood; a new one goes after the request's fields.
         let keptID = requestID?.keptCopy
         if let keptID { fields.insert(keptID.field, at: keptID.position) }
         forwarding.append(to: &fields, originalHost: originalHost)
-        fields += context.identityHeaders
         switch framing {
         case .none:
             break

@@ -61,7 +61,7 @@ extension HTTP2ProxyHandler {
             stream.responseDeadline = .now() + settings.timeouts.upstreamResponse
         case .sendBufferedRequest:
             guard let upstream = stream.upstream, let head = stream.upstreamHead else { return }
-            upstream.write(.head(head))
+            upstream.writeHead(head, appending: requestContext.identityLines)
             stream.log?.requestHeadSent()
             var requestSent = false
             for buffered in stream.buffered {

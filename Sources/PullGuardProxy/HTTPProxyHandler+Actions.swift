@@ -49,14 +49,14 @@ extension HTTPProxyHandler {
             upstream?.flush()
             armResponseTimer()
         case .sendBufferedRequest(let sendContinue):
-            guard let upstream, let head = upstreamHead else { return }
+            guard let upstream, let head = upstreamHead, let requestContext else { return }
             if sendContinue {
                 // The client waits for this before sending its body (nginx sends it when it
                 // starts reading the body; here, once there is somewhere to send it).
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: requestVersion, status: .continue))),
                                       promise: nil)
             }
-            upstream.write(.head(head))
+            upstream.writeHead(head, appending: requestContext.identityLines)
             exchangeLog?.requestHeadSent()
             var requestSent = false
             for part in buffered {

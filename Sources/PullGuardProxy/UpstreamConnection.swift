@@ -63,15 +63,25 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
     var isReusable: Bool { isActive && parser.isIdle && !writeFailed }
     var isWritable: Bool { context?.channel.isWritable ?? false }
 
+    /// Writes a request head, with the connection's identity fields after its own.
+    func writeHead(_ head: HTTPRequestHead, appending lines: HTTP1FieldLines) {
+        guard let context, !writeFailed else { return }
+        do throws(HTTP1RequestError) {
+            var buffer = context.channel.allocator.buffer(capacity: 512)
+            try writer.writeHead(head, appending: lines, into: &buffer)
+            parser.requestSent(method: head.method)
+            context.write(wrapOutboundOut(buffer), promise: nil)
+        } catch {
+            writeFailed(error, context: context)
+        }
+    }
+
     func write(_ part: HTTPClientRequestPart) {
         guard let context, !writeFailed else { return }
         do throws(HTTP1RequestError) {
             switch part {
             case .head(let head):
-                var buffer = context.channel.allocator.buffer(capacity: 512)
-                try writer.writeHead(head, into: &buffer)
-                parser.requestSent(method: head.method)
-                context.write(wrapOutboundOut(buffer), promise: nil)
+                writeHead(head, appending: .none)
             case .body(.byteBuffer(let bytes)):
                 context.write(wrapOutboundOut(try writer.body(bytes, allocator: context.channel.allocator)), promise: nil)
             case .body(.fileRegion):

@@ -43,6 +43,41 @@ import Testing
         #expect(throws: HTTP1RequestError.bodyWithoutFraming) { try writer.body(ByteBuffer(string: "x"), allocator: allocator) }
     }
 
+    /// The connection's identity fields go after the request's own, before the blank line.
+    @Test func linesGoAfterTheHeadsOwnFields() throws {
+        var writer = HTTP1RequestWriter()
+        var buffer = allocator.buffer(capacity: 0)
+        let lines = HTTP1FieldLines([("X-Client-Verify", "SUCCESS"), ("X-Client-Cert-Subject", "CN=a, O=b")])
+        try writer.writeHead(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/",
+                                             headers: ["Host": "a", "Content-Length": "2"]),
+                             appending: lines, into: &buffer)
+        #expect(String(buffer: buffer) == "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n"
+            + "X-Client-Verify: SUCCESS\r\nX-Client-Cert-Subject: CN=a, O=b\r\n\r\n")
+        #expect(String(buffer: try writer.body(ByteBuffer(string: "hi"), allocator: allocator)) == "hi")
+    }
+
+    /// A field the lines cannot carry refuses every head written with them, named; a
+    /// framing name is refused too, since the writer frames by the head's own fields.
+    @Test(arguments: [
+        ([("X-Ok", "1"), ("X-Subject", "CN=a\r\nX-Injected: 1")], "X-Subject"),
+        ([("X-Nul", "a\u{0}")], "X-Nul"),
+        ([("Bad Name", "a")], "Bad Name"),
+        ([("", "a")], ""),
+        ([("content-length", "5")], "content-length"),
+        ([("X-Ok", "1"), ("Transfer-Encoding", "chunked")], "Transfer-Encoding"),
+    ])
+    func linesThatCannotBeWrittenRefuseTheHead(fields: [(String, String)], refused: String) {
+        let lines = HTTP1FieldLines(fields)
+        #expect(lines.refusedName == refused)
+        var writer = HTTP1RequestWriter()
+        var buffer = allocator.buffer(capacity: 0)
+        #expect(throws: HTTP1RequestError.invalidHeader(refused)) {
+            try writer.writeHead(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["Host": "a"]),
+                                 appending: lines, into: &buffer)
+        }
+        #expect(buffer.readableBytes == 0)
+    }
+
     @Test(arguments: [
         (HTTPMethod.RAW(value: "GE T"), "/", [("Host", "a")], HTTP1RequestError.invalidMethod),
         (.GET, "/a b", [("Host", "a")], .invalidTarget),

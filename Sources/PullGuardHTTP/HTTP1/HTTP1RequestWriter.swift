@@ -21,13 +21,17 @@ public struct HTTP1RequestWriter: Sendable {
 
     public init() {}
 
-    public mutating func writeHead(_ head: HTTPRequestHead, into buffer: inout ByteBuffer) throws(HTTP1RequestError) {
+    /// Writes `head`, with `lines` after its own fields: the connection's identity
+    /// fields, encoded and checked once per connection (`HTTP1FieldLines`).
+    public mutating func writeHead(_ head: HTTPRequestHead, appending lines: HTTP1FieldLines = .none,
+                                   into buffer: inout ByteBuffer) throws(HTTP1RequestError) {
         guard head.version.major == 1, head.version.minor <= 1 else { throw .invalidVersion }
+        if let refused = lines.refusedName { throw .invalidHeader(refused) }
         let method = head.method.rawValue
         chunked = false
         bodyAllowed = false
-        // "METHOD SP target SP HTTP/1.1 CRLF", each "name: value CRLF", the closing CRLF.
-        var size = method.utf8.count + 1 + head.uri.utf8.count + 11 + 2
+        // "METHOD SP target SP HTTP/1.1 CRLF", each "name: value CRLF", the lines, the closing CRLF.
+        var size = method.utf8.count + 1 + head.uri.utf8.count + 11 + lines.bytes.count + 2
         for (name, value) in head.headers {
             size += name.utf8.count + value.utf8.count + 4
         }
@@ -69,6 +73,7 @@ public struct HTTP1RequestWriter: Sendable {
                 out.append(byte: .carriageReturn)
                 out.append(byte: .lineFeed)
             }
+            lines.bytes.withUnsafeBufferPointer { out.copy($0) }
             out.append(byte: .carriageReturn)
             out.append(byte: .lineFeed)
             return out.count
@@ -173,7 +178,7 @@ private struct HeadBytes {
         }
     }
 
-    private mutating func copy(_ bytes: UnsafeBufferPointer<UInt8>) {
+    mutating func copy(_ bytes: UnsafeBufferPointer<UInt8>) {
         // A miscounted size traps here, in release builds too, instead of writing past the space.
         precondition(count + bytes.count <= storage.count, "request head longer than counted")
         UnsafeMutableRawBufferPointer(rebasing: storage[count..<(count + bytes.count)]).copyMemory(from: UnsafeRawBufferPointer(bytes))
