@@ -6,6 +6,7 @@ extension UInt8 {
     var isSpaceOrTab: Bool { self == UInt8(ascii: " ") || self == UInt8(ascii: "\t") }
     var isASCIIUppercase: Bool { self >= UInt8(ascii: "A") && self <= UInt8(ascii: "Z") }
     var isASCIIDigit: Bool { self >= UInt8(ascii: "0") && self <= UInt8(ascii: "9") }
+    var asciiLowercased: UInt8 { isASCIIUppercase ? self + 32 : self }
 }
 
 extension Substring {

@@ -47,15 +47,16 @@ extension HeaderPolicy {
     }
 
     /// Calls `body` with each field of an upstream response that goes on to the client:
-    /// the same fields ``removeHopByHop(from:)`` keeps, without building new headers (the
-    /// HTTP/2 path copies them straight into its header block).
+    /// the same fields ``removeHopByHop(from:)`` keeps, read from the head's bytes without
+    /// building headers (the HTTP/2 path copies them straight into its header block).
     /// - Returns: whether the upstream keeps the connection open after this response.
     @discardableResult
-    public static func forEachDownstreamResponseField(of head: HTTPResponseHead,
-                                                      _ body: (_ name: String, _ value: String) -> Void) -> Bool {
-        let tokens = ConnectionTokens(head.headers)
-        for header in head.headers where !tokens.isHopByHop(header.name) {
-            body(header.name, header.value)
+    public static func forEachDownstreamResponseField(
+        of head: UpstreamResponseHead, _ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Void
+    ) -> Bool {
+        let tokens = ConnectionTokens(head)
+        head.forEachField { name, value in
+            if !tokens.isHopByHop(utf8: name) { body(name, value) }
         }
         return tokens.keepsAlive(version: head.version)
     }
@@ -67,22 +68,33 @@ extension HeaderPolicy {
         /// and ``connectionProofNames``.
         var nominated: [String] = []
         var close = false
-        var keepAlive = false
+        var keepAliveTokens = 0
 
         /// Whether the connection stays open after this message, as NIO's `isKeepAlive`
-        /// reads it (HTTP/1.1 unless `close`, HTTP/1.0 only with `keep-alive`), without its
-        /// array of substrings per message.
+        /// reads it, without its array of substrings per message: `close`, or more than one
+        /// `keep-alive`, closes; one `keep-alive` keeps it open; neither is the version's
+        /// default (HTTP/1.1 open, HTTP/1.0 closed).
         func keepsAlive(version: HTTPVersion) -> Bool {
             guard version.major == 1 else { return false }
-            return version.minor >= 1 ? !close : keepAlive
+            if close || keepAliveTokens > 1 { return false }
+            return keepAliveTokens == 1 || version.minor >= 1
         }
 
         /// A fixed hop-by-hop name, or a name a token nominated, compared as HTTP
         /// compares names (the comparison `HTTPHeaders.remove(name:)` makes).
         func isHopByHop(_ name: String) -> Bool {
-            if hopByHopMatcher.matches(name) { return true }
+            var name = name
+            return name.withUTF8 { isHopByHop(utf8: UnsafeRawBufferPointer($0)) }
+        }
+
+        /// The same on a name's bytes.
+        func isHopByHop(utf8 name: UnsafeRawBufferPointer) -> Bool {
+            if hopByHopMatcher.matches(utf8: name) { return true }
             guard !nominated.isEmpty else { return false }
-            return nominated.contains { $0.utf8.count == name.utf8.count && $0.lowercased() == name.lowercased() }
+            // Tokens and names are tokens, ASCII: ASCII case folding is HTTP's comparison.
+            return nominated.contains { nominee in
+                nominee.utf8.count == name.count && zip(nominee.utf8, name).allSatisfy { $0.asciiLowercased == $1.asciiLowercased }
+            }
         }
 
         private static let closeToken = HeaderNameMatcher(["close"])
@@ -90,32 +102,46 @@ extension HeaderPolicy {
 
         init(_ headers: HTTPHeaders) {
             for header in headers where connectionMatcher.matches(header.name) {
-                forEachToken(in: header.value) { token in
-                    if Self.closeToken.matches(utf8: token) {
-                        close = true
-                    } else if Self.keepAliveToken.matches(utf8: token) {
-                        keepAlive = true
-                    } else if !hopByHopMatcher.matches(utf8: token), !connectionProofMatcher.matches(utf8: token) {
-                        nominated.append(String(decoding: token, as: UTF8.self))
-                    }
-                }
+                forEachToken(in: header.value) { note($0) }
+            }
+        }
+
+        init(_ head: UpstreamResponseHead) {
+            head.forEachField { name, value in
+                guard connectionMatcher.matches(utf8: name) else { return }
+                forEachToken(in: value) { note($0) }
+            }
+        }
+
+        private mutating func note(_ token: UnsafeRawBufferPointer) {
+            if Self.closeToken.matches(utf8: token) {
+                close = true
+            } else if Self.keepAliveToken.matches(utf8: token) {
+                keepAliveTokens += 1
+            } else if !hopByHopMatcher.matches(utf8: token), !connectionProofMatcher.matches(utf8: token) {
+                nominated.append(String(decoding: token, as: UTF8.self))
             }
         }
     }
 
     /// Calls `body` with each non-empty comma-separated token of a list-valued field,
     /// trimmed of spaces and tabs, as bytes: no array of substrings per message.
-    package static func forEachToken(in value: String, _ body: (Substring.UTF8View) -> Void) {
-        let bytes = value.utf8
-        var start = bytes.startIndex
-        while start < bytes.endIndex {
-            let end = bytes[start...].firstIndex(of: UInt8(ascii: ",")) ?? bytes.endIndex
+    package static func forEachToken(in value: String, _ body: (UnsafeRawBufferPointer) -> Void) {
+        var value = value
+        value.withUTF8 { forEachToken(in: UnsafeRawBufferPointer($0), body) }
+    }
+
+    /// The same on a value's bytes.
+    package static func forEachToken(in bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
+        var start = 0
+        while start < bytes.count {
+            let end = bytes.firstIndex(of: UInt8(ascii: ","), in: start..<bytes.count) ?? bytes.count
             var low = start
             var high = end
-            while low < high, bytes[low].isSpaceOrTab { low = bytes.index(after: low) }
-            while low < high, bytes[bytes.index(before: high)].isSpaceOrTab { high = bytes.index(before: high) }
-            if low < high { body(bytes[low..<high]) }
-            start = end == bytes.endIndex ? end : bytes.index(after: end)
+            while low < high, bytes[low].isSpaceOrTab { low += 1 }
+            while low < high, bytes[high - 1].isSpaceOrTab { high -= 1 }
+            if low < high { body(UnsafeRawBufferPointer(rebasing: bytes[low..<high])) }
+            start = end + 1
         }
     }
 }

@@ -18,19 +18,26 @@ package struct HTTP2FieldBlock {
 
     /// `name` is copied lower-cased.
     package mutating func append(name: String, value: String) {
-        let nameStart = bytes.count
         var name = name
+        var value = value
+        name.withUTF8 { name in
+            value.withUTF8 { value in append(name: UnsafeRawBufferPointer(name), value: UnsafeRawBufferPointer(value)) }
+        }
+    }
+
+    /// The same from bytes (an upstream response's head, `UpstreamResponseHead`).
+    package mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        let nameStart = bytes.count
         // Copied whole, then lower-cased in place: appended byte by byte, each byte paid
         // for the array's capacity and uniqueness checks.
-        name.withUTF8 { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: name)
         let valueStart = bytes.count
         bytes.withUnsafeMutableBufferPointer { all in
             for index in nameStart..<valueStart where all[index] >= UInt8(ascii: "A") && all[index] <= UInt8(ascii: "Z") {
                 all[index] += 32
             }
         }
-        var value = value
-        value.withUTF8 { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: value)
         spans.append((nameStart, valueStart - nameStart, valueStart, bytes.count - valueStart))
     }
 }

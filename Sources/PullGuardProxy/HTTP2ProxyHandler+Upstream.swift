@@ -56,7 +56,7 @@ extension HTTP2ProxyHandler {
         }
     }
 
-    func upstreamResponsePart(_ part: HTTPClientResponsePart, stream: HTTP2Stream) {
+    func upstreamResponsePart(_ part: UpstreamResponsePart, stream: HTTP2Stream) {
         guard let session else { return }
         stream.lastActivity = .now()
         switch part {

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import PullGuardCore
+import PullGuardHTTP
 
 /// One HTTP/2 stream's I/O resources while its exchange runs: the upstream connection it
 /// leased, the request head rewritten for it, request parts waiting for the connection,
@@ -41,7 +42,7 @@ final class HTTP2Stream: UpstreamConnectionDelegate {
         lastActivity = now
     }
 
-    func upstreamResponsePart(_ part: HTTPClientResponsePart) {
+    func upstreamResponsePart(_ part: UpstreamResponsePart) {
         handler.upstreamResponsePart(part, stream: self)
     }
 

@@ -4,10 +4,11 @@ import NIOHTTP1
 import PullGuardHTTP
 
 extension HTTPProxyHandler: UpstreamConnectionDelegate {
-    func upstreamResponsePart(_ part: HTTPClientResponsePart) {
+    func upstreamResponsePart(_ part: UpstreamResponsePart) {
         guard let context else { return }
         switch part {
-        case .head(let head):
+        case .head(let upstreamHead):
+            let head = upstreamHead.response
             let rewritten = HeaderPolicy.downstreamResponse(head)
             var headers = rewritten.headers
             let closeDelimited = requestVersion.minor == 0 && !headers.contains(name: "content-length")

@@ -6,7 +6,7 @@ import PullGuardHTTP
 /// Receives what a leased upstream connection delivers. Called on the event loop
 /// shared by the downstream and the upstream channel, so no hops are needed.
 protocol UpstreamConnectionDelegate: AnyObject {
-    func upstreamResponsePart(_ part: HTTPClientResponsePart)
+    func upstreamResponsePart(_ part: UpstreamResponsePart)
     func upstreamReadComplete()
     func upstreamWritabilityChanged(isWritable: Bool)
     /// The connection closed or failed; it is gone from the pool already.
@@ -139,7 +139,7 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
         // After a `101` the bytes wait for the tunnel (`removeHandler`).
         if detached || parser.isUpgraded { return }
         while true {
-            let part: HTTPClientResponsePart?
+            let part: UpstreamResponsePart?
             do {
                 part = try parser.next(&received)
             } catch {

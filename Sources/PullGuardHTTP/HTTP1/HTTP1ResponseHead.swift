@@ -1,7 +1,71 @@
+import NIOCore
 import NIOHTTP1
 
-/// A complete response head (status line, header lines, the empty line) read into
-/// NIO's value, with the body framing it states.
+/// An upstream's response head as read: version, status, and each field as spans of the
+/// head's own bytes.
+///
+/// The HTTP/2 path copies the fields from these bytes straight into its header block;
+/// the HTTP/1.1 path asks for NIO's value (`response`), whose strings are made only then.
+/// Made into `HTTPResponseHead` for every response, the head cost two strings per field
+/// and the header array, read back once by the HTTP/2 path (~8% of an HTTP/2 request's
+/// instructions, docs/performance.md).
+public struct UpstreamResponseHead: Equatable, Sendable {
+    public let version: HTTPVersion
+    public let status: HTTPResponseStatus
+    /// The header lines (the status line is not kept).
+    private let bytes: ByteBuffer
+    private let spans: [HeaderFieldSpan]
+
+    init(version: HTTPVersion, status: HTTPResponseStatus, bytes: ByteBuffer, spans: [HeaderFieldSpan]) {
+        self.version = version
+        self.status = status
+        self.bytes = bytes
+        self.spans = spans
+    }
+
+    /// Calls `body` with each field's name and value, in order (values trimmed of the
+    /// spaces and tabs around them).
+    public func forEachField(_ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Void) {
+        bytes.withUnsafeReadableBytes { raw in
+            for span in spans {
+                body(UnsafeRawBufferPointer(rebasing: raw[span.name]), UnsafeRawBufferPointer(rebasing: raw[span.value]))
+            }
+        }
+    }
+
+    public var headers: HTTPHeaders {
+        bytes.withUnsafeReadableBytes { HeaderFieldSpan.headers(spans, in: $0) }
+    }
+
+    /// The head as NIO's value, for the HTTP/1.1 path.
+    public var response: HTTPResponseHead { HTTPResponseHead(version: version, status: status, headers: headers) }
+
+    public static func == (lhs: UpstreamResponseHead, rhs: UpstreamResponseHead) -> Bool {
+        lhs.response == rhs.response
+    }
+}
+
+/// One parsed response, as the parser hands it on.
+public typealias UpstreamResponsePart = HTTPPart<UpstreamResponseHead, ByteBuffer>
+
+/// A header field's name and value as offsets into the bytes it was parsed from.
+struct HeaderFieldSpan: Equatable, Sendable {
+    let name: Range<Int>
+    let value: Range<Int>
+
+    /// The fields as NIO's headers, their strings made from `bytes` (the bytes parsed).
+    static func headers(_ spans: [HeaderFieldSpan], in bytes: UnsafeRawBufferPointer) -> HTTPHeaders {
+        // Collected as pairs and wrapped once: `HTTPHeaders.add` checks every name for
+        // non-ASCII bytes (a precondition), which the token check has done already.
+        HTTPHeaders(spans.map {
+            (String(decoding: UnsafeRawBufferPointer(rebasing: bytes[$0.name]), as: UTF8.self),
+             String(decoding: UnsafeRawBufferPointer(rebasing: bytes[$0.value]), as: UTF8.self))
+        })
+    }
+}
+
+/// A complete response head (status line, header lines, the empty line), with the body
+/// framing it states.
 struct ParsedHead {
     enum Framing: Equatable {
         case chunked
@@ -10,36 +74,41 @@ struct ParsedHead {
         case close
     }
 
-    var head: HTTPResponseHead
+    var head: UpstreamResponseHead
     var framing: Framing
 
-    /// `bytes`: the head with its closing empty line; every line ends in `CRLF`
-    /// (`LineScan` checked that).
-    static func parse(_ bytes: UnsafeRawBufferPointer) -> Result<ParsedHead, HTTP1ResponseError> {
-        // `LineScan` saw to it that every LF follows a CR, not that every CR precedes an LF.
-        guard let lineEnd = bytes.firstIndex(of: .carriageReturn, in: 0..<bytes.count), lineEnd + 1 < bytes.count,
-              bytes[lineEnd + 1] == .lineFeed else {
-            return .failure(.malformedStatusLine)
-        }
-        let status: (version: HTTPVersion, code: Int)
-        switch StatusLine.parse(UnsafeRawBufferPointer(rebasing: bytes[..<lineEnd])) {
-        case .success(let parsed): status = parsed
-        case .failure(let error): return .failure(error)
-        }
-        switch HeaderLines.parse(bytes, from: lineEnd + 2) {
-        case .failure(let error):
-            return .failure(error)
-        case .success(let lines):
-            let framing: Framing
-            switch (lines.contentLength, lines.transferEncoding) {
-            case (.some, .some): return .failure(.lengthAndChunked)
-            case (.some(let length), nil): framing = .length(length)
-            case (nil, .some): framing = .chunked
-            case (nil, nil): framing = .close
+    /// `head`: the head with its closing empty line; every line ends in `CRLF`
+    /// (`LineScan` checked that). The result keeps the header lines' bytes (a slice).
+    static func parse(_ head: ByteBuffer) -> Result<ParsedHead, HTTP1ResponseError> {
+        head.withUnsafeReadableBytes { bytes in
+            // `LineScan` saw to it that every LF follows a CR, not that every CR precedes an LF.
+            guard let lineEnd = bytes.firstIndex(of: .carriageReturn, in: 0..<bytes.count), lineEnd + 1 < bytes.count,
+                  bytes[lineEnd + 1] == .lineFeed else {
+                return .failure(.malformedStatusLine)
             }
-            let head = HTTPResponseHead(version: status.version, status: HTTPResponseStatus(statusCode: status.code),
-                                        headers: lines.headers)
-            return .success(ParsedHead(head: head, framing: framing))
+            let status: (version: HTTPVersion, code: Int)
+            switch StatusLine.parse(UnsafeRawBufferPointer(rebasing: bytes[..<lineEnd])) {
+            case .success(let parsed): status = parsed
+            case .failure(let error): return .failure(error)
+            }
+            let fieldsStart = lineEnd + 2
+            switch HeaderLines.parse(UnsafeRawBufferPointer(rebasing: bytes[fieldsStart...]), from: 0) {
+            case .failure(let error):
+                return .failure(error)
+            case .success(let lines):
+                let framing: Framing
+                switch (lines.contentLength, lines.transferEncoding) {
+                case (.some, .some): return .failure(.lengthAndChunked)
+                case (.some(let length), nil): framing = .length(length)
+                case (nil, .some): framing = .chunked
+                case (nil, nil): framing = .close
+                }
+                let fields = head.getSlice(at: head.readerIndex + fieldsStart, length: bytes.count - fieldsStart)!
+                return .success(ParsedHead(
+                    head: UpstreamResponseHead(version: status.version, status: HTTPResponseStatus(statusCode: status.code),
+                                               bytes: fields, spans: lines.spans),
+                    framing: framing))
+            }
         }
     }
 }
@@ -70,13 +139,10 @@ enum StatusLine {
     }
 }
 
-/// Header lines up to the empty line, as `HTTPHeaders`, with the framing fields checked
-/// on the way (one pass).
+/// Header lines up to the empty line, as spans of their bytes, with the framing fields
+/// checked on the way (one pass).
 struct HeaderLines {
-    /// Collected as pairs and wrapped once: `HTTPHeaders.add` checks every name for
-    /// non-ASCII bytes (a precondition), which the token check here has done already.
-    private var fields: [(String, String)] = []
-    var headers: HTTPHeaders { HTTPHeaders(fields) }
+    private(set) var spans: [HeaderFieldSpan] = []
     var contentLength: Int?
     /// `Transfer-Encoding: chunked` was present (any other coding is an error).
     var transferEncoding: Void?
@@ -87,7 +153,7 @@ struct HeaderLines {
     static func parse(_ bytes: UnsafeRawBufferPointer, from: Int) -> Result<HeaderLines, HTTP1ResponseError> {
         var lines = HeaderLines()
         // Room for a typical response's fields at once, instead of regrowing three times.
-        lines.fields.reserveCapacity(12)
+        lines.spans.reserveCapacity(12)
         var start = from
         while start < bytes.count {
             guard let end = bytes.firstIndex(of: .carriageReturn, in: start..<bytes.count), end + 1 < bytes.count,
@@ -108,7 +174,7 @@ struct HeaderLines {
             let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
             guard value.isFieldValue else { return .failure(.malformedHeader) }
             if let error = lines.noteFraming(name: name, value: value) { return .failure(error) }
-            lines.fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            lines.spans.append(HeaderFieldSpan(name: start..<colon, value: valueStart..<valueEnd))
             start = end + 2
         }
         return .success(lines)

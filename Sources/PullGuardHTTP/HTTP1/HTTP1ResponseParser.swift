@@ -70,7 +70,7 @@ public struct HTTP1ResponseParser: Sendable {
     /// The next part readable from `buffer`, consuming its bytes; nil when more bytes are
     /// needed (or the connection was upgraded). Call again after each part: the caller may
     /// write the next request in between.
-    public mutating func next(_ buffer: inout ByteBuffer) throws(HTTP1ResponseError) -> HTTPClientResponsePart? {
+    public mutating func next(_ buffer: inout ByteBuffer) throws(HTTP1ResponseError) -> UpstreamResponsePart? {
         while true {
             switch state {
             case .failed(let error):
@@ -83,7 +83,7 @@ public struct HTTP1ResponseParser: Sendable {
             case .head(let method):
                 guard let end = try scanLines(buffer, limit: Self.maxHeadBytes, tooLarge: .headTooLarge) else { return nil }
                 let parsed: ParsedHead
-                switch buffer.withUnsafeReadableBytes({ ParsedHead.parse(UnsafeRawBufferPointer(rebasing: $0[..<end])) }) {
+                switch ParsedHead.parse(buffer.getSlice(at: buffer.readerIndex, length: end)!) {
                 case .success(let head): parsed = head
                 case .failure(let error): try fail(error)
                 }
@@ -126,9 +126,13 @@ public struct HTTP1ResponseParser: Sendable {
                 state = size == 0 ? .trailers : .chunkData(remaining: size)
             case .trailers:
                 guard let end = try scanLines(buffer, limit: Self.maxHeadBytes, tooLarge: .headTooLarge) else { return nil }
+                let parsed = buffer.withUnsafeReadableBytes { raw in
+                    let section = UnsafeRawBufferPointer(rebasing: raw[..<end])
+                    return HeaderLines.parse(section, from: 0).map { HeaderFieldSpan.headers($0.spans, in: section) }
+                }
                 let trailers: HTTPHeaders
-                switch buffer.withUnsafeReadableBytes({ HeaderLines.parse(UnsafeRawBufferPointer(rebasing: $0[..<end]), from: 0) }) {
-                case .success(let fields): trailers = fields.headers
+                switch parsed {
+                case .success(let fields): trailers = fields
                 case .failure(let error): try fail(error)
                 }
                 buffer.moveReaderIndex(forwardBy: end)
@@ -143,12 +147,12 @@ public struct HTTP1ResponseParser: Sendable {
     /// The connection closed. Returns the end of a response delimited by the close; nil
     /// when nothing was under way or the response is cut short (the caller reports the
     /// close: mid-response, the client connection cannot be finished either).
-    public mutating func connectionClosed() -> HTTPClientResponsePart? {
+    public mutating func connectionClosed() -> UpstreamResponsePart? {
         defer { state = .failed(.closed) }
         return state == .untilClose ? .end(nil) : nil
     }
 
-    private mutating func complete(_ buffer: ByteBuffer, trailers: HTTPHeaders?) -> HTTPClientResponsePart {
+    private mutating func complete(_ buffer: ByteBuffer, trailers: HTTPHeaders?) -> UpstreamResponsePart {
         state = buffer.readableBytes > 0 ? .failed(.bytesWithoutRequest) : .idle
         return .end(trailers)
     }
