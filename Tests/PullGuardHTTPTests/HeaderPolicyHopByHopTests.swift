@@ -111,7 +111,9 @@ import Testing
         #expect(Self.walked(Self.upstreamHead(.http1_1, fields)).fields == rewritten.map { "\($0.name): \($0.value)" })
     }
 
-    @Test(arguments: cases + [[("Connection", "CLOSE")], []])
+    /// `close` beside `keep-alive`, or `keep-alive` twice, closes (HTTP/1.0 once kept these open).
+    @Test(arguments: cases + [[("Connection", "CLOSE")], [], [("Connection", "close, keep-alive")],
+                              [("Connection", "keep-alive"), ("Connection", "Keep-Alive")]])
     func keepAliveAsNIOReadsIt(fields: [(String, String)]) {
         for version in [HTTPVersion.http1_1, .http1_0] {
             let head = HTTPResponseHead(version: version, status: .ok, headers: HTTPHeaders(fields))
