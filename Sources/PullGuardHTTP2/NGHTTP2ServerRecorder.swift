@@ -68,6 +68,13 @@ final class NGHTTP2ServerRecorder {
     }
 
     @exclusivity(unchecked) var events: [HTTP2SessionEvent] = []
+    /// Inside `nghttp2_session_mem_send`: a stream closed now closed because its last frame
+    /// went out, which `receive` never sees (`closedWhileSending`).
+    @exclusivity(unchecked) var sending = false
+    /// Streams nghttp2 closed while sending: a response's END_STREAM after the request had
+    /// ended, as every GET's does. Kept apart from `events`, which the next `receive` clears
+    /// before the owner could see them.
+    @exclusivity(unchecked) var closedWhileSending: [(stream: Int32, errorCode: UInt32)] = []
     /// The header block being received. A HEADERS frame and its CONTINUATION frames
     /// arrive together, never interleaved with another stream's frames (RFC 9113 §4.3),
     /// so one block is under way at a time. Per-stream tables looked up on every field
@@ -199,7 +206,11 @@ private func onStreamClose(_ session: OpaquePointer?, _ stream: Int32, _ errorCo
                            _ user: UnsafeMutableRawPointer?) -> Int32 {
     return NGHTTP2ServerRecorder.with(user) { recorder in
         if recorder.block.stream == stream { recorder.block = NGHTTP2ServerRecorder.HeaderBlock() }
-        recorder.events.append(.streamClosed(stream: stream, errorCode: errorCode))
+        if recorder.sending {
+            recorder.closedWhileSending.append((stream, errorCode))
+        } else {
+            recorder.events.append(.streamClosed(stream: stream, errorCode: errorCode))
+        }
         return 0
     }
 }

@@ -90,8 +90,12 @@ package final class NGHTTP2ServerSession {
 
     /// The bytes nghttp2 wants to send now (frames, response bodies from the queues), or
     /// nil when there are none. Throws when the session failed while serializing.
+    /// Streams that close as their last frame goes out are told by
+    /// ``takeStreamsClosedWhileSending()``, not by `receive`'s events.
     package func pendingOutput(allocator: ByteBufferAllocator) throws(HTTP2SessionError) -> ByteBuffer? {
         var output: ByteBuffer?
+        recorder.sending = true
+        defer { recorder.sending = false }
         while true {
             var data: UnsafePointer<UInt8>?
             let length = nghttp2_session_mem_send(session, &data)
@@ -102,6 +106,17 @@ package final class NGHTTP2ServerSession {
             if !resetAfterResponse.isEmpty { resetAnsweredStreams() }
         }
         return output
+    }
+
+    /// The streams nghttp2 closed during ``pendingOutput(allocator:)`` calls since the last
+    /// take: the owner forgets them as it forgets a `streamClosed` from `receive`. Without
+    /// this, every stream whose response ended after its request (a GET's) stayed with the
+    /// owner for the connection's life, and the connection never counted as idle.
+    package func takeStreamsClosedWhileSending() -> [(stream: Int32, errorCode: UInt32)] {
+        guard !recorder.closedWhileSending.isEmpty else { return [] }
+        let closed = recorder.closedWhileSending
+        recorder.closedWhileSending = []
+        return closed
     }
 
     /// Streams answered early (431) whose client may still be sending: reset once the

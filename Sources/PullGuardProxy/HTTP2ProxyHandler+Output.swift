@@ -24,13 +24,23 @@ extension HTTP2ProxyHandler {
     func writeOutput() {
         guard let context, let session, context.channel.isActive else { return }
         guard context.channel.isWritable else { return }
-        do {
-            if let output = try session.pendingOutput(allocator: context.channel.allocator) {
-                context.writeAndFlush(wrapOutboundOut(output), promise: nil)
+        while true {
+            do {
+                if let output = try session.pendingOutput(allocator: context.channel.allocator) {
+                    context.writeAndFlush(wrapOutboundOut(output), promise: nil)
+                }
+            } catch {
+                sessionFailed(error)
+                return
             }
-        } catch {
-            sessionFailed(error)
-            return
+            // Streams whose last frame just went out. Forgetting one may start another
+            // (a slot freed), so the session is asked again until nothing more closes.
+            let closed = session.takeStreamsClosedWhileSending()
+            if closed.isEmpty { break }
+            handlingEvents = true
+            for (id, errorCode) in closed { handle(.streamClosed(stream: id, errorCode: errorCode)) }
+            handlingEvents = false
+            guard context.channel.isActive, context.channel.isWritable else { break }
         }
         resumeUpstreamReads()
         if let code = session.goAwaySent, !closing {

@@ -38,4 +38,18 @@ import Testing
             #expect(scenario.upstream.requests.isEmpty)
         }
     }
+
+    /// Once its last stream was answered, a connection is idle again and closes after
+    /// `client_idle` like one that never opened a stream (streams that nghttp2 closed while
+    /// sending their last frame were once never forgotten, so this one stayed open).
+    @Test func connectionIsIdleAgainAfterItsLastStream() async throws {
+        try await StrictUpstreamScenario.withConfig(Self.config) { scenario in
+            let outcome = try await HTTP2ProbeTests.probe(scenario, "idle-after-request")
+            #expect(outcome.status["1"] == 200, "\(outcome)")
+            #expect(outcome.closed, "still open 8 s after the answer: \(outcome)")
+            #expect(outcome.goaway == 0, "GOAWAY(NO_ERROR) before the close: \(outcome)")
+            #expect((outcome.elapsed ?? 0) >= 1.5, "closed before client_idle (2 s): \(outcome)")
+            #expect(scenario.upstream.requests.count == 1)
+        }
+    }
 }

@@ -14,6 +14,7 @@ final class InMemoryHTTP2Proxy {
     let loop = EmbeddedEventLoop()
     let client: EmbeddedChannel
     private(set) var upstreams: [EmbeddedChannel] = []
+    private(set) var handler: HTTP2ProxyHandler!
 
     init(sites: SiteTable = InMemoryProxy.twoSites) throws {
         client = EmbeddedChannel(loop: loop)
@@ -29,7 +30,7 @@ final class InMemoryHTTP2Proxy {
         let established = TLSConnectionEstablished(
             site: sites.id(named: "a"), siteName: "a", serverName: "a.example", alpn: "h2", protocolVersion: "TLSv1.3",
             cipher: "TLS_AES_128_GCM_SHA256", resumed: false, verification: TestCertificates.success())
-        let handler = HTTP2ProxyHandler(
+        handler = HTTP2ProxyHandler(
             established: established, site: try #require(sites.site(established.site)?.proxy), settings: settings,
             http2: settings.http2, pool: pool, rules: ProxyRequestRules(settings: settings, sites: sites), siteLimit: nil,
             clientIP: "192.0.2.1", logger: Logger(label: "pullguard.test.h2"),
@@ -81,6 +82,24 @@ final class InMemoryHTTP2Proxy {
         #expect(frames.contains { $0.type == 0x1 && $0.stream == 1 }, "HEADERS")
         #expect(frames.contains { $0.type == 0x0 && $0.stream == 1 && $0.payload == Array("ok".utf8) && $0.flags & 0x1 != 0 },
                 "DATA with END_STREAM, sent as soon as the upstream answered: \(frames)")
+    }
+
+    /// A stream nghttp2 closes while sending its last frame (the request ended first, as a
+    /// GET's does) is gone from the handler once answered: its state is not kept for the
+    /// connection's life, and the connection counts as idle again.
+    @Test func anAnsweredStreamIsForgotten() throws {
+        let proxy = try InMemoryHTTP2Proxy()
+        for stream in [Int32(1), 3, 5] {
+            proxy.send((stream == 1 ? Self.opening : []) + HTTP2Frames.headers(stream: stream, HTTP2Frames.get))
+            _ = try proxy.frames()
+            #expect(proxy.handler.streams.count == 1)
+            #expect(proxy.handler.idleSince == nil)
+            try proxy.answer(0, "ok")
+            #expect(try proxy.frames().contains { $0.type == 0x0 && $0.stream == stream && $0.flags & 0x1 != 0 })
+            #expect(proxy.handler.streams.isEmpty, "stream \(stream) kept after its END_STREAM went out")
+            #expect(proxy.handler.idleSince != nil, "idle again after stream \(stream)")
+        }
+        #expect(proxy.upstreams.count == 1, "one upstream connection, back in the pool after each answer")
     }
 
     /// A slow upstream holds only its own stream.

@@ -257,6 +257,12 @@ def main():
         sock.sendall(raw_preface())
         reader.pump(8, until=lambda r: r["closed"])
         reader.result["elapsed"] = time.monotonic() - started
+    elif probe == "idle-after-request":
+        # One answered GET, then nothing: once its stream ended, the connection is idle.
+        send_one(sock, reader, base)
+        answered = time.monotonic()
+        reader.pump(8, until=lambda r: r["closed"])
+        reader.result["elapsed"] = time.monotonic() - answered
     elif probe == "host-conflict":
         send_one(sock, reader, base + [(b"host", host or b"other.invalid")])
     elif probe == "spoofed-identity":
