@@ -68,8 +68,8 @@ final class NGHTTP2ServerRecorder {
     }
 
     @exclusivity(unchecked) var events: [HTTP2SessionEvent] = []
-    /// Inside `nghttp2_session_mem_send`: a stream closed now closed because its last frame
-    /// went out, which `receive` never sees (`closedWhileSending`).
+    /// Inside `nghttp2_session_mem_send`: a stream that closes now does so because its last
+    /// frame went out, and `receive` never reports it (`closedWhileSending`).
     @exclusivity(unchecked) var sending = false
     /// Streams nghttp2 closed while sending: a response's END_STREAM after the request had
     /// ended, as every GET's does. Kept apart from `events`, which the next `receive` clears

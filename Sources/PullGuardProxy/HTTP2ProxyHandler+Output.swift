@@ -37,9 +37,12 @@ extension HTTP2ProxyHandler {
             // (a slot freed), so the session is asked again until nothing more closes.
             let closed = session.takeStreamsClosedWhileSending()
             if closed.isEmpty { break }
+            // This pass may run inside `channelRead`'s own event loop (a close): as there,
+            // no output pass of its own per event, and the caller's state is left as found.
+            let wasHandlingEvents = handlingEvents
             handlingEvents = true
             for (id, errorCode) in closed { handle(.streamClosed(stream: id, errorCode: errorCode)) }
-            handlingEvents = false
+            handlingEvents = wasHandlingEvents
             guard context.channel.isActive, context.channel.isWritable else { break }
         }
         resumeUpstreamReads()
