@@ -102,7 +102,13 @@ import Testing
     /// `client` nil: no client certificate.
     static func probe(_ scenario: StrictUpstreamScenario, _ name: String, sni: String = "a.test",
                       authority: String? = nil, host: String? = nil, client: String? = "client") async throws -> Outcome {
-        var arguments = [script, "\(scenario.proxy.port)", sni, client.map { ProxyScenario.file("\($0).pem") } ?? "-",
+        try await probe(port: scenario.proxy.port, name, sni: sni, authority: authority, host: host, client: client)
+    }
+
+    /// The same against any PullGuard listening on `port`.
+    static func probe(port: Int, _ name: String, sni: String = "a.test",
+                      authority: String? = nil, host: String? = nil, client: String? = "client") async throws -> Outcome {
+        var arguments = [script, "\(port)", sni, client.map { ProxyScenario.file("\($0).pem") } ?? "-",
                          client.map { ProxyScenario.file("\($0).key") } ?? "-", name, authority ?? sni]
         if let host { arguments.append(host) }
         // Off the cooperative pool: a flood probe blocks for seconds, which stalled other
