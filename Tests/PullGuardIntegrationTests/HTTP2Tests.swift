@@ -85,15 +85,20 @@ import Testing
     /// A reload drains an HTTP/2 connection whose streams are all answered: GOAWAY, then
     /// the close once the grace second is over, long before `drain_timeout`.
     @Test func drainedConnectionWithNothingOpenClosesAfterTheGrace() async throws {
-        let config = Self.config.replacingOccurrences(of: "workers: 1", with: "workers: 1\ntimeouts: {client_idle: 60s}")
+        let config = Self.config.replacingOccurrences(of: "workers: 1", with: "workers: 1\ntimeouts: {client_idle: 120s}")
         try await ReloadScenario.withConfig(config) { (scenario: ReloadScenario) async throws in
             let port = scenario.proxy.port
-            let probe = Task { try await HTTP2ProbeTests.probe(port: port, "idle-after-request", sni: "localhost") }
-            try await Task.sleep(for: .milliseconds(1000))
-            #expect(try await scenario.reload(config.replacingOccurrences(of: "workers: 1", with: "workers: 1\ndrain_timeout: 20s")))
+            // The probe waits up to 30 s after its answer for the close; the drain allows 60.
+            let probe = Task { try await HTTP2ProbeTests.probe(port: port, "answered-then-wait", sni: "localhost") }
+            let deadline = ContinuousClock.now + .seconds(15)
+            while scenario.upstream.requests.isEmpty, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try await Task.sleep(for: .milliseconds(200))  // the answer on its way back
+            #expect(try await scenario.reload(config.replacingOccurrences(of: "workers: 1", with: "workers: 1\ndrain_timeout: 60s")))
             let outcome = try await probe.value
             #expect(outcome.status["1"] == 200, "\(outcome)")
-            #expect(outcome.closed, "still open 8 s after the answer, with drain_timeout 20 s: \(outcome)")
+            #expect(outcome.closed, "still open 30 s after the answer, with drain_timeout 60 s: \(outcome)")
             #expect(outcome.goaway == 0, "\(outcome)")
         }
     }

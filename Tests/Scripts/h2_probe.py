@@ -257,11 +257,12 @@ def main():
         sock.sendall(raw_preface())
         reader.pump(8, until=lambda r: r["closed"])
         reader.result["elapsed"] = time.monotonic() - started
-    elif probe == "idle-after-request":
+    elif probe in ("idle-after-request", "answered-then-wait"):
         # One answered GET, then nothing: once its stream ended, the connection is idle.
+        # `answered-then-wait` waits longer, for a close the test causes (a reload's drain).
         send_one(sock, reader, base)
         answered = time.monotonic()
-        reader.pump(8, until=lambda r: r["closed"])
+        reader.pump(8 if probe == "idle-after-request" else 30, until=lambda r: r["closed"])
         reader.result["elapsed"] = time.monotonic() - answered
     elif probe == "host-conflict":
         send_one(sock, reader, base + [(b"host", host or b"other.invalid")])
