@@ -53,7 +53,7 @@ extension ConfigValidator {
         }
         let taken = [identity.verify, identity.subject, identity.issuer, identity.serial, identity.fingerprint,
                      identity.notAfter] + Self.namesPullGuardOwns
-        if let clash = taken.first(where: { Self.upstreamForm($0) == Self.upstreamForm(name) }) {
+        if let clash = taken.first(where: { HeaderNameForm.of($0) == HeaderNameForm.of(name) }) {
             report(document.requestID.keyPath, "'\(name)' is a header PullGuard already sets or reads (\(clash))")
             return settings
         }

@@ -21,7 +21,7 @@ extension ConfigValidator {
                 }
             }
             // Two identity values under one name would let one overwrite the other upstream.
-            let effective = Self.upstreamForm(names[keyPath: keyPath])
+            let effective = HeaderNameForm.of(names[keyPath: keyPath])
             if let first = seen[effective] {
                 report(field.keyPath, "'\(names[keyPath: keyPath])' is already used by \(first)")
             } else {
@@ -42,16 +42,11 @@ extension ConfigValidator {
         "Client-Cert-Chain",
     ]
 
-    /// The one of `namesPullGuardOwns` that `name` reads as upstream, if any.
+    /// The one of `namesPullGuardOwns` that `name` is as an upstream reads it
+    /// (`HeaderNameForm`), if any.
     static func ownedName(matching name: String) -> String? {
-        let form = upstreamForm(name)
-        return namesPullGuardOwns.first { upstreamForm($0) == form }
-    }
-
-    /// How an upstream may read a name: case ignored, and `_` as `-`, as CGI and PHP
-    /// map both to one variable (the same reading anti-spoofing uses).
-    static func upstreamForm(_ name: String) -> String {
-        String(name.lowercased().map { $0 == "_" ? "-" : $0 })
+        let form = HeaderNameForm.of(name)
+        return namesPullGuardOwns.first { HeaderNameForm.of($0) == form }
     }
 
     mutating func proxyTimeouts(_ document: TimeoutsDocument) -> ProxyTimeouts {

@@ -13,7 +13,7 @@
 package struct HeaderNameMatcher: Sendable {
     /// Lower-cased (and, with `underscoreIsDash`, `_` → `-`) candidates; index = UTF-8 length.
     @usableFromInline let candidatesByLength: [[[UInt8]]]
-    /// Compare `_` as `-`, for the normalized names of `HeaderPolicy.normalizedName`.
+    /// Compare `_` as `-`, for names in `HeaderNameForm`.
     @usableFromInline let underscoreIsDash: Bool
 
     /// - Parameter names: lower-case names (normalized ones when `underscoreIsDash`).

@@ -11,7 +11,7 @@ extension HeaderPolicy {
     /// so that a client can never present a certificate of its own choosing.
     static func reservedIdentityNames(_ names: IdentityHeaderNames) -> Set<String> {
         Set([names.verify, names.subject, names.issuer, names.serial, names.fingerprint, names.notAfter,
-             "Client-Cert", "Client-Cert-Chain"].map(normalizedName))
+             "Client-Cert", "Client-Cert-Chain"].map(HeaderNameForm.of))
     }
 
     /// Headers PullGuard writes or vouches for on every request (`+Forwarding`), by
@@ -20,7 +20,7 @@ extension HeaderPolicy {
 
     /// Removes incoming headers that would impersonate PullGuard's verdict or the edge.
     ///
-    /// Names are compared after ``normalizedName(_:)``, so `x_client_VERIFY` is caught.
+    /// Names are compared in `HeaderNameForm`, so `x_client_VERIFY` is caught.
     /// `CF-Connecting-IP` and `True-Client-IP` stay only when the client is Cloudflare
     /// itself (a verified chain ending at the pinned AOP CA): only then does someone we
     /// trust vouch for them.

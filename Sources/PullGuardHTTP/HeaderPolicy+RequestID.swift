@@ -15,7 +15,7 @@ public struct RequestIDPolicy: Sendable {
 
     public init(name: String) {
         self.name = name
-        anySpelling = HeaderNameMatcher([HeaderPolicy.normalizedName(name)], underscoreIsDash: true)
+        anySpelling = HeaderNameMatcher([HeaderNameForm.of(name)], underscoreIsDash: true)
         exact = HeaderNameMatcher([name.lowercased()])
     }
 

@@ -150,23 +150,6 @@ public enum HeaderPolicy {
         return (headers, tokens.keepsAlive(version: head.version))
     }
 
-    /// The form header names are compared in: lower case, `_` read as `-`.
-    ///
-    /// Some upstream stacks (CGI, PHP, WSGI, nginx with `underscores_in_headers`)
-    /// map `X_Client_Verify` and `X-Client-Verify` to the same variable, so both
-    /// spellings have to count as the same name for anti-spoofing.
-    static func normalizedName(_ name: String) -> String {
-        var bytes = Array(name.utf8)
-        for index in bytes.indices {
-            switch bytes[index] {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): bytes[index] += 32
-            case UInt8(ascii: "_"): bytes[index] = UInt8(ascii: "-")
-            default: break
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
     /// Removes every header whose name `rule` removes.
     static func removeNames(matching rule: RemovalRule, from headers: inout HTTPHeaders) {
         var present: [String] = []
