@@ -31,14 +31,11 @@ extension HeaderPolicy {
     /// without a `Connection` field has no tokens naming others either. Tokens that are
     /// fixed hop-by-hop names already (`keep-alive`, `upgrade`, `te`: nearly all of them
     /// in practice) are not searched for a second time.
+    ///
+    /// The fields dropped are those ``ConnectionTokens/isHopByHop(_:)`` names, the one rule
+    /// the response walk and the request rewrite apply too.
     public static func removeHopByHop(from headers: inout HTTPHeaders) {
-        removeHopByHop(from: &headers, tokens: ConnectionTokens(headers))
-    }
-
-    /// The same with the `Connection` tokens read already. The fields dropped are those
-    /// ``ConnectionTokens/isHopByHop(_:)`` names, the one rule both response paths and the
-    /// request rewrite apply.
-    static func removeHopByHop(from headers: inout HTTPHeaders, tokens: ConnectionTokens) {
+        let tokens = ConnectionTokens(headers)
         guard headers.contains(where: { tokens.isHopByHop($0.name) }) else { return }
         var kept: [(String, String)] = []
         kept.reserveCapacity(headers.count)

@@ -139,15 +139,19 @@ public enum HeaderPolicy {
         return headers
     }
 
-    /// The same for a whole response head, with whether the upstream keeps its connection
-    /// open after it, read from the same pass over `Connection`. NIO's `isKeepAlive` on a
-    /// parsed head split the field into substrings again: ~5% of an HTTP/1.1 request's
-    /// instructions (callgrind).
-    public static func downstreamResponse(_ head: HTTPResponseHead) -> (headers: HTTPHeaders, upstreamKeepAlive: Bool) {
-        var headers = head.headers
-        let tokens = ConnectionTokens(headers)
-        removeHopByHop(from: &headers, tokens: tokens)
-        return (headers, tokens.keepsAlive(version: head.version))
+    /// The same for an upstream's whole response head (the HTTP/1.1 path), with whether the
+    /// upstream keeps its connection open after it: the walk the HTTP/2 path takes
+    /// (``forEachDownstreamResponseField(of:_:)``), with strings made only for the fields
+    /// that go on. NIO's `isKeepAlive` on a parsed head split `Connection` into substrings
+    /// again (~5% of an HTTP/1.1 request's instructions, callgrind); making every field a
+    /// string and then dropping the hop-by-hop ones was a second pass.
+    public static func downstreamResponse(_ head: UpstreamResponseHead) -> (headers: HTTPHeaders, upstreamKeepAlive: Bool) {
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(12)
+        let keepAlive = forEachDownstreamResponseField(of: head) { name, value in
+            fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+        }
+        return (HTTPHeaders(fields), keepAlive)
     }
 
     /// Removes every header whose name `rule` removes.

@@ -7,8 +7,7 @@ extension HTTPProxyHandler: UpstreamConnectionDelegate {
     func upstreamResponsePart(_ part: UpstreamResponsePart) {
         guard let context else { return }
         switch part {
-        case .head(let upstreamHead):
-            let head = upstreamHead.response
+        case .head(let head):
             let rewritten = HeaderPolicy.downstreamResponse(head)
             var headers = rewritten.headers
             let closeDelimited = requestVersion.minor == 0 && !headers.contains(name: "content-length")

@@ -118,7 +118,7 @@ import Testing
         for version in [HTTPVersion.http1_1, .http1_0] {
             let head = HTTPResponseHead(version: version, status: .ok, headers: HTTPHeaders(fields))
             #expect(Self.walked(Self.upstreamHead(version, fields)).keepAlive == head.isKeepAlive, "\(version) \(fields)")
-            let response = HeaderPolicy.downstreamResponse(head)
+            let response = HeaderPolicy.downstreamResponse(Self.upstreamHead(version, fields))
             #expect(response.upstreamKeepAlive == head.isKeepAlive, "\(version) \(fields)")
             #expect(response.headers == HeaderPolicy.downstreamResponseHeaders(from: HTTPHeaders(fields)))
         }
