@@ -4,11 +4,11 @@ import NIOHTTP1
 /// An upstream's response head as read: version, status, and each field as spans of the
 /// head's own bytes.
 ///
-/// The HTTP/2 path copies the fields from these bytes straight into its header block;
-/// the HTTP/1.1 path asks for NIO's value (`response`), whose strings are made only then.
-/// Made into `HTTPResponseHead` for every response, the head cost two strings per field
-/// and the header array, read back once by the HTTP/2 path (~8% of an HTTP/2 request's
-/// instructions, docs/performance.md).
+/// Both downstream paths walk these bytes (`HeaderPolicy.forEachDownstreamResponseField`):
+/// HTTP/2 copies the fields straight into its header block, HTTP/1.1 makes strings only for
+/// the fields that go on. Made into `HTTPResponseHead` for every response, the head cost two
+/// strings per field and the header array, read back once by the HTTP/2 path (~8% of an
+/// HTTP/2 request's instructions, docs/performance.md).
 public struct UpstreamResponseHead: Equatable, Sendable {
     public let version: HTTPVersion
     public let status: HTTPResponseStatus
@@ -37,11 +37,8 @@ public struct UpstreamResponseHead: Equatable, Sendable {
         bytes.withUnsafeReadableBytes { HeaderFieldSpan.headers(spans, in: $0) }
     }
 
-    /// The head as NIO's value, for the HTTP/1.1 path.
-    public var response: HTTPResponseHead { HTTPResponseHead(version: version, status: status, headers: headers) }
-
     public static func == (lhs: UpstreamResponseHead, rhs: UpstreamResponseHead) -> Bool {
-        lhs.response == rhs.response
+        lhs.version == rhs.version && lhs.status == rhs.status && lhs.headers == rhs.headers
     }
 }
 
