@@ -140,6 +140,25 @@ final class InMemoryHTTP2Proxy {
         #expect(proxy.upstreams.isEmpty)
     }
 
+    /// A client that resets its stream halfway through an upload leaves the upstream with
+    /// half a body: that connection is closed, never handed to the next stream, whose head
+    /// the upstream would otherwise read as the rest of the first body. Two things see to
+    /// it (the abandoned stream gives its connection back as not reusable, and the pool
+    /// reuses only a connection whose response ended); the test fails only without both.
+    @Test func aStreamResetMidUploadClosesItsUpstream() throws {
+        let proxy = try InMemoryHTTP2Proxy()
+        let upload = [(":method", "POST"), (":scheme", "https"), (":authority", "a.example"), (":path", "/up"),
+                      ("content-length", "10")]
+        proxy.send(Self.opening + HTTP2Frames.headers(stream: 1, upload, endStream: false)
+                   + HTTP2Frames.data(stream: 1, Array("12345".utf8)))
+        let sent = try proxy.upstreamText(0)
+        #expect(sent.hasPrefix("POST /up HTTP/1.1\r\n") && sent.hasSuffix("\r\n\r\n12345"), "\(sent.debugDescription)")
+        proxy.send(HTTP2Frames.rstStream(stream: 1) + HTTP2Frames.headers(stream: 3, HTTP2Frames.get))
+        #expect(!proxy.upstreams[0].isActive, "the upstream holding half a body is closed")
+        #expect(proxy.upstreams.count == 2, "the next stream gets a connection of its own")
+        #expect(try proxy.upstreamText(1).hasPrefix("GET / HTTP/1.1\r\n"))
+    }
+
     @Test func drainAnnouncesThenEnds() throws {
         let proxy = try InMemoryHTTP2Proxy()
         proxy.send(Self.opening + HTTP2Frames.headers(stream: 1, HTTP2Frames.get))
