@@ -41,10 +41,11 @@ public enum HostBinding {
         decide(host: host, uri: "/", version: version, selectedSite: selectedSite, sites: sites)
     }
 
-    /// Both names are parsed before either is looked up, so a malformed one is a 400
-    /// whatever the other names. No array of names: this runs on every request.
-    private static func decide(host: String?, uri: String, version: HTTPVersion, selectedSite: SiteID,
-                               sites: SiteTable) -> Decision {
+    /// The same for a single optional `Host` value (an HTTP/2 request's `:authority`) and its
+    /// target (`:path`). Both names are parsed before either is looked up, so a malformed
+    /// one is a 400 whatever the other names. No array of names: this runs on every request.
+    public static func decide(host: String?, uri: String, version: HTTPVersion, selectedSite: SiteID,
+                              sites: SiteTable) -> Decision {
         var hostName: String?
         if let host {
             guard let name = Self.hostName(fromHostHeader: host) else { return .badRequest }

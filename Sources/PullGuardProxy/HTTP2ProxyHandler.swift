@@ -241,7 +241,9 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .refuse(let refusal):
             return reject(stream, ProxyFailure(refusal: refusal, method: head.method), "request refused (\(refusal))")
         }
-        switch HostBinding.decide(host: head.headers.first(name: "host"), version: .http1_1,
+        // The target too: nghttp2 lets only origin form (or `*`) through as `:path`, and a
+        // target naming a host would be checked here as HTTP/1.1's is, not trusted.
+        switch HostBinding.decide(host: head.headers.first(name: "host"), uri: head.uri, version: .http1_1,
                                   selectedSite: established.site, sites: rules.sites) {
         case .forward:
             break

@@ -148,6 +148,18 @@ import PullGuardTestSupport
         #expect(decide(["a.example"], uri: "http://A.example:443/x?y") == .forward)
         #expect(decide(["a.example"], uri: "http://u@b.example/") == .badRequest)
     }
+
+    /// The form the HTTP/2 path calls, with `:authority` and `:path`.
+    @Test func aTargetNamingAHostIsBoundBesideTheAuthority() {
+        func decide(_ authority: String?, _ path: String) -> HostBinding.Decision {
+            HostBinding.decide(host: authority, uri: path, version: .http1_1, selectedSite: sites.id(named: "a"), sites: sites)
+        }
+        #expect(decide("a.example", "/x") == .forward)
+        #expect(decide("a.example", "*") == .forward)
+        #expect(decide("a.example", "http://b.example/x") == .misdirected(otherSite: "b"))
+        #expect(decide("b.example", "http://a.example/") == .misdirected(otherSite: "b"))
+        #expect(decide(nil, "/") == .badRequest)
+    }
 }
 
 /// The tests say which site TLS selected by its name; the server hands over the identity.

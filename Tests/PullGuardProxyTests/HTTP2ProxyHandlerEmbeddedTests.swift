@@ -140,6 +140,20 @@ final class InMemoryHTTP2Proxy {
         #expect(proxy.upstreams.isEmpty)
     }
 
+    /// A `:path` that names a host (absolute or authority form) would reach an upstream that
+    /// prefers it over `Host`, past the Host binding that checked `:authority` only. nghttp2
+    /// resets such a stream (RFC 9113 §8.3.1: origin form, or `*` for OPTIONS); this holds
+    /// PullGuard to that if nghttp2's checks ever change.
+    @Test(arguments: ["http://b.example/x", "https://b.example/", "b.example:443"])
+    func aPathNamingAHostNeverReachesTheUpstream(_ path: String) throws {
+        let proxy = try InMemoryHTTP2Proxy()
+        let fields = [(":method", "GET"), (":scheme", "https"), (":authority", "a.example"), (":path", path)]
+        proxy.send(Self.opening + HTTP2Frames.headers(stream: 1, fields))
+        let frames = try proxy.frames()
+        #expect(frames.contains { $0.type == 0x3 && $0.stream == 1 && $0.errorCode == 0x1 }, "RST_STREAM PROTOCOL_ERROR: \(frames)")
+        #expect(proxy.upstreams.isEmpty)
+    }
+
     /// A client that resets its stream halfway through an upload leaves the upstream with
     /// half a body: that connection is closed, never handed to the next stream, whose head
     /// the upstream would otherwise read as the rest of the first body. Two things see to
