@@ -35,12 +35,6 @@ public enum HostBinding {
         return decide(host: hostHeaders.first, uri: uri, version: version, selectedSite: selectedSite, sites: sites)
     }
 
-    /// Convenience for a single optional `Host` value and an origin-form target.
-    public static func decide(host: String?, version: HTTPVersion, selectedSite: SiteID,
-                              sites: SiteTable) -> Decision {
-        decide(host: host, uri: "/", version: version, selectedSite: selectedSite, sites: sites)
-    }
-
     /// The same for a single optional `Host` value (an HTTP/2 request's `:authority`) and its
     /// target (`:path`). Both names are parsed before either is looked up, so a malformed
     /// one is a 400 whatever the other names. No array of names: this runs on every request.

@@ -164,8 +164,9 @@ import PullGuardTestSupport
 
 /// The tests say which site TLS selected by its name; the server hands over the identity.
 extension HostBinding {
+    /// A single optional `Host` value and an origin-form target.
     static func decide(host: String?, version: HTTPVersion, selectedSite: String, sites: SiteTable) -> Decision {
-        decide(host: host, version: version, selectedSite: sites.id(named: selectedSite), sites: sites)
+        decide(host: host, uri: "/", version: version, selectedSite: sites.id(named: selectedSite), sites: sites)
     }
 
     static func decide(hostHeaders: [String], uri: String, version: HTTPVersion, selectedSite: String,
