@@ -51,9 +51,10 @@ extension ConfigValidator {
             report(document.requestID.keyPath, "'\(name)' is not a valid HTTP header name (or off)")
             return settings
         }
-        let taken = [identity.verify, identity.subject, identity.issuer, identity.serial, identity.fingerprint,
-                     identity.notAfter] + Self.namesPullGuardOwns
-        if let clash = taken.first(where: { HeaderNameForm.of($0) == HeaderNameForm.of(name) }) {
+        let form = HeaderNameForm.of(name)
+        let identityNames = [identity.verify, identity.subject, identity.issuer, identity.serial, identity.fingerprint,
+                             identity.notAfter]
+        if let clash = identityNames.first(where: { HeaderNameForm.of($0) == form }) ?? Self.ownedName(matching: name) {
             report(document.requestID.keyPath, "'\(name)' is a header PullGuard already sets or reads (\(clash))")
             return settings
         }

@@ -3,10 +3,12 @@ import PullGuardCore
 
 /// How PullGuard rewrites HTTP/1.1 headers between the client and the upstream.
 ///
-/// Overview: the proxy calls ``upstreamRequestHeaders(from:context:)`` once per
-/// request and ``downstreamResponseHeaders(from:)`` once per response. Everything
-/// here is a pure function on `HTTPHeaders` so that the security-relevant parts
-/// (anti-spoofing, identity headers) are unit tested without sockets. The facets
+/// Overview: the proxy calls ``upstreamRequestHeaders(from:context:framing:requestID:generate:)``
+/// once per request, and once per response ``downstreamResponse(_:)`` (HTTP/1.1) or
+/// ``forEachDownstreamResponseField(of:_:)`` (HTTP/2) on the upstream head's bytes.
+/// Everything here is a pure function on headers or their bytes, so that the
+/// security-relevant parts (anti-spoofing, identity headers) are unit tested without
+/// sockets. The facets
 /// live in `HeaderPolicy+*.swift`:
 /// - `+HopByHop`: RFC 9110 §7.6.1 connection-specific fields.
 /// - `+AntiSpoofing`: incoming copies of the identity headers are dropped.

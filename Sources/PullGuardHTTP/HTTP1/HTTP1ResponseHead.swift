@@ -89,7 +89,7 @@ struct ParsedHead {
             case .failure(let error): return .failure(error)
             }
             let fieldsStart = lineEnd + 2
-            switch HeaderLines.parse(UnsafeRawBufferPointer(rebasing: bytes[fieldsStart...]), from: 0) {
+            switch HeaderLines.parse(UnsafeRawBufferPointer(rebasing: bytes[fieldsStart...])) {
             case .failure(let error):
                 return .failure(error)
             case .success(let lines):
@@ -146,12 +146,12 @@ struct HeaderLines {
 
     private static let chunked = HeaderNameMatcher(["chunked"])
 
-    /// `from`: the offset of the first header line.
-    static func parse(_ bytes: UnsafeRawBufferPointer, from: Int) -> Result<HeaderLines, HTTP1ResponseError> {
+    /// `bytes` start with the first header line; the spans are offsets into them.
+    static func parse(_ bytes: UnsafeRawBufferPointer) -> Result<HeaderLines, HTTP1ResponseError> {
         var lines = HeaderLines()
         // Room for a typical response's fields at once, instead of regrowing three times.
         lines.spans.reserveCapacity(12)
-        var start = from
+        var start = 0
         while start < bytes.count {
             guard let end = bytes.firstIndex(of: .carriageReturn, in: start..<bytes.count), end + 1 < bytes.count,
                   bytes[end + 1] == .lineFeed else {

@@ -128,7 +128,7 @@ public struct HTTP1ResponseParser: Sendable {
                 guard let end = try scanLines(buffer, limit: Self.maxHeadBytes, tooLarge: .headTooLarge) else { return nil }
                 let parsed = buffer.withUnsafeReadableBytes { raw in
                     let section = UnsafeRawBufferPointer(rebasing: raw[..<end])
-                    return HeaderLines.parse(section, from: 0).map { HeaderFieldSpan.headers($0.spans, in: section) }
+                    return HeaderLines.parse(section).map { HeaderFieldSpan.headers($0.spans, in: section) }
                 }
                 let trailers: HTTPHeaders
                 switch parsed {
