@@ -22,6 +22,11 @@ package final class UpstreamPool {
     private var connections: [UpstreamPoolStateMachine.ConnectionID: UpstreamConnection] = [:]
     private let connectTimeout: TimeAmount
     private let connector: Connector?
+    private var purgeTask: RepeatedTask?
+
+    /// How often parked connections the last interval did not need are closed
+    /// (``UpstreamPoolStateMachine/purge()``); the default of HAProxy's `pool-purge-delay`.
+    static let purgeInterval = TimeAmount.seconds(5)
 
     /// Opens a channel to an upstream and runs `initialize` on it (which adds the
     /// `UpstreamConnection`). nil: a `ClientBootstrap` on
@@ -35,6 +40,10 @@ package final class UpstreamPool {
         self.machine = UpstreamPoolStateMachine(maxIdlePerUpstream: maxIdlePerUpstream)
         self.connectTimeout = connectTimeout
         self.connector = connector
+        let target = NIOLoopBound(self, eventLoop: eventLoop)
+        purgeTask = eventLoop.scheduleRepeatedTask(initialDelay: Self.purgeInterval, delay: Self.purgeInterval) { _ in
+            target.value.purge()
+        }
     }
 
     /// Calls `completion` on the event loop with a connection owned by the caller,
@@ -93,12 +102,40 @@ package final class UpstreamPool {
         connections[connection.id] = nil
     }
 
+    /// Closes the parked connections the last interval did not need.
+    func purge() {
+        eventLoop.assertInEventLoop()
+        for id in machine.purge() {
+            connections.removeValue(forKey: id)?.close()
+        }
+    }
+
     /// Closes the parked connections and refuses further leases.
     func shutdown() {
         eventLoop.assertInEventLoop()
+        purgeTask?.cancel()
+        purgeTask = nil
         for id in machine.shutdown() {
             connections.removeValue(forKey: id)?.close()
         }
+    }
+
+    /// An upstream named by an IP address is connected to directly. `connect(host:port:)`
+    /// would pass even a literal through NIO's resolver, which runs `getaddrinfo` on a
+    /// Dispatch thread and races address families: a futex wake-up and two context
+    /// switches per new connection, for an answer known in advance. Names still go
+    /// through the resolver on every connect, so a changed DNS record is followed.
+    private static func connect(to upstream: UpstreamAddress, on eventLoop: EventLoop, timeout: TimeAmount,
+                                initialize: @escaping @Sendable (Channel) -> EventLoopFuture<Void>)
+        -> EventLoopFuture<Channel> {
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeout)
+            .channelOption(ChannelOptions.autoRead, value: false)
+            .channelInitializer(initialize)
+        if let address = try? SocketAddress(ipAddress: upstream.host, port: upstream.port) {
+            return bootstrap.connect(to: address)
+        }
+        return bootstrap.connect(host: upstream.host, port: upstream.port)
     }
 
     private func connect(_ id: UpstreamPoolStateMachine.ConnectionID, _ upstream: UpstreamAddress,
@@ -109,11 +146,8 @@ package final class UpstreamPool {
                 try channel.pipeline.syncOperations.addHandler(UpstreamConnection(id: id, upstream: upstream))
             }
         }
-        let future = connector?(upstream, initialize) ?? ClientBootstrap(group: eventLoop)
-            .connectTimeout(timeout)
-            .channelOption(ChannelOptions.autoRead, value: false)
-            .channelInitializer(initialize)
-            .connect(host: upstream.host, port: upstream.port)
+        let future = connector?(upstream, initialize) ?? Self.connect(to: upstream, on: eventLoop, timeout: timeout,
+                                                                      initialize: initialize)
         future.hop(to: eventLoop).assumeIsolated().whenComplete { result in
             switch result {
             case .failure(let error):

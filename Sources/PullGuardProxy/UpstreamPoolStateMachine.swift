@@ -2,10 +2,11 @@ import PullGuardCore
 /// The decisions of one event loop's upstream connection pool, as a value.
 ///
 /// The pool hands each request its own connection (HTTP/1.1 has one exchange per
-/// connection at a time) and keeps a few finished keep-alive connections per
-/// upstream for the next request. There is no cap on leased connections: the
-/// upstream is local and the downstream side already bounds concurrency by its
-/// own connections. `UpstreamPool` performs the I/O these actions ask for; this
+/// connection at a time) and parks finished keep-alive connections per upstream
+/// for the next requests: as many as were in use at once lately (``purge()``), at
+/// most `maxIdlePerUpstream`. There is no cap on leased connections here: the
+/// site's `max_upstream_connections_per_site` and the downstream connections
+/// bound them. `UpstreamPool` performs the I/O these actions ask for; this
 /// struct is tested without sockets.
 package struct UpstreamPoolStateMachine {
     /// Identifies one upstream connection across events.
@@ -47,15 +48,41 @@ package struct UpstreamPoolStateMachine {
         case close
     }
 
+    /// One upstream's connections as the pool counts them.
+    struct Upstream {
+        /// Parked connections; the most recently parked is last and is reused first,
+        /// so the ones a purge closes are those unused for longest.
+        var parked: [ConnectionID] = []
+        /// Connecting or leased.
+        var inUse = 0
+        /// The most in use at once since the last purge.
+        var peakInUse = 0
+
+        /// One more in use: a parked connection if there is one. (One mutation of the
+        /// table's entry per lease, and one per release below.)
+        mutating func take() -> ConnectionID? {
+            inUse += 1
+            peakInUse = max(peakInUse, inUse)
+            return parked.popLast()
+        }
+
+        /// One fewer in use; parks `id` unless it is nil or `maxIdle` are parked.
+        mutating func give(back id: ConnectionID?, maxIdle: Int) -> Bool {
+            inUse -= 1
+            guard let id, parked.count < maxIdle else { return false }
+            parked.append(id)
+            return true
+        }
+    }
+
     private(set) var state: State = .running
     private var connections: [ConnectionID: (upstream: UpstreamAddress, state: ConnectionState)] = [:]
-    /// Parked connections per upstream; the most recently parked is last and is
-    /// reused first, so rarely used ones age out at the upstream's idle timeout.
-    /// On the per-request path both tables are changed by plain stores and through
-    /// `values[index]`: an optional-chained `table[key]?.…` runs the subscript's modify
-    /// coroutine, whose frame was a `malloc` and a `free` per call (callgrind).
-    private var idle: [UpstreamAddress: [ConnectionID]] = [:]
+    /// On the per-request path this table is changed through `values[index]`: an
+    /// optional-chained `table[key]?.…` runs the subscript's modify coroutine, whose
+    /// frame was a `malloc` and a `free` per call (callgrind).
+    private var upstreams: [UpstreamAddress: Upstream] = [:]
     private var nextID = 0
+    /// Parked connections per upstream at most, whatever the recent peak.
     let maxIdlePerUpstream: Int
 
     init(maxIdlePerUpstream: Int) {
@@ -65,7 +92,11 @@ package struct UpstreamPoolStateMachine {
     /// A request wants a connection to `upstream`.
     mutating func lease(_ upstream: UpstreamAddress) -> LeaseAction {
         guard state == .running else { return .fail }
-        if let index = idle.index(forKey: upstream), let id = idle.values[index].popLast() {
+        let index = upstreams.index(forKey: upstream) ?? {
+            upstreams[upstream] = Upstream()
+            return upstreams.index(forKey: upstream)!
+        }()
+        if let id = upstreams.values[index].take() {
             connections[id] = (upstream, .leased)
             return .useIdle(id)
         }
@@ -78,39 +109,32 @@ package struct UpstreamPoolStateMachine {
     /// The connect for `id` succeeded; the waiting request now owns it.
     /// Returns false when the pool shut down meanwhile and the channel must be closed.
     mutating func connected(_ id: ConnectionID) -> Bool {
-        guard state == .running, connections[id]?.state == .connecting else {
-            connections[id] = nil
+        guard state == .running, let entry = connections[id], entry.state == .connecting else {
+            forget(id)
             return false
         }
-        connections[id]?.state = .leased
+        connections[id] = (entry.upstream, .leased)
         return true
     }
 
     /// The connect for `id` failed; forget it.
     mutating func connectFailed(_ id: ConnectionID) {
-        connections[id] = nil
+        forget(id)
     }
 
     /// The request owning `id` is done with it. `reusable` is the owner's verdict
     /// that the exchange ended cleanly with HTTP/1.1 keep-alive semantics.
     mutating func release(_ id: ConnectionID, reusable: Bool) -> ReleaseAction {
-        guard let entry = connections[id], entry.state == .leased else {
-            connections[id] = nil
+        guard let entry = connections[id], entry.state == .leased,
+              let index = upstreams.index(forKey: entry.upstream) else {
+            forget(id)
             return .close
         }
-        // One look-up of the upstream's list (hashing its host is most of a look-up).
-        let index = idle.index(forKey: entry.upstream)
-        let parked = index.map { idle.values[$0].count } ?? 0
-        guard state == .running, reusable, parked < maxIdlePerUpstream else {
+        guard upstreams.values[index].give(back: state == .running && reusable ? id : nil, maxIdle: maxIdlePerUpstream) else {
             connections[id] = nil
             return .close
         }
         connections[id] = (entry.upstream, .idle)
-        if let index {
-            idle.values[index].append(id)
-        } else {
-            idle[entry.upstream] = [id]
-        }
         return .park
     }
 
@@ -118,10 +142,47 @@ package struct UpstreamPoolStateMachine {
     /// Returns true when it was parked, so nobody else will hear of it.
     @discardableResult
     mutating func closed(_ id: ConnectionID) -> Bool {
-        guard let entry = connections.removeValue(forKey: id) else { return false }
-        guard entry.state == .idle else { return false }
-        idle[entry.upstream]?.removeAll { $0 == id }
-        if idle[entry.upstream]?.isEmpty == true { idle[entry.upstream] = nil }
+        forget(id)
+    }
+
+    /// Closes what the last interval did not need: parked connections beyond the most
+    /// that were in use at once since the last purge, less those in use now. A burst's
+    /// connections stay for the next burst instead of being closed and opened again
+    /// (each a connect, an accept at the upstream and a TIME_WAIT here); a quieter
+    /// upstream is left with what its traffic uses. (HAProxy purges on the same idea,
+    /// closing half of the excess per `pool-purge-delay`.)
+    /// Returns the parked connections to close, least recently parked first.
+    mutating func purge() -> [ConnectionID] {
+        var closing: [ConnectionID] = []
+        var unused: [UpstreamAddress] = []
+        for index in upstreams.indices {
+            let upstream = upstreams.values[index]
+            let needed = max(0, upstream.peakInUse - upstream.inUse)
+            if upstream.parked.count > needed {
+                let excess = upstream.parked.count - needed
+                closing += upstream.parked.prefix(excess)
+                upstreams.values[index].parked.removeFirst(excess)
+            }
+            upstreams.values[index].peakInUse = upstream.inUse
+            if upstream.inUse == 0, upstreams.values[index].parked.isEmpty {
+                unused.append(upstreams.keys[index])
+            }
+        }
+        for id in closing { connections[id] = nil }
+        for upstream in unused { upstreams[upstream] = nil }
+        return closing
+    }
+
+    /// Removes `id` wherever it is counted. Returns true when it was parked.
+    @discardableResult
+    private mutating func forget(_ id: ConnectionID) -> Bool {
+        guard let entry = connections.removeValue(forKey: id),
+              let index = upstreams.index(forKey: entry.upstream) else { return false }
+        guard entry.state == .idle else {
+            upstreams.values[index].inUse -= 1
+            return false
+        }
+        upstreams.values[index].parked.removeAll { $0 == id }
         return true
     }
 
@@ -129,14 +190,17 @@ package struct UpstreamPoolStateMachine {
     /// closed when their owners release them.
     mutating func shutdown() -> [ConnectionID] {
         state = .shutDown
-        let parked = idle.values.flatMap { $0 }
+        let parked = upstreams.values.flatMap(\.parked)
         for id in parked { connections[id] = nil }
-        idle = [:]
+        for index in upstreams.indices { upstreams.values[index].parked = [] }
         return parked
     }
 
     /// Parked connections to `upstream` (for tests and metrics).
-    func idleCount(_ upstream: UpstreamAddress) -> Int { idle[upstream]?.count ?? 0 }
+    func idleCount(_ upstream: UpstreamAddress) -> Int { upstreams[upstream]?.parked.count ?? 0 }
+
+    /// Connecting or leased connections to `upstream` (for tests).
+    func inUseCount(_ upstream: UpstreamAddress) -> Int { upstreams[upstream]?.inUse ?? 0 }
 
     /// Connections in any state (for tests and metrics).
     var connectionCount: Int { connections.count }

@@ -119,6 +119,16 @@ import PullGuardTestSupport
         return try CommandRunner.run("python3", ["-c", script, "\(port)"], stdin: bytes)
     }
 
+    /// An upstream given by name goes through the resolver (addresses are connected to
+    /// directly): `localhost` reaches the upstream listening on 127.0.0.1.
+    @Test func upstreamNamedByAHostNameIsResolved() async throws {
+        let harness = try await ProxyTestHarness.start(upstreamHost: "localhost")
+        let output = try await curl(Self.status + ["\(harness.base)/by-name"])
+        try await harness.shutdown()
+        #expect(output.hasSuffix("\n200 1\n"), "\(output)")
+        #expect(harness.upstream.requests.map(\.uri) == ["/by-name"])
+    }
+
     @Test func upstreamDownIsBadGateway() async throws {
         let port = try await ProxyTestHarness.closedPort()
         let harness = try await ProxyTestHarness.start(upstreamOverride: UpstreamAddress(host: "127.0.0.1", port: port))

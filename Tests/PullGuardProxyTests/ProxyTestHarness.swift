@@ -42,14 +42,18 @@ final class ProxyTestHarness: Sendable {
     }
 
     /// `upstreamOverride` replaces site a's upstream (e.g. a closed port).
-    static func start(upstreamOverride: UpstreamAddress? = nil, timeouts: ProxyTimeouts = ProxyTimeouts(),
+    /// - Parameter upstreamHost: how site `a` names the built-in upstream (which listens
+    ///   on 127.0.0.1): an address, or a name to be resolved on each connect.
+    static func start(upstreamOverride: UpstreamAddress? = nil, upstreamHost: String = "127.0.0.1",
+                      timeouts: ProxyTimeouts = ProxyTimeouts(),
                       maxUpstreamConnectionsPerSite: Int? = ProxySettings.defaultMaxUpstreamConnectionsPerSite,
                       verification: VerificationOutcome = TestCertificates.success()) async throws -> ProxyTestHarness {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let upstream = try await BuiltInUpstream.start(host: "127.0.0.1", port: 0, group: group)
         let real = UpstreamAddress(host: "127.0.0.1", port: upstream.port)
         let sites = SiteTable(testing: [
-            Site.forwarding(name: "a", serverNames: ["a.example"], upstream: upstreamOverride ?? real),
+            Site.forwarding(name: "a", serverNames: ["a.example"],
+                            upstream: upstreamOverride ?? UpstreamAddress(host: upstreamHost, port: upstream.port)),
             Site.forwarding(name: "b", serverNames: ["b.example"], upstream: real),
         ])
         let settings = ProxySettings(

@@ -97,4 +97,87 @@ import Testing
         let r13 = machine.connected(connecting)
         #expect(!r13)
     }
+
+    /// A burst's connections are kept through the interval after it, so the next
+    /// burst finds them, and closed after an interval that did not use them.
+    @Test func purgeClosesParkedConnectionsAfterAnIntervalThatDidNotNeedThem() {
+        var machine = UpstreamPoolStateMachine(maxIdlePerUpstream: 10)
+        let ids = (0..<3).map { _ in leasedConnection(&machine, a) }
+        for id in ids {
+            let r14 = machine.release(id, reusable: true)
+            #expect(r14 == .park)
+        }
+        let r15 = machine.purge()
+        #expect(r15.isEmpty, "three were in use at once in this interval")
+        #expect(machine.idleCount(a) == 3)
+        let r16 = machine.purge()
+        #expect(r16 == ids, "none was used in the last interval; the least recently parked first")
+        #expect(machine.idleCount(a) == 0)
+        #expect(machine.connectionCount == 0)
+        guard case .connect = machine.lease(a) else { Issue.record("expected a new connection"); return }
+    }
+
+    /// What is kept is the interval's peak less what is in use now; the rest of the
+    /// parked connections, least recently parked first, are closed.
+    @Test func purgeKeepsThePeakLessWhatIsInUse() {
+        var machine = UpstreamPoolStateMachine(maxIdlePerUpstream: 10)
+        let ids = (0..<4).map { _ in leasedConnection(&machine, a) }
+        for id in ids { _ = machine.release(id, reusable: true) }
+        _ = machine.purge()
+        // This interval: two in use at once, one still in use at the purge.
+        let r17 = machine.lease(a)
+        #expect(r17 == .useIdle(ids[3]))
+        let r18 = machine.lease(a)
+        #expect(r18 == .useIdle(ids[2]))
+        let r19 = machine.release(ids[2], reusable: true)
+        #expect(r19 == .park)
+        #expect(machine.inUseCount(a) == 1)
+        let r20 = machine.purge()
+        #expect(r20 == [ids[0], ids[1]])
+        #expect(machine.idleCount(a) == 1)
+        let r21 = machine.lease(a)
+        #expect(r21 == .useIdle(ids[2]))
+        let r22 = machine.purge()
+        #expect(r22.isEmpty, "nothing is parked")
+    }
+
+    @Test func purgeLeavesOtherUpstreamsAlone() {
+        var machine = UpstreamPoolStateMachine(maxIdlePerUpstream: 10)
+        let onA = leasedConnection(&machine, a)
+        _ = machine.release(onA, reusable: true)
+        _ = machine.purge()
+        let onB = leasedConnection(&machine, b)
+        _ = machine.release(onB, reusable: true)
+        let r23 = machine.purge()
+        #expect(r23 == [onA], "b's connection was used in this interval")
+        #expect(machine.idleCount(b) == 1)
+    }
+
+    /// The in-use count, which the purge subtracts, follows every way a connection
+    /// stops being in use, so it cannot drift and keep (or close) the wrong number.
+    @Test func inUseCountFollowsFailuresClosesAndShutdown() {
+        var machine = UpstreamPoolStateMachine(maxIdlePerUpstream: 10)
+        guard case .connect(let failed) = machine.lease(a) else { Issue.record("expected connect"); return }
+        machine.connectFailed(failed)
+        #expect(machine.inUseCount(a) == 0)
+        let closedWhileLeased = leasedConnection(&machine, a)
+        machine.closed(closedWhileLeased)
+        #expect(machine.inUseCount(a) == 0)
+        let r24 = machine.release(closedWhileLeased, reusable: true)
+        #expect(r24 == .close)
+        #expect(machine.inUseCount(a) == 0, "a release after the close is not counted twice")
+        let notReusable = leasedConnection(&machine, a)
+        _ = machine.release(notReusable, reusable: false)
+        #expect(machine.inUseCount(a) == 0)
+        let leased = leasedConnection(&machine, a)
+        guard case .connect(let connecting) = machine.lease(a) else { Issue.record("expected connect"); return }
+        #expect(machine.inUseCount(a) == 2)
+        _ = machine.shutdown()
+        let r25 = machine.connected(connecting)
+        #expect(!r25)
+        let r26 = machine.release(leased, reusable: true)
+        #expect(r26 == .close)
+        #expect(machine.inUseCount(a) == 0)
+        #expect(machine.connectionCount == 0)
+    }
 }

@@ -5,11 +5,11 @@ import NIOCore
 public struct ProxySettings: Sendable {
     public var headers: IdentityHeaderNames
     public var timeouts: ProxyTimeouts
-    /// Idle keep-alive connections kept per event loop and upstream. HTTP/2 multiplies the
-    /// requests in flight (each stream leases its own upstream connection): with 32, a
-    /// worker serving 32 HTTP/2 clients of 10 streams each closed and reopened an upstream
-    /// connection for most requests, and connecting was the largest cost of an HTTP/2
-    /// request (docs/performance.md).
+    /// Idle keep-alive connections kept per event loop and upstream, at most; fewer when
+    /// recent traffic needed fewer (the pool's purge). HTTP/2 multiplies the requests in
+    /// flight (each stream leases its own upstream connection): a cap below the requests
+    /// in flight at a burst closes connections the next burst opens again
+    /// (docs/performance.md). The default is the site's default in-flight cap.
     public var maxIdleUpstreamConnectionsPerLoop: Int
     /// `headers.allow_underscores`: forward request header names containing `_`
     /// (nginx's `underscores_in_headers`). Look-alikes of the names PullGuard sets
@@ -29,7 +29,7 @@ public struct ProxySettings: Sendable {
     public var requestID: RequestIDSettings
 
     public init(headers: IdentityHeaderNames = IdentityHeaderNames(),
-                timeouts: ProxyTimeouts = ProxyTimeouts(), maxIdleUpstreamConnectionsPerLoop: Int = 256,
+                timeouts: ProxyTimeouts = ProxyTimeouts(), maxIdleUpstreamConnectionsPerLoop: Int = ProxySettings.defaultMaxUpstreamConnectionsPerSite,
                 allowUnderscoresInHeaders: Bool = false,
                 maxUpstreamConnectionsPerSite: Int? = ProxySettings.defaultMaxUpstreamConnectionsPerSite,
                 http2: HTTP2Settings = HTTP2Settings(), requestID: RequestIDSettings = RequestIDSettings()) {
