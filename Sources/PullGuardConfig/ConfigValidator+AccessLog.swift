@@ -10,7 +10,7 @@ extension ConfigValidator {
             case "off": settings.destination = .off
             case "stdout": settings.destination = .stdout
             case "stderr": settings.destination = .stderr
-            case "", _ where path.hasSuffix("/"):
+            case _ where path.isEmpty || path.hasSuffix("/"):
                 report(document.path.keyPath, "'\(path)' is not a file path; use stdout, stderr, off or a file")
             default:
                 let file = resolve(path)

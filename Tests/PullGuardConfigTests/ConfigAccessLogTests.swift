@@ -21,6 +21,15 @@ import Testing
         #expect(relative.accessLog.refusedHandshakesPerSecond == 3)
     }
 
+    /// An empty path and a folder are refused by name, not read as files.
+    @Test func pathsThatNameNoFileAreRefused() {
+        for written in ["''", "/var/log/", "logs/"] {
+            let problems = ConfigTestSupport.problems(ConfigTestSupport.minimal(extra: "access_log: {path: \(written)}"))
+            #expect(problems.map(\.keyPath) == ["access_log.path"], "\(written)")
+            #expect(problems.first?.message.contains("is not a file path") == true, "\(problems)")
+        }
+    }
+
     @Test func requestIDKeysMap() throws {
         let renamed = try ConfigTestSupport.load(ConfigTestSupport.minimal(
             extra: "headers: {request_id: X-Trace, trust_request_id: true}"))
