@@ -36,6 +36,10 @@ extension PullGuardMetrics {
         case accessLogRefusalsSuppressed = "access_log_refusal_lines_suppressed_total"
         /// Closed at accept: the client's address is not in `client_ips`.
         case connectionsRefusedClientIP = "connections_refused_client_ip_total"
+        /// A new connection to an upstream was established: a request found none parked.
+        case upstreamConnectionsOpened = "upstream_connections_opened_total"
+        /// A parked upstream connection was closed because the last purge interval did not need it.
+        case upstreamConnectionsPurged = "upstream_connections_purged_total"
 
         /// How many counters there are: the length of each loop's block.
         static let count = allCases.count
@@ -68,6 +72,8 @@ extension PullGuardMetrics {
             case .accessLogDropped: 19
             case .accessLogRefusalsSuppressed: 20
             case .connectionsRefusedClientIP: 21
+            case .upstreamConnectionsOpened: 22
+            case .upstreamConnectionsPurged: 23
             }
         }
     }

@@ -98,7 +98,7 @@ public final class HTTPProxy: Sendable {
                       afterTLSHandler: Bool) throws {
         try Self.addHTTPCodec(pipeline, position: .last)
         let handler = HTTPProxyHandler(
-            settings: settings, sites: rules.sites, pool: pool(for: channel.eventLoop),
+            settings: settings, sites: rules.sites, pool: pool(for: channel.eventLoop, loop: loop),
             clientIP: channel.remoteAddress?.ipAddress, clientPort: channel.remoteAddress?.port,
             closeSendsPendingWrites: afterTLSHandler, rules: rules,
             limits: limits, logger: logger, counters: metrics.counters(forLoop: loop),
@@ -114,7 +114,7 @@ public final class HTTPProxy: Sendable {
         let siteLimit = limits.limit(for: established.site)
         return HTTP2ProxyHandler(
             established: established, site: site, settings: settings, http2: settings.http2,
-            pool: pool(for: channel.eventLoop), rules: rules, siteLimit: siteLimit,
+            pool: pool(for: channel.eventLoop, loop: loop), rules: rules, siteLimit: siteLimit,
             clientIP: channel.remoteAddress?.ipAddress, clientPort: channel.remoteAddress?.port, logger: logger,
             counters: metrics.counters(forLoop: loop), siteMetrics: siteMetrics, loop: loop,
             requestDuration: metrics.requestDuration(forLoop: loop), accessLog: accessLog)
@@ -152,12 +152,13 @@ public final class HTTPProxy: Sendable {
         }
     }
 
-    /// This loop's pool, created on first use. Must be called on `eventLoop`.
-    func pool(for eventLoop: EventLoop) -> UpstreamPool {
+    /// This loop's pool, created on first use. Must be called on `eventLoop`, number `loop`.
+    func pool(for eventLoop: EventLoop, loop: Int) -> UpstreamPool {
         eventLoop.assertInEventLoop()
         return pools.pool(for: eventLoop) {
             UpstreamPool(eventLoop: eventLoop, maxIdlePerUpstream: settings.maxIdleUpstreamConnectionsPerLoop,
-                         connectTimeout: settings.timeouts.upstreamConnect, connector: upstreamConnector)
+                         connectTimeout: settings.timeouts.upstreamConnect, counters: metrics.counters(forLoop: loop),
+                         connector: upstreamConnector)
         }
     }
 }

@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import PullGuardCore
+import PullGuardObservability
 
 /// One event loop's keep-alive connections to the upstreams; performs what
 /// `UpstreamPoolStateMachine` decides.
@@ -23,6 +24,9 @@ package final class UpstreamPool {
     private let connectTimeout: TimeAmount
     private let connector: Connector?
     private var purgeTask: RepeatedTask?
+    /// `upstream_connections_opened_total` and `…_purged_total`: how often the pool had
+    /// to connect, against the requests it served, shows how well it reuses.
+    private let counters: LoopCounters?
 
     /// How often parked connections the last interval did not need are closed
     /// (``UpstreamPoolStateMachine/purge()``); the default of HAProxy's `pool-purge-delay`.
@@ -35,8 +39,10 @@ package final class UpstreamPool {
     package typealias Connector = (_ upstream: UpstreamAddress,
                                    _ initialize: @escaping @Sendable (Channel) -> EventLoopFuture<Void>) -> EventLoopFuture<Channel>
 
-    init(eventLoop: EventLoop, maxIdlePerUpstream: Int, connectTimeout: TimeAmount, connector: Connector? = nil) {
+    init(eventLoop: EventLoop, maxIdlePerUpstream: Int, connectTimeout: TimeAmount, counters: LoopCounters? = nil,
+         connector: Connector? = nil) {
         self.eventLoop = eventLoop
+        self.counters = counters
         self.machine = UpstreamPoolStateMachine(maxIdlePerUpstream: maxIdlePerUpstream)
         self.connectTimeout = connectTimeout
         self.connector = connector
@@ -105,9 +111,11 @@ package final class UpstreamPool {
     /// Closes the parked connections the last interval did not need.
     func purge() {
         eventLoop.assertInEventLoop()
-        for id in machine.purge() {
+        let closing = machine.purge()
+        for id in closing {
             connections.removeValue(forKey: id)?.close()
         }
+        if !closing.isEmpty { counters?.increment(.upstreamConnectionsPurged, by: closing.count) }
     }
 
     /// Closes the parked connections and refuses further leases.
@@ -163,6 +171,7 @@ package final class UpstreamPool {
                 }
                 connection.pool = self
                 self.connections[id] = connection
+                self.counters?.increment(.upstreamConnectionsOpened)
                 completion(.success(connection))
             }
         }

@@ -69,6 +69,10 @@ import Testing
             let text = metrics.body
             #expect(Self.value(text, #"pullguard_requests_total{site="a",status_class="2xx",protocol="http/1.1"}"#) ?? 0 >= 5)
             #expect(Self.value(text, #"pullguard_requests_total{site="b",status_class="2xx",protocol="http/1.1"}"#) == 1)
+            // Six requests one after another: each of the two workers' pools opens at most one
+            // upstream connection and reuses it (both sites name the same upstream).
+            let opened = Self.value(text, "pullguard_upstream_connections_opened_total") ?? 0
+            #expect(opened >= 1 && opened <= 2, "\(opened)")
             #expect(Self.value(text, #"pullguard_client_certificates_admitted_total{site="a",anchor="\#(root)",anchor_sha256="\#(rootSHA)"}"#) == 3)
             #expect(Self.value(text, #"pullguard_client_certificates_admitted_total{site="a",anchor="\#(other)",anchor_sha256="\#(otherSHA)"}"#) == 2)
             #expect(Self.value(text, #"pullguard_client_certificates_admitted_total{site="b",anchor="\#(root)",anchor_sha256="\#(rootSHA)"}"#) == 1)

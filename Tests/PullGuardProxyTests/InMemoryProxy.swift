@@ -14,6 +14,8 @@ import PullGuardTestSupport
 final class InMemoryProxy {
     let loop = EmbeddedEventLoop()
     let client: EmbeddedChannel
+    /// The counters of the handler and of the pool.
+    let metrics = PullGuardMetrics(eventLoops: 1)
     /// Every upstream connection the pool opened, in order.
     private(set) var upstreams: [EmbeddedChannel] = []
     /// The upstream address each of those connections was opened to.
@@ -38,7 +40,8 @@ final class InMemoryProxy {
     /// - Parameter established: the event the TLS layer fires, as given.
     init(settings: ProxySettings, sites: SiteTable, established: TLSConnectionEstablished) throws {
         client = EmbeddedChannel(loop: loop)
-        let pool = UpstreamPool(eventLoop: loop, maxIdlePerUpstream: 4, connectTimeout: .seconds(5)) {
+        let pool = UpstreamPool(eventLoop: loop, maxIdlePerUpstream: 4, connectTimeout: .seconds(5),
+                                counters: metrics.counters(forLoop: 0)) {
             [unowned self, loop] upstream, initialize in
             let channel = EmbeddedChannel(loop: loop)
             self.upstreams.append(channel)
@@ -48,7 +51,7 @@ final class InMemoryProxy {
             }.map { channel }
         }
         let handler = HTTPProxyHandler(settings: settings, sites: sites, pool: pool, clientIP: "192.0.2.1",
-                                       logger: Logger(label: "pullguard.test.in-memory"), counters: PullGuardMetrics(eventLoops: 1).counters(forLoop: 0))
+                                       logger: Logger(label: "pullguard.test.in-memory"), counters: metrics.counters(forLoop: 0))
         try client.pipeline.syncOperations.configureHTTPServerPipeline(
             position: .last, withPipeliningAssistance: false, withServerUpgrade: nil, withErrorHandling: false)
         try client.pipeline.syncOperations.addHandler(handler)
