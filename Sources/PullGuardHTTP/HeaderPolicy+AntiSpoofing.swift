@@ -18,18 +18,6 @@ extension HeaderPolicy {
     /// normalized name: their `_` spellings are never forwarded.
     static let forwardingNames: Set<String> = ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"]
 
-    /// Removes incoming headers that would impersonate PullGuard's verdict or the edge.
-    ///
-    /// Names are compared in `HeaderNameForm`, so `x_client_VERIFY` is caught.
-    /// `CF-Connecting-IP` and `True-Client-IP` stay only when the client is Cloudflare
-    /// itself (a verified chain ending at the pinned AOP CA): only then does someone we
-    /// trust vouch for them.
-    public static func removeSpoofable(from headers: inout HTTPHeaders, names: IdentityHeaderNames,
-                                       verification: VerificationOutcome, allowUnderscores: Bool = false) {
-        removeNames(matching: SpoofableNames(names: names, allowUnderscores: allowUnderscores).rule(for: verification),
-                    from: &headers)
-    }
-
     /// The anti-spoofing name sets of one configuration, for the two kinds of verdict
     /// that differ (a Cloudflare-anchored client may send `CF-Connecting-IP`), built
     /// once rather than on every connection.

@@ -1,26 +1,14 @@
 import NIOHTTP1
 
 extension HeaderPolicy {
-    /// Adds `X-Forwarded-For`, `X-Forwarded-Proto` and `X-Forwarded-Host`.
-    ///
-    /// PullGuard sits behind the edge, so an existing `X-Forwarded-For` is kept and the
-    /// peer is appended, as nginx's `$proxy_add_x_forwarded_for` does; the upstream
-    /// reads the right-most entry as the one PullGuard vouches for. Proto and Host are
-    /// replaced, not appended: they describe this hop, which is always TLS.
-    public static func addForwarding(to headers: inout HTTPHeaders, clientIP: String?, originalHost: String?) {
-        var forwarding = ForwardingFields(clientIP: clientIP)
-        var fields: [(String, String)] = []
-        fields.reserveCapacity(headers.count + 3)
-        for (name, value) in headers where forwarding.keeps(name: name, value: value) {
-            fields.append((name, value))
-        }
-        forwarding.append(to: &fields, originalHost: originalHost)
-        headers = HTTPHeaders(fields)
-    }
-
     /// The forwarding fields of one request, decided field by field as the request's
     /// fields go by (``keeps(name:value:)``), and PullGuard's own written after them
     /// (``append(to:originalHost:)``).
+    ///
+    /// PullGuard sits behind the edge, so an existing `X-Forwarded-For` is kept and the
+    /// peer is appended, as nginx's `$proxy_add_x_forwarded_for` does; the upstream
+    /// reads the right-most entry as the one PullGuard vouches for. `X-Forwarded-Proto`
+    /// and `-Host` are replaced, not appended: they describe this hop, which is always TLS.
     struct ForwardingFields {
         let clientIP: String?
         /// The client's `X-Forwarded-For` fields, when the peer is appended to them.

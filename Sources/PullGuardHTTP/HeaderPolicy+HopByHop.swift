@@ -24,28 +24,9 @@ extension HeaderPolicy {
     static let connectionProofNames: Set<String> = ["content-length", "host"]
     private static let connectionProofMatcher = HeaderNameMatcher(connectionProofNames)
 
-    /// Removes the fixed hop-by-hop fields and every field named by a `Connection`
-    /// token, except the framing fields and `Host` (``connectionProofNames``).
-    ///
-    /// One pass that allocates only when a hop-by-hop field is present: a message
-    /// without a `Connection` field has no tokens naming others either. Tokens that are
-    /// fixed hop-by-hop names already (`keep-alive`, `upgrade`, `te`: nearly all of them
-    /// in practice) are not searched for a second time.
-    ///
-    /// The fields dropped are those ``ConnectionTokens/isHopByHop(_:)`` names, the one rule
-    /// the response walk and the request rewrite apply too.
-    public static func removeHopByHop(from headers: inout HTTPHeaders) {
-        let tokens = ConnectionTokens(headers)
-        guard headers.contains(where: { tokens.isHopByHop($0.name) }) else { return }
-        var kept: [(String, String)] = []
-        kept.reserveCapacity(headers.count)
-        for header in headers where !tokens.isHopByHop(header.name) { kept.append((header.name, header.value)) }
-        headers = HTTPHeaders(kept)
-    }
-
     /// Calls `body` with each field of an upstream response that goes on to the client:
-    /// the same fields ``removeHopByHop(from:)`` keeps, read from the head's bytes without
-    /// building headers (the HTTP/2 path copies them straight into its header block).
+    /// every field but those ``ConnectionTokens/isHopByHop(_:)`` names, read from the head's
+    /// bytes without building headers (the HTTP/2 path copies them straight into its header block).
     /// - Returns: whether the upstream keeps the connection open after this response.
     @discardableResult
     public static func forEachDownstreamResponseField(

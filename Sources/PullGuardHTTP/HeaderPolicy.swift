@@ -130,17 +130,6 @@ public enum HeaderPolicy {
         return upstreamRequestHeaders(from: incoming, context: context, framing: framing)
     }
 
-    /// The headers of an upstream response as it is sent to the client.
-    ///
-    /// Framing headers are dropped with the other hop-by-hop fields; NIO's
-    /// response encoder adds `Transfer-Encoding: chunked` again when there is no
-    /// `Content-Length`, so a chunked upstream response stays chunked.
-    public static func downstreamResponseHeaders(from upstream: HTTPHeaders) -> HTTPHeaders {
-        var headers = upstream
-        removeHopByHop(from: &headers)
-        return headers
-    }
-
     /// The same for an upstream's whole response head (the HTTP/1.1 path), with whether the
     /// upstream keeps its connection open after it: the walk the HTTP/2 path takes
     /// (``forEachDownstreamResponseField(of:_:)``), with strings made only for the fields
@@ -154,16 +143,5 @@ public enum HeaderPolicy {
             fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
         }
         return (HTTPHeaders(fields), keepAlive)
-    }
-
-    /// Removes every header whose name `rule` removes.
-    static func removeNames(matching rule: RemovalRule, from headers: inout HTTPHeaders) {
-        var present: [String] = []
-        for header in headers where rule.removes(header.name) {
-            present.append(header.name)
-        }
-        for name in present {
-            headers.remove(name: name)
-        }
     }
 }

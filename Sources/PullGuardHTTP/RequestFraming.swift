@@ -7,7 +7,7 @@ import NIOHTTP1
 /// decoder did, or the bytes after it become a request PullGuard never checked
 /// (smuggling: no anti-spoofing, no Host binding). Two things could break that:
 /// - a `Connection` token naming `Content-Length` removed the length before
-///   forwarding (``HeaderPolicy/removeHopByHop(from:)`` now refuses to);
+///   forwarding (`ConnectionTokens.isHopByHop` now refuses to);
 /// - the upstream writer (`HTTP1RequestWriter`) frames the body by the head alone, so
 ///   the head must state the framing explicitly.
 /// So the framing is read here once, re-stated explicitly on the upstream head, and
