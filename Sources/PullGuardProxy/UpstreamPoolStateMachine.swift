@@ -154,22 +154,19 @@ package struct UpstreamPoolStateMachine {
     /// Returns the parked connections to close, least recently parked first.
     mutating func purge() -> [ConnectionID] {
         var closing: [ConnectionID] = []
-        var unused: [UpstreamAddress] = []
-        for index in upstreams.indices {
-            let upstream = upstreams.values[index]
-            let needed = max(0, upstream.peakInUse - upstream.inUse)
-            if upstream.parked.count > needed {
-                let excess = upstream.parked.count - needed
-                closing += upstream.parked.prefix(excess)
-                upstreams.values[index].parked.removeFirst(excess)
+        // Every 5 s over a few upstreams: plain look-ups, no mutation while iterating.
+        for upstream in Array(upstreams.keys) {
+            guard var entry = upstreams[upstream] else { continue }
+            let needed = max(0, entry.peakInUse - entry.inUse)
+            if entry.parked.count > needed {
+                let excess = entry.parked.count - needed
+                closing += entry.parked.prefix(excess)
+                entry.parked.removeFirst(excess)
             }
-            upstreams.values[index].peakInUse = upstream.inUse
-            if upstream.inUse == 0, upstreams.values[index].parked.isEmpty {
-                unused.append(upstreams.keys[index])
-            }
+            entry.peakInUse = entry.inUse
+            upstreams[upstream] = entry.inUse == 0 && entry.parked.isEmpty ? nil : entry
         }
         for id in closing { connections[id] = nil }
-        for upstream in unused { upstreams[upstream] = nil }
         return closing
     }
 
@@ -192,7 +189,7 @@ package struct UpstreamPoolStateMachine {
         state = .shutDown
         let parked = upstreams.values.flatMap(\.parked)
         for id in parked { connections[id] = nil }
-        for index in upstreams.indices { upstreams.values[index].parked = [] }
+        upstreams = upstreams.mapValues { Upstream(inUse: $0.inUse, peakInUse: $0.peakInUse) }
         return parked
     }
 
