@@ -173,6 +173,24 @@ import Testing
         }
         return ports
     }
+
+    /// The pool's purge runs on the real event loops: an upstream connection unused for a
+    /// whole interval (5 s) is closed, and counted, without any request to trigger it.
+    @Test func anUnusedUpstreamConnectionIsPurged() async throws {
+        try await ProxyScenario.withConfig(Self.twoSitesTwoCAs) { (scenario) async throws in
+            #expect(try scenario.curl(client: "client", tls: "1.3", host: "a.test").status == 200)
+            var opened: Double?, purged: Double?
+            let deadline = ContinuousClock.now + .seconds(20)
+            repeat {
+                try await Task.sleep(for: .milliseconds(500))
+                let text = try Self.admin(scenario, "/metrics").body
+                opened = Self.value(text, "pullguard_upstream_connections_opened_total")
+                purged = Self.value(text, "pullguard_upstream_connections_purged_total")
+            } while purged != opened && ContinuousClock.now < deadline
+            #expect(opened == 1, "one request, one connection")
+            #expect(purged == 1, "closed within two intervals of its use")
+        }
+    }
 }
 
 /// The generation metrics and `/config` across reloads (SIGHUP) through the binary.
