@@ -76,12 +76,15 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// A request body part or the end; the head is ``writeHead(_:appending:)``'s.
     func write(_ part: HTTPClientRequestPart) {
         guard let context, !writeFailed else { return }
         do throws(HTTP1RequestError) {
             switch part {
-            case .head(let head):
-                writeHead(head, appending: .none)
+            case .head:
+                // Heads go through `writeHead(_:appending:)` with the connection's identity
+                // lines; one written here would reach the upstream without them.
+                preconditionFailure("a request head must be written with writeHead(_:appending:)")
             case .body(.byteBuffer(let bytes)):
                 context.write(wrapOutboundOut(try writer.body(bytes, allocator: context.channel.allocator)), promise: nil)
             case .body(.fileRegion):
