@@ -4,8 +4,8 @@ import PullGuardCore
 /// How PullGuard rewrites HTTP/1.1 headers between the client and the upstream.
 ///
 /// Overview: the proxy calls ``upstreamRequestHeaders(from:context:framing:requestID:generate:)``
-/// once per request, and once per response ``downstreamResponse(_:)`` (HTTP/1.1) or
-/// ``forEachDownstreamResponseField(of:_:)`` (HTTP/2) on the upstream head's bytes.
+/// once per request, and once per response ``forEachDownstreamResponseField(of:_:)`` on the
+/// upstream head's bytes (HTTP/1.1 through `HTTP1ResponseWriter`, and HTTP/2).
 /// Everything here is a pure function on headers or their bytes, so that the
 /// security-relevant parts (anti-spoofing, identity headers) are unit tested without
 /// sockets. The facets
@@ -128,20 +128,5 @@ public enum HeaderPolicy {
         case .refuse: framing = .none
         }
         return upstreamRequestHeaders(from: incoming, context: context, framing: framing)
-    }
-
-    /// The same for an upstream's whole response head (the HTTP/1.1 path), with whether the
-    /// upstream keeps its connection open after it: the walk the HTTP/2 path takes
-    /// (``forEachDownstreamResponseField(of:_:)``), with strings made only for the fields
-    /// that go on. NIO's `isKeepAlive` on a parsed head split `Connection` into substrings
-    /// again (~5% of an HTTP/1.1 request's instructions, callgrind); making every field a
-    /// string and then dropping the hop-by-hop ones was a second pass.
-    public static func downstreamResponse(_ head: UpstreamResponseHead) -> (headers: HTTPHeaders, upstreamKeepAlive: Bool) {
-        var fields: [(String, String)] = []
-        fields.reserveCapacity(12)
-        let keepAlive = forEachDownstreamResponseField(of: head) { name, value in
-            fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
-        }
-        return (HTTPHeaders(fields), keepAlive)
     }
 }

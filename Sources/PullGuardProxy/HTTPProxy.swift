@@ -84,19 +84,18 @@ public final class HTTPProxy: Sendable {
         try pipeline.addHandler(ProtocolSelectionHandler(proxy: self, loop: loop, afterTLSHandler: afterTLSHandler))
     }
 
-    /// HTTP/1.1: the server codec and the proxy handler, at the end of the pipeline.
+    /// HTTP/1.1: NIO's request decoder and the proxy handler, at the end of the pipeline.
     ///
-    /// NIO's `configureHTTPServerPipeline` is used rather than adding the encoder
-    /// and decoder by hand: only it pairs the decoder with the encoder so that
-    /// responses to HEAD carry no body, and it adds response-header validation
-    /// (no CR/LF). Pipelined requests are held back and malformed requests answered
-    /// with 400 by `HTTPProxyHandler` itself, rather than by NIO's pipelining and
-    /// error handlers: the first stops reading from the socket during every exchange
-    /// (two `epoll_ctl` calls per request, for the rare client that pipelines), and
-    /// each is one more handler on every connection.
+    /// Responses are framed by the proxy handler itself (`HTTP1ResponseWriter`), not by
+    /// NIO's response encoder and header validator: the upstream's fields are copied from
+    /// its head's bytes, which the upstream parser checked. Pipelined requests are held
+    /// back and malformed requests answered with 400 by `HTTPProxyHandler` itself, rather
+    /// than by NIO's pipelining and error handlers: the first stops reading from the socket
+    /// during every exchange (two `epoll_ctl` calls per request, for the rare client that
+    /// pipelines), and each is one more handler on every connection.
     func installHTTP1(_ pipeline: ChannelPipeline.SynchronousOperations, channel: Channel, loop: Int,
                       afterTLSHandler: Bool) throws {
-        try Self.addHTTPCodec(pipeline, position: .last)
+        try pipeline.addHandler(Self.makeRequestDecoder())
         let handler = HTTPProxyHandler(
             settings: settings, sites: rules.sites, pool: pool(for: channel.eventLoop, loop: loop),
             clientIP: channel.remoteAddress?.ipAddress, clientPort: channel.remoteAddress?.port,
@@ -120,23 +119,12 @@ public final class HTTPProxy: Sendable {
             requestDuration: metrics.requestDuration(forLoop: loop), accessLog: accessLog)
     }
 
-    /// NIO's response encoder and request decoder, paired (responses to HEAD carry no
-    /// body), plus its response-header validation.
-    ///
-    /// The decoder is made to hand on the bytes it holds when it is removed
+    /// NIO's request decoder, made to hand on the bytes it holds when it is removed
     /// (`forwardBytes`): it stops parsing after an upgrade request, and the proxy then
     /// replaces it (`HTTPProxyHandler+CodecReset.swift`) or removes it for a tunnel;
     /// bytes the client sent behind that request must reach the successor, not vanish.
-    /// NIO only chooses that strategy when an upgrade configuration is given, so one
-    /// without upgraders is passed and its handler removed again at once (once per
-    /// connection, before any byte is read).
-    static func addHTTPCodec(_ pipeline: ChannelPipeline.SynchronousOperations,
-                             position: ChannelPipeline.SynchronousOperations.Position) throws {
-        try pipeline.configureHTTPServerPipeline(
-            position: position, withPipeliningAssistance: false,
-            withServerUpgrade: (upgraders: [], completionHandler: { _ in }), withErrorHandling: false)
-        let upgradeHandler = try pipeline.handler(type: HTTPServerUpgradeHandler.self)
-        pipeline.removeHandler(upgradeHandler, promise: nil)
+    static func makeRequestDecoder() -> ByteToMessageHandler<HTTPRequestDecoder> {
+        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
     }
 
     /// Whether `other` leases from the same upstream pools (it took them over in a reload).

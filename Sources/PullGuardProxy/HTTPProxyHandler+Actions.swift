@@ -1,6 +1,7 @@
 import NIOCore
 import PullGuardObservability
 import NIOHTTP1
+import PullGuardHTTP
 import PullGuardCore
 
 extension HTTPProxyHandler {
@@ -53,8 +54,7 @@ extension HTTPProxyHandler {
             if sendContinue {
                 // The client waits for this before sending its body (nginx sends it when it
                 // starts reading the body; here, once there is somewhere to send it).
-                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: requestVersion, status: .continue))),
-                                      promise: nil)
+                if let head = responseHead(.continue, capacity: 0) { writeResponseHead(head, connection: .none, flush: true) }
             }
             upstream.writeHead(head, appending: requestContext.identityLines)
             exchangeLog?.requestHeadSent()
@@ -93,10 +93,10 @@ extension HTTPProxyHandler {
             if after == .close && closeSendsPendingWrites {
                 // Unflushed: closing makes the TLS handler encrypt what is pending and send
                 // it with its close_notify in one write (one syscall fewer per connection).
-                context.write(wrapOutboundOut(.end(nil)), promise: nil)
+                writeResponseEnd(flush: false)
                 finish(after, after: nil)
             } else {
-                finish(after, after: context.writeAndFlush(wrapOutboundOut(.end(nil))))
+                finish(after, after: writeResponseEnd(flush: true))
             }
         case .completeExchange(let after):
             finish(after, after: context.eventLoop.makeSucceededVoidFuture())
@@ -125,15 +125,12 @@ extension HTTPProxyHandler {
         }
         exchangeLog?.answered(status: Int(failure.status.code))
         writeExchangeLog()
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
-        headers.add(name: "Content-Length", value: "\(message.utf8.count)")
-        if after == .close { headers.add(name: "Connection", value: "close") }
-        let head = HTTPResponseHead(version: requestVersion, status: failure.status, headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: message)))),
-                      promise: nil)
-        let end = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        guard var head = responseHead(failure.status) else { return }
+        head.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        head.add(name: "Content-Length", value: "\(message.utf8.count)")
+        writeResponseHead(head, connection: after == .close ? .close : .none)
+        writeResponseBody(context.channel.allocator.buffer(string: message))
+        let end = writeResponseEnd(flush: true)
         if after != .drainRequest { finish(after, after: end) }
         resumeClientReadsIfPossible()
     }

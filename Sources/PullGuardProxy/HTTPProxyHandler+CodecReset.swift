@@ -1,13 +1,13 @@
 import NIOCore
 import NIOHTTP1
 
-/// A fresh HTTP codec after an upgrade request that did not become a tunnel.
+/// A fresh request decoder after an upgrade request that did not become a tunnel.
 ///
 /// NIO's request decoder stops parsing for good once it has read a request with
 /// `Connection: upgrade` and `Upgrade` (llhttp hands the rest of the stream to the new
 /// protocol). When PullGuard removed that upgrade (any token but `websocket`), or the
 /// upstream refused it, the connection goes on as HTTP/1.1: once the response is out,
-/// a new encoder/decoder pair takes the old one's place, and the old decoder hands the
+/// a new decoder takes the old one's place, and the old decoder hands the
 /// bytes it kept (a pipelined request, say) to the new one as it leaves. Until then
 /// client reads are held (`decoderStopped`), so at most one read's worth waits.
 extension HTTPProxyHandler {
@@ -22,13 +22,9 @@ extension HTTPProxyHandler {
         guard let context, context.channel.isActive, decoderStopped, case .idle = machine.state else { return }
         let pipeline = context.pipeline.syncOperations
         do {
-            // Found before the new ones are added: `handler(type:)` returns the first match.
-            let oldEncoder = try pipeline.handler(type: HTTPResponseEncoder.self)
+            // Found before the new one is added: `handler(type:)` returns the first match.
             let oldDecoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            let oldValidator = try? pipeline.handler(type: NIOHTTPResponseHeadersValidator.self)
-            try HTTPProxy.addHTTPCodec(pipeline, position: .before(self))
-            if let oldValidator { pipeline.removeHandler(oldValidator, promise: nil) }
-            pipeline.removeHandler(oldEncoder, promise: nil)
+            try pipeline.addHandler(HTTPProxy.makeRequestDecoder(), position: .before(self))
             decoderStopped = false
             upgradeRequested = false
             // Hands its kept bytes to the new decoder, which may deliver a request now.

@@ -1,18 +1,15 @@
 import NIOCore
 import NIOHTTP1
+import PullGuardHTTP
 
 /// Turning the client connection and its upstream connection into a WebSocket tunnel
 /// once the upstream answered a forwarded `Upgrade: websocket` with `101`.
 extension HTTPProxyHandler {
-    /// `headers`: the upstream's 101 headers with hop-by-hop fields removed
+    /// `response`: the upstream's 101 with its hop-by-hop fields removed
     /// (`Sec-WebSocket-Accept` and the other end-to-end fields stay).
-    func startTunnel(headers: HTTPHeaders) {
+    func startTunnel(response: HTTP1ResponseWriter.Head) {
         guard let context, let connection = upstream else { return perform(.closeDownstream) }
-        var headers = headers
-        headers.add(name: "Connection", value: "Upgrade")
-        headers.add(name: "Upgrade", value: "websocket")
-        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: requestVersion, status: .switchingProtocols,
-                                                                     headers: headers))), promise: nil)
+        writeResponseHead(response, connection: .upgradeWebSocket, flush: true)
         counters.increment(.websocketTunnels)
         cancelTimers()
 
@@ -31,7 +28,7 @@ extension HTTPProxyHandler {
             if case .held(let limit) = slot { limit.release() }
         }
 
-        // Client side: the HTTP codec and this handler leave; the tunnel end takes over.
+        // Client side: the request decoder and this handler leave; the tunnel end takes over.
         // The decoder goes last: it hands on any bytes the client sent behind its upgrade
         // request (at most one read's worth: reads were held), and they must reach the
         // tunnel end, which keeps them until the upstream end is in place.
@@ -48,12 +45,6 @@ extension HTTPProxyHandler {
         }
         guard let decoder = try? pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self) else {
             return fail()
-        }
-        if let encoder = try? pipeline.handler(type: HTTPResponseEncoder.self) {
-            pipeline.removeHandler(encoder, promise: nil)
-        }
-        if let validator = try? pipeline.handler(type: NIOHTTPResponseHeadersValidator.self) {
-            pipeline.removeHandler(validator, promise: nil)
         }
         decoderStopped = false
         pipeline.removeHandler(context: context, promise: nil)

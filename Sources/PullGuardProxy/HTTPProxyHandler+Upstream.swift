@@ -8,35 +8,34 @@ extension HTTPProxyHandler: UpstreamConnectionDelegate {
         guard let context else { return }
         switch part {
         case .head(let head):
-            let rewritten = HeaderPolicy.downstreamResponse(head)
-            var headers = rewritten.headers
-            let closeDelimited = requestVersion.minor == 0 && !headers.contains(name: "content-length")
+            // The upstream's end-to-end fields go straight from its head's bytes into the
+            // client's head (no strings, no `HTTPHeaders`).
+            var response = HTTP1ResponseWriter.Head(relaying: head, version: requestVersion, answering: requestMethod,
+                                                    allocator: context.channel.allocator)
+            let upstreamKeepAlive = response.addFields(of: head)
+            let closeDelimited = requestVersion.minor == 0 && !response.hasContentLength
             let action = machine.responseHead(closeDelimited: closeDelimited,
                                               switchingProtocols: head.status == .switchingProtocols,
-                                              upstreamKeepAlive: head.version == .http1_1 && rewritten.upstreamKeepAlive)
+                                              upstreamKeepAlive: head.version == .http1_1 && upstreamKeepAlive)
             if case .exchange(.startTunnel) = action {
                 countResponse(status: Int(head.status.code))
                 // A tunnel may stay open for hours: its line is written when it starts.
                 exchangeLog?.responseHead(status: Int(head.status.code))
                 writeExchangeLog()
-                return startTunnel(headers: headers)
+                return startTunnel(response: response)
             }
             guard case .exchange(.writeResponseHead(let closeConnection)) = action else { return perform(action) }
             countResponse(status: Int(head.status.code))
             exchangeLog?.responseHead(status: Int(head.status.code))
             responseDeadline = nil
-            if closeConnection {
-                headers.add(name: "Connection", value: "close")
-            } else if requestVersion.minor == 0 {
-                headers.add(name: "Connection", value: "keep-alive")
-            }
-            let response = HTTPResponseHead(version: requestVersion, status: head.status, headers: headers)
-            context.write(wrapOutboundOut(.head(response)), promise: nil)
+            let connection: HTTP1ResponseWriter.ConnectionField =
+                closeConnection ? .close : requestVersion.minor == 0 ? .keepAlive : .none
+            writeResponseHead(response, connection: connection)
         case .body(let bytes):
             let action = machine.responseBodyPart()
             guard case .exchange(.writeResponsePart) = action else { return perform(action) }
             exchangeLog?.bodyOut(bytes.readableBytes)
-            context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+            writeResponseBody(bytes)
         case .end:
             // Trailers are dropped: `Trailer`/`TE` are hop-by-hop and not negotiated here.
             perform(machine.responseEnd())

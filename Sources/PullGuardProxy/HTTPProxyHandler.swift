@@ -6,7 +6,8 @@ import PullGuardObservability
 import PullGuardHTTP
 
 /// The downstream side of the proxy: the last handler of a client connection,
-/// after NIO's HTTP/1.1 server codec.
+/// after NIO's HTTP/1.1 request decoder. Responses leave as bytes, framed by
+/// `HTTP1ResponseWriter` (`HTTPProxyHandler+Response.swift`).
 ///
 /// An adapter: it turns NIO's events into events of `ProxyConnectionStateMachine` (the
 /// connection, its pipelining queue) and its `ProxyExchangeStateMachine` (the request in
@@ -17,8 +18,8 @@ import PullGuardHTTP
 /// one read's worth of request parts is buffered, while the upstream connects.
 package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     package typealias InboundIn = HTTPServerRequestPart
-    package typealias OutboundIn = HTTPServerResponsePart
-    package typealias OutboundOut = HTTPServerResponsePart
+    package typealias OutboundIn = ByteBuffer
+    package typealias OutboundOut = ByteBuffer
 
     let settings: ProxySettings
     let pool: UpstreamPool
@@ -58,6 +59,11 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
     /// The request in flight, already rewritten for the upstream.
     var upstreamHead: HTTPRequestHead?
     var requestVersion: HTTPVersion = .http1_1
+    /// The method of the request the next final response answers: set with its head,
+    /// cleared when that response's head is written (`HTTPProxyHandler+Response.swift`).
+    var requestMethod: HTTPMethod?
+    /// Frames the responses on this connection.
+    var responseWriter = HTTP1ResponseWriter()
     /// Request parts that arrived while the upstream was connecting.
     var buffered: [HTTPClientRequestPart] = []
     var upstream: UpstreamConnection?
@@ -168,6 +174,7 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
         switch part {
         case .head(let head):
             requestVersion = head.version
+            requestMethod = head.method
             let request = ProxyConnectionStateMachine.RequestHead(head)
             upgradeRequested = request.upgrade != .none
             let action = machine.requestHead(request)

@@ -60,4 +60,17 @@ extension HeaderPolicy {
         forwarding.append(to: &fields, originalHost: originalHost)
         headers = HTTPHeaders(fields)
     }
+
+    /// An upstream's whole response head as `HTTPHeaders` after the walk both downstream
+    /// paths take (``forEachDownstreamResponseField(of:_:)``), with whether the upstream
+    /// keeps its connection open: what the HTTP/1.1 path handed NIO's response encoder
+    /// before `HTTP1ResponseWriter` wrote the fields from the bytes.
+    static func downstreamResponse(_ head: UpstreamResponseHead) -> (headers: HTTPHeaders, upstreamKeepAlive: Bool) {
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(12)
+        let keepAlive = forEachDownstreamResponseField(of: head) { name, value in
+            fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+        }
+        return (HTTPHeaders(fields), keepAlive)
+    }
 }

@@ -52,8 +52,8 @@ final class InMemoryProxy {
         }
         let handler = HTTPProxyHandler(settings: settings, sites: sites, pool: pool, clientIP: "192.0.2.1",
                                        logger: Logger(label: "pullguard.test.in-memory"), counters: metrics.counters(forLoop: 0))
-        try client.pipeline.syncOperations.configureHTTPServerPipeline(
-            position: .last, withPipeliningAssistance: false, withServerUpgrade: nil, withErrorHandling: false)
+        // The request decoder the proxy installs; responses leave the handler as bytes.
+        try client.pipeline.syncOperations.addHandler(HTTPProxy.makeRequestDecoder())
         try client.pipeline.syncOperations.addHandler(handler)
         try client.connect(to: SocketAddress(ipAddress: "192.0.2.1", port: 50_000)).wait()
         client.pipeline.fireUserInboundEventTriggered(established)

@@ -33,6 +33,10 @@ public struct UpstreamResponseHead: Equatable, Sendable {
         }
     }
 
+    /// Enough room for the fields written as `name: value` lines: the header lines' own
+    /// length, plus a byte per field for a separator written without its space.
+    var writtenFieldsCapacity: Int { bytes.readableBytes + spans.count }
+
     public var headers: HTTPHeaders {
         bytes.withUnsafeReadableBytes { HeaderFieldSpan.headers(spans, in: $0) }
     }
