@@ -8,7 +8,7 @@ BUILD_FLAGS ?=
 deps:
 	@scripts/install-deps.sh
 
-## deps, plus the PyPI packages the integration tests use (h2).
+## deps, plus the PyPI packages the integration tests use (h2, h11).
 test-deps:
 	@scripts/install-deps.sh --test
 

@@ -2,7 +2,7 @@
 # Installs the Debian packages PullGuard builds and tests with, when they are missing.
 # As root it runs apt-get; otherwise it prints the exact command and exits non-zero.
 # With --test, also systemd (for systemd-analyze), then the PyPI packages the integration tests' probes import
-# (Tests/Scripts/h2_probe.py: h2, which brings hyperframe and hpack), with pip, when they
+# (Tests/Scripts/h2_probe.py: h2, which brings hyperframe and hpack; Tests/Scripts/h11_client.py: h11), with pip, when they
 # are missing; building and the demo need none of them.
 set -euo pipefail
 
@@ -10,7 +10,7 @@ with_test_packages=false
 [ "${1:-}" = "--test" ] && with_test_packages=true
 
 # The PyPI packages the tests use: `pip install` spec, and the module that proves it is there.
-python_packages=("h2==4.*:h2")
+python_packages=("h2==4.*:h2" "h11==0.*:h11")
 
 install_python_packages() {
     $with_test_packages || return 0
