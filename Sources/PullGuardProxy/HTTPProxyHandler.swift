@@ -263,15 +263,16 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     private func startExchange(_ head: HTTPRequestHead, _ request: ProxyConnectionStateMachine.RequestHead) {
-        guard let tls, let site, let requestContext else {
+        // The site's ID only, not the whole event: binding `tls` copied its strings on every request.
+        guard let selectedSite = tls?.site, let site, let requestContext else {
             // The TLS layer selected a site the proxy does not know: fail closed.
             logger.error("no proxy settings for the TLS-selected site; closing", metadata: logMetadata)
             perform(.closeDownstream)
             return
         }
-        if connectionLog.log != nil {
+        if connectionLog.log != nil, let verification = tls?.verification {
             exchangeLog = ExchangeLog(protocolName: head.version.minor == 0 ? "HTTP/1.0" : "HTTP/1.1",
-                                      head: head, verification: tls.verification, startedAt: exchangeStartedAt ?? .now())
+                                      head: head, verification: verification, startedAt: exchangeStartedAt ?? .now())
         }
         let framing: RequestFraming
         switch RequestFraming.decide(method: head.method, headers: head.headers) {
@@ -285,7 +286,7 @@ package final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHand
             return
         }
         let decision = HostBinding.decide(hostHeaders: head.headers["host"], uri: head.uri, version: head.version,
-                                          selectedSite: tls.site, sites: rules.sites)
+                                          selectedSite: selectedSite, sites: rules.sites)
         switch decision {
         case .forward:
             break
