@@ -1,5 +1,6 @@
 internal import CNGHTTP2
 import NIOCore
+import PullGuardCore
 
 /// What the trampolines write into: events for `receive`, the header block being
 /// decoded per stream, and each stream's response body queue for `readBody`.
@@ -82,7 +83,7 @@ final class NGHTTP2ServerRecorder {
     @exclusivity(unchecked) var block = HeaderBlock()
     /// Streams to answer 431 when `receive` returns.
     @exclusivity(unchecked) var tooLarge: [Int32] = []
-    @exclusivity(unchecked) var outgoing: [Int32: Outgoing] = [:]
+    @exclusivity(unchecked) var outgoing = StreamTable<Outgoing>()
     @exclusivity(unchecked) var headerBytesLimit = 0
     @exclusivity(unchecked) var goAwaySent: UInt32?
     let allocator = ByteBufferAllocator()
@@ -103,12 +104,10 @@ final class NGHTTP2ServerRecorder {
         nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: readBody)
     }
 
-    /// Changes the queue of `stream` in place, nil when there is none. Through
-    /// `values[index]`: `outgoing[stream]?.…` runs the subscript's modify coroutine,
-    /// whose frame was a `malloc` and a `free` on every call (callgrind).
+    /// Changes the queue of `stream` in place, nil when there is none. Not through
+    /// `outgoing[stream]?.…`, which would copy the queue out and back.
     func modifyOutgoing<R>(_ stream: Int32, _ body: (inout Outgoing) -> R) -> R? {
-        guard let index = outgoing.index(forKey: stream) else { return nil }
-        return body(&outgoing.values[index])
+        outgoing.modify(stream, body)
     }
 
     /// Runs `body` with the recorder behind nghttp2's user pointer, without retaining it:

@@ -1,4 +1,5 @@
 import NIOCore
+import PullGuardCore
 
 /// The life of one HTTP/2 client connection, as a value: its streams, each an exchange
 /// (`ProxyExchangeStateMachine`, the same one an HTTP/1.1 request drives), what the
@@ -32,7 +33,7 @@ struct HTTP2ConnectionStateMachine {
         case close
     }
 
-    private(set) var exchanges: [Int32: Exchange] = [:]
+    private(set) var exchanges = StreamTable<Exchange>()
     private(set) var draining = false
     /// The final GOAWAY went out: no stream is admitted any more.
     private(set) var goAwaySent = false
@@ -144,8 +145,7 @@ struct HTTP2ConnectionStateMachine {
     /// An exchange that ended stays until its stream closes (nghttp2 reports that once
     /// the last frame is out).
     private mutating func event(_ stream: Int32, _ body: (inout Exchange) -> Exchange.Action) -> Action {
-        guard let index = exchanges.index(forKey: stream) else { return .none }
-        let action = body(&exchanges.values[index])
+        guard let action = exchanges.modify(stream, body) else { return .none }
         return action == .none ? .none : .exchange(stream: stream, action)
     }
 }

@@ -87,7 +87,7 @@ extension HTTP2ProxyHandler {
     /// stream past `client_idle`.
     func checkClocks() {
         let now = NIODeadline.now()
-        for stream in Array(streams.values) {
+        for stream in streams.values {
             if let deadline = stream.responseDeadline, deadline <= now {
                 stream.responseDeadline = nil
                 perform(machine.upstreamFailed(stream: stream.id, .responseTimedOut(settings.timeouts.upstreamResponse)),

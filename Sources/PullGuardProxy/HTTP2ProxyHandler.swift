@@ -42,7 +42,7 @@ final class HTTP2ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     var machine: HTTP2ConnectionStateMachine
     var session: NGHTTP2ServerSession?
-    var streams: [Int32: HTTP2Stream] = [:]
+    var streams = StreamTable<HTTP2Stream>()
     var context: ChannelHandlerContext?
     var sweep: RepeatedTask?
     /// When the connection last had no open stream, for `client_idle`.
