@@ -83,7 +83,8 @@ public struct StreamTable<Value> {
     }
 
     private func find(_ id: Int32) -> Int? {
-        precondition(id != 0, "stream id 0 is the connection's")
+        // 0 marks empty slots; no stream has it, so it is never found.
+        guard id != 0 else { return nil }
         var index = Self.home(id, mask)
         while true {
             let key = keys[index]
@@ -94,6 +95,7 @@ public struct StreamTable<Value> {
     }
 
     private mutating func insert(_ id: Int32, _ value: Value) {
+        precondition(id != 0, "stream id 0 is the connection's, not a stream's")
         if let index = find(id) {
             slots[index] = value
             return

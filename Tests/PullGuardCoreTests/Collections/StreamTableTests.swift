@@ -67,6 +67,16 @@ import Testing
         }
     }
 
+    /// Stream 0 (the connection's) is never in the table, and asking for it changes nothing.
+    @Test func streamZeroIsNeverFound() {
+        var table = StreamTable<Int>()
+        table[1] = 1
+        #expect(table[0] == nil)
+        #expect(table.removeValue(forKey: 0) == nil)
+        #expect(table.modify(0) { $0 += 1 } == nil)
+        #expect(table.count == 1 && table[1] == 1)
+    }
+
     @Test func removeAllEmptiesTheTable() {
         var table = StreamTable<String>()
         for id in stride(from: Int32(1), to: 200, by: 2) { table[id] = "\(id)" }
