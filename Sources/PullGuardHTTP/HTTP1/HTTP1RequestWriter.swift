@@ -87,7 +87,7 @@ public struct HTTP1RequestWriter: Sendable {
         guard chunked else { return bytes }
         guard bytes.readableBytes > 0 else { return bytes }
         var framed = allocator.buffer(capacity: bytes.readableBytes + 20)
-        framed.writeString(String(bytes.readableBytes, radix: 16))
+        framed.writeHexadecimal(bytes.readableBytes)
         framed.writeStaticString("\r\n")
         framed.writeImmutableBuffer(bytes)
         framed.writeStaticString("\r\n")

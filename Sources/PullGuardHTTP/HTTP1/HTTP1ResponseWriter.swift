@@ -56,9 +56,11 @@ public struct HTTP1ResponseWriter: Sendable {
         /// A `Content-Length` was given, whether or not the status lets it into the head.
         public private(set) var hasContentLength = false
 
-        /// A non-final 1xx: the real head follows and answers the request (101 is final:
-        /// a tunnel's).
-        public var isInterim: Bool { status.code < 200 && status.code != 101 }
+        /// A non-final 1xx: the real head follows and answers the request.
+        public var isInterim: Bool { Self.isInterim(status) }
+
+        /// 1xx but 101, which is final: a tunnel's.
+        static func isInterim(_ status: HTTPResponseStatus) -> Bool { status.code < 200 && status.code != 101 }
 
         /// `method`: that of the request answered, nil when none was read. `capacity`:
         /// room for the fields to come beyond the status line and the fields `finish` adds.
@@ -66,8 +68,7 @@ public struct HTTP1ResponseWriter: Sendable {
                     allocator: ByteBufferAllocator, capacity: Int = 128) {
             self.version = version
             self.status = status
-            let interim = status.code < 200 && status.code != 101
-            self.method = interim ? nil : method
+            self.method = Self.isInterim(status) ? nil : method
             bodyAllowed = status.mayHaveResponseBody && method != .CONNECT
             bytes = allocator.buffer(capacity: capacity + 160)
             bytes.writeStaticString(version.minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")
@@ -176,22 +177,5 @@ public struct HTTP1ResponseWriter: Sendable {
         if chunkOpen { last.writeStaticString("\r\n") }
         last.writeStaticString("0\r\n\r\n")
         return last
-    }
-}
-
-extension ByteBuffer {
-    /// `value` in lower-case hexadecimal digits, as a chunk size is written.
-    mutating func writeHexadecimal(_ value: Int) {
-        precondition(value >= 0)
-        let digits = Swift.max(1, (Int.bitWidth - value.leadingZeroBitCount + 3) / 4)
-        writeWithUnsafeMutableBytes(minimumWritableBytes: digits) { storage in
-            var rest = value
-            for index in stride(from: digits - 1, through: 0, by: -1) {
-                let digit = UInt8(rest & 0xF)
-                storage[index] = digit < 10 ? digit + UInt8(ascii: "0") : digit - 10 + UInt8(ascii: "a")
-                rest >>= 4
-            }
-            return digits
-        }
     }
 }
