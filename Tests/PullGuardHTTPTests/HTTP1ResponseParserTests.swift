@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 @testable import PullGuardHTTP
+import PullGuardTestSupport
 
 /// What an upstream's bytes become, checked part by part; every refusal names the flaw.
 @Suite struct HTTP1ResponseParserTests {
@@ -250,18 +251,5 @@ extension HTTP1ResponseParserTests {
             let expectedBody: [Part] = body.isEmpty ? [] : [.body(body)]
             #expect(Array(fed.parts.dropFirst()) == expectedBody + [.end([])], "round \(round): \(response.debugDescription)")
         }
-    }
-}
-
-/// A small seeded generator (SplitMix64), so the random cases repeat run to run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -3,6 +3,7 @@ import NIOEmbedded
 import NIOHTTP1
 import Testing
 @testable import PullGuardHTTP
+import PullGuardTestSupport
 
 /// `HTTP1ResponseWriter` against NIO's response encoder and header validator, which it
 /// replaced on client connections: the same responses through both, the same bytes out.
@@ -123,28 +124,18 @@ import Testing
         return out
     }
 
-    /// A small deterministic generator, so a failure names a reproducible case.
-    struct Random {
-        var seed: UInt64
-        mutating func next(_ bound: Int) -> Int {
-            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((seed >> 33) % UInt64(bound))
-        }
-        mutating func pick<T>(_ values: [T]) -> T { values[next(values.count)] }
-    }
-
     /// `last`: no request follows, so it may be a `CONNECT` (NIO's decoder reads nothing after one).
-    static func randomResponse(_ random: inout Random, last: Bool) -> Response {
+    static func randomResponse(_ random: inout SplitMix64, last: Bool) -> Response {
         let version = random.next(4) == 0 ? HTTPVersion.http1_0 : .http1_1
-        let method = random.pick([HTTPMethod?.some(.GET), .GET, .HEAD, .POST, last ? .CONNECT : .GET, nil])
-        let code = random.pick([200, 200, 201, 204, 206, 299, 301, 304, 404, 418, 500, 502, 599, 101])
+        let method = [HTTPMethod?.some(.GET), .GET, .HEAD, .POST, last ? .CONNECT : .GET, nil].randomElement(using: &random)!
+        let code = [200, 200, 201, 204, 206, 299, 301, 304, 404, 418, 500, 502, 599, 101].randomElement(using: &random)!
         let interim = random.next(6) == 0 && code != 101 ? HTTPResponseStatus.continue : nil
         let bodies = ["", "a", "hello", String(repeating: "x", count: 17), String(repeating: "y", count: 300)]
-        let body = (0..<random.next(4)).map { _ in random.pick(bodies) }
+        let body = (0..<random.next(4)).map { _ in bodies.randomElement(using: &random)! }
         let length = body.reduce(0) { $0 + $1.utf8.count }
         var response = Response(method: method, version: version, interim: interim, upstream: nil,
                                 status: HTTPResponseStatus(statusCode: code),
-                                connection: code == 101 ? .upgradeWebSocket : random.pick([.none, .close, .keepAlive]),
+                                connection: code == 101 ? .upgradeWebSocket : [.none, .close, .keepAlive].randomElement(using: &random)!,
                                 body: body)
         if random.next(4) == 0 {
             response.ownFields = [("Content-Type", "text/plain; charset=utf-8")]
@@ -155,7 +146,7 @@ import Testing
         let others = ["Server: t", "X-A: 1", "Set-Cookie: a=b; Path=/", "Date: now", "ETag: \"e\"", "Keep-Alive: timeout=5",
                       "Connection: keep-alive", "Connection: close, X-A", "TE: trailers", "Trailer: X-T", "Upgrade: h2c",
                       "Proxy-Connection: close", "content-type:text/html", "X-Empty:", "X-Spaces:   padded  "]
-        for _ in 0..<random.next(6) { lines.append(random.pick(others)) }
+        for _ in 0..<random.next(6) { lines.append(others.randomElement(using: &random)!) }
         switch random.next(4) {
         case 0: lines.insert("Content-Length: \(length)", at: 1 + random.next(lines.count))
         case 1: lines.append("content-length: \(length)")
@@ -167,7 +158,7 @@ import Testing
     }
 
     @Test func writesWhatNIOsEncoderWroteForRandomResponses() throws {
-        var random = Random(seed: 0x5EED_0000_1234_5678)
+        var random = SplitMix64(seed: 0x5EED_0000_1234_5678)
         for _ in 0..<2000 {
             // Two responses on one connection: the writer's state carries over as NIO's did.
             let responses = [Self.randomResponse(&random, last: false), Self.randomResponse(&random, last: true)]

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 @testable import PullGuardHTTP
+import PullGuardTestSupport
 
 @Suite struct HTTPHeaderPolicyHopByHopTests {
     @Test func removesFixedHopByHopFields() {
@@ -129,11 +130,8 @@ import Testing
     @Test func walkAndRewriteAgreeOnRandomHeads() {
         let names = ["Connection", "Keep-Alive", "TE", "Trailer", "Upgrade", "Proxy-Connection", "Transfer-Encoding",
                      "Content-Length", "Host", "X-A", "X-B", "Server", "Set-Cookie", "Proxy-Authenticate"]
-        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next(_ bound: Int) -> Int {
-            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((seed >> 33) % UInt64(bound))
-        }
+        var random = SplitMix64(seed: 0x9E37_79B9_7F4A_7C15)
+        func next(_ bound: Int) -> Int { random.next(bound) }
         func mixedCase(_ text: String) -> String {
             String(text.map { next(2) == 0 ? Character($0.uppercased()) : Character($0.lowercased()) })
         }

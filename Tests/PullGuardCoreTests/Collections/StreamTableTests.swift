@@ -1,23 +1,16 @@
 import Testing
 @testable import PullGuardCore
+import PullGuardTestSupport
 
 /// `StreamTable` against `Dictionary` on the same random operations: every look-up,
 /// the count and the values agree after each step.
 @Suite struct StreamTableTests {
-    struct Random {
-        var seed: UInt64
-        mutating func next(_ bound: Int) -> Int {
-            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((seed >> 33) % UInt64(bound))
-        }
-    }
-
     /// Ids as clients send them (odd, increasing, concurrent ones close together), and ids
     /// picked to share their slot: multiples of a power of two land on one home at small
     /// capacities, which exercises probing and the backward shift on removal.
     @Test(arguments: ["sequential", "colliding", "sparse"])
     func agreesWithADictionary(pattern: String) {
-        var random = Random(seed: 0xD1CE_0000 &+ UInt64(pattern.utf8.count))
+        var random = SplitMix64(seed: 0xD1CE_0000 &+ UInt64(pattern.utf8.count))
         var table = StreamTable<Int>()
         var reference: [Int32: Int] = [:]
         var nextID: Int32 = 1
