@@ -1,6 +1,12 @@
 # PullGuard: the README's two commands are `make demo` and `make test`.
 SWIFT ?= swift
 BUILD_FLAGS ?=
+# Release binaries carry the Swift runtime and Foundation inside them: they run without a
+# Swift toolchain on the machine, and each runtime call (reference counting, exclusivity
+# checks, thread-local look-ups) is a direct call instead of one through a shared
+# library's tables (docs/performance.md). scripts/bench-compare.sh builds with the same
+# flags: SwiftPM recompiles the whole tree when they change.
+RELEASE_FLAGS ?= --static-swift-stdlib
 
 .PHONY: deps test-deps build demo test unit-test integration-test clean release man man-pages install install-files uninstall
 
@@ -55,18 +61,22 @@ MAN_DIR ?= .build/man
 SHIPPED_DATA = $(wildcard certs/*)
 MAN_PAGES = pullguard.1 pullguard-bench.1
 
-## The release binaries.
+## The release binaries, checked to carry the Swift runtime inside (scripts/check-release-binary.sh).
 release: deps
-	$(SWIFT) build $(BUILD_FLAGS) -c release --product pullguard
-	$(SWIFT) build $(BUILD_FLAGS) -c release --product pullguard-bench
+	$(SWIFT) build $(BUILD_FLAGS) $(RELEASE_FLAGS) -c release --product pullguard
+	$(SWIFT) build $(BUILD_FLAGS) $(RELEASE_FLAGS) -c release --product pullguard-bench
+	bin=$$($(SWIFT) build $(BUILD_FLAGS) $(RELEASE_FLAGS) -c release --show-bin-path) && \
+		scripts/check-release-binary.sh "$$bin/pullguard" "$$bin/pullguard-bench"
 
 ## pullguard(1) and pullguard-bench(1) in .build/man, generated from the argument parser's help
 ## by swift-argument-parser's generate-manual plugin; scripts/check-manual.sh checks the result.
-man: release
-	$(MAKE) man-pages MAN_CONFIGURATION=release
+## From the debug build: the plugin takes no RELEASE_FLAGS, so a release build of its own would
+## recompile the release tree without them. The help text is the same source in both.
+man: deps
+	$(MAKE) man-pages MAN_CONFIGURATION=debug
 
-## The same from the binaries of MAN_CONFIGURATION (debug for make test), without building them first.
-MAN_CONFIGURATION ?= release
+## The same from the binaries of MAN_CONFIGURATION (the plugin builds them).
+MAN_CONFIGURATION ?= debug
 man-pages:
 	$(SWIFT) package $(BUILD_FLAGS) generate-manual --configuration $(MAN_CONFIGURATION)
 	mkdir -p .build/man
@@ -77,7 +87,7 @@ man-pages:
 
 ## make release, make man, then install-files (PREFIX=/usr/local, DESTDIR for staging).
 install: release man
-	$(MAKE) install-files BIN_DIR="$$($(SWIFT) build $(BUILD_FLAGS) -c release --show-bin-path)"
+	$(MAKE) install-files BIN_DIR="$$($(SWIFT) build $(BUILD_FLAGS) $(RELEASE_FLAGS) -c release --show-bin-path)"
 
 ## Copies what install lays out, without building: BIN_DIR (the binaries) and MAN_DIR (the pages).
 ## An existing configuration file is kept.

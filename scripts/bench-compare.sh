@@ -9,7 +9,8 @@
 #      the install started anyway is stopped (systemctl, or by the PID in its /run
 #      pid file when that PID did not exist before the install).
 #   2. Builds pullguard, pullguard-bench and pullguard-handshake-microbench in release
-#      mode (swift build -c release).
+#      mode with the Swift runtime linked in, as `make release` does (swift build -c
+#      release --static-swift-stdlib).
 #   3. Makes a private PKI in a temp dir (openssl, all ECDSA P-256): root CA, server
 #      leaf (CN/SAN localhost, serverAuth), client leaf (clientAuth); plus a client
 #      under an unrelated root, to prove that verification happens.
@@ -327,23 +328,25 @@ built_commit="$(git -C "$repo_root" rev-parse HEAD)"
 git -C "$repo_root" diff --quiet HEAD -- Sources Package.swift || built_commit="$built_commit (with uncommitted changes)"
 need_bench=0
 [ "$mode" = measure ] && need_bench=1
+# The Makefile's RELEASE_FLAGS: the binaries measured are the ones `make install` ships.
+release_build=(swift build -c release --static-swift-stdlib)
 if [ "$do_build" = 1 ]; then
     log "building pullguard (release)"
-    swift build -c release --product pullguard >&2
+    "${release_build[@]}" --product pullguard >&2
     if [ "$need_bench" = 1 ] && [ -z "$bench_override" ]; then
         grep -q '"pullguard-bench"' Package.swift \
             || die "product pullguard-bench is not in Package.swift on this branch yet (use --dry-run or --check-only)"
         log "building pullguard-bench (release)"
-        swift build -c release --product pullguard-bench >&2
+        "${release_build[@]}" --product pullguard-bench >&2
         log "building pullguard-handshake-microbench (release)"
-        swift build -c release --product pullguard-handshake-microbench >&2
+        "${release_build[@]}" --product pullguard-handshake-microbench >&2
     fi
 fi
-bin_dir=$(swift build -c release --show-bin-path)
+bin_dir=$("${release_build[@]}" --show-bin-path)
 pullguard_bin="$bin_dir/pullguard"
 bench_bin=${bench_override:-"$bin_dir/pullguard-bench"}
 microbench_bin="$bin_dir/pullguard-handshake-microbench"
-[ -x "$pullguard_bin" ] || die "$pullguard_bin missing (build with: swift build -c release --product pullguard)"
+[ -x "$pullguard_bin" ] || die "$pullguard_bin missing (build with: ${release_build[*]} --product pullguard)"
 if [ "$need_bench" = 1 ]; then [ -x "$bench_bin" ] || die "$bench_bin missing"; fi
 
 # ---------------------------------------------------------------------------

@@ -49,8 +49,8 @@ done
 for tool in openssl python3 taskset timeout nginx haproxy; do
     command -v "$tool" >/dev/null || { echo "bench-refused: $tool is required" >&2; exit 1; }
 done
-[ -x "$pullguard_bin" ] || { echo "bench-refused: no $pullguard_bin (swift build -c release)" >&2; exit 1; }
-[ -x "$bench_bin" ] || { echo "bench-refused: no $bench_bin (swift build -c release --product pullguard-bench)" >&2; exit 1; }
+[ -x "$pullguard_bin" ] || { echo "bench-refused: no $pullguard_bin (make release)" >&2; exit 1; }
+[ -x "$bench_bin" ] || { echo "bench-refused: no $bench_bin (make release)" >&2; exit 1; }
 
 workdir=$(mktemp -d /tmp/pullguard-bench-refused.XXXXXX)
 server_pid=""
