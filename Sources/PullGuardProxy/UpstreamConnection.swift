@@ -32,8 +32,12 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     let id: UpstreamPoolStateMachine.ConnectionID
     let upstream: UpstreamAddress
-    /// Set while leased; nil while parked.
-    weak var delegate: UpstreamConnectionDelegate?
+    /// Set while leased; nil while parked. Strong, and let go on every way a lease ends
+    /// (`UpstreamPool.release` and `.detach`, the channel's close, ``give(up:)``): a weak
+    /// reference gave each HTTP/2 stream a side table when it was leased a connection, and
+    /// every later retain and release of the stream (or of an HTTP/1.1 handler) took the
+    /// runtime's slow path through it (docs/performance.md).
+    var delegate: UpstreamConnectionDelegate?
     /// Told when the channel closes, so parked connections leave the pool.
     weak var pool: UpstreamPool?
     private var context: ChannelHandlerContext?
