@@ -20,7 +20,8 @@ import PullGuardObservability
 package final class UpstreamPool {
     let eventLoop: EventLoop
     private var machine: UpstreamPoolStateMachine
-    private var connections: [UpstreamPoolStateMachine.ConnectionID: UpstreamConnection] = [:]
+    /// Parked and leased connections by `ConnectionID.slot`, as the state machine counts them.
+    private var connections: [UpstreamConnection?] = []
     private let connectTimeout: TimeAmount
     private let connector: Connector?
     private var purgeTask: RepeatedTask?
@@ -63,9 +64,9 @@ package final class UpstreamPool {
                 completion(.failure(.connectFailed("proxy is shutting down")))
                 return
             case .useIdle(let id):
-                guard let connection = connections[id], connection.isActive else {
+                guard let connection = connection(id), connection.isActive else {
                     machine.closed(id)
-                    connections[id] = nil
+                    remove(id)
                     continue
                 }
                 completion(.success(connection))
@@ -85,7 +86,7 @@ package final class UpstreamPool {
         case .park:
             connection.read()
         case .close:
-            connections[connection.id] = nil
+            remove(connection.id)
             connection.close()
         }
     }
@@ -98,14 +99,14 @@ package final class UpstreamPool {
         connection.pool = nil
         connection.detached = true
         machine.closed(connection.id)
-        connections[connection.id] = nil
+        remove(connection.id)
     }
 
     /// Called by the connection when its channel closed.
     func connectionClosed(_ connection: UpstreamConnection) {
         eventLoop.assertInEventLoop()
         machine.closed(connection.id)
-        connections[connection.id] = nil
+        remove(connection.id)
     }
 
     /// Closes the parked connections the last interval did not need.
@@ -113,7 +114,7 @@ package final class UpstreamPool {
         eventLoop.assertInEventLoop()
         let closing = machine.purge()
         for id in closing {
-            connections.removeValue(forKey: id)?.close()
+            remove(id)?.close()
         }
         if !closing.isEmpty { counters?.increment(.upstreamConnectionsPurged, by: closing.count) }
     }
@@ -124,8 +125,26 @@ package final class UpstreamPool {
         purgeTask?.cancel()
         purgeTask = nil
         for id in machine.shutdown() {
-            connections.removeValue(forKey: id)?.close()
+            remove(id)?.close()
         }
+    }
+
+    /// The connection `id` names; nil once it left the pool (its slot empty or held by a later one).
+    private func connection(_ id: UpstreamPoolStateMachine.ConnectionID) -> UpstreamConnection? {
+        guard id.slot < connections.count, let connection = connections[id.slot], connection.id == id else { return nil }
+        return connection
+    }
+
+    private func store(_ connection: UpstreamConnection) {
+        while connections.count <= connection.id.slot { connections.append(nil) }
+        connections[connection.id.slot] = connection
+    }
+
+    @discardableResult
+    private func remove(_ id: UpstreamPoolStateMachine.ConnectionID) -> UpstreamConnection? {
+        guard let connection = connection(id) else { return nil }
+        connections[id.slot] = nil
+        return connection
     }
 
     /// An upstream named by an IP address is connected to directly. `connect(host:port:)`
@@ -170,7 +189,7 @@ package final class UpstreamPool {
                     return
                 }
                 connection.pool = self
-                self.connections[id] = connection
+                self.store(connection)
                 self.counters?.increment(.upstreamConnectionsOpened)
                 completion(.success(connection))
             }

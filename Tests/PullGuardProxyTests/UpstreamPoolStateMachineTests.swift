@@ -10,7 +10,7 @@ import Testing
         -> UpstreamPoolStateMachine.ConnectionID {
         guard case .connect(let id) = machine.lease(upstream) else {
             Issue.record("expected a new connection")
-            return .init(raw: -1)
+            return .init(slot: -1, generation: -1)
         }
         let r1 = machine.connected(id)
         #expect(r1)
@@ -26,6 +26,27 @@ import Testing
         let r3 = machine.lease(a)
         #expect(r3 == .useIdle(id))
         #expect(machine.idleCount(a) == 0)
+    }
+
+    /// A slot is reused once its connection is forgotten: a late release or close of the
+    /// old connection must not reach the slot's new one.
+    @Test func aForgottenConnectionsIDDoesNotReachItsSlotsNextConnection() {
+        var machine = UpstreamPoolStateMachine(maxIdlePerUpstream: 2)
+        let old = leasedConnection(&machine, a)
+        machine.closed(old)
+        let new = leasedConnection(&machine, a)
+        #expect(new.slot == old.slot && new != old, "the slot is reused under a new generation")
+        let lateRelease = machine.release(old, reusable: true)
+        #expect(lateRelease == .close, "the old connection's late release")
+        #expect(machine.inUseCount(a) == 1, "the new connection is still leased")
+        let release = machine.release(new, reusable: true)
+        #expect(release == .park)
+        let lateClose = machine.closed(old)
+        #expect(!lateClose, "the old connection's late close")
+        #expect(machine.idleCount(a) == 1, "the new connection stays parked")
+        let lease = machine.lease(a)
+        #expect(lease == .useIdle(new))
+        #expect(machine.connectionCount == 1)
     }
 
     @Test func upstreamsDoNotShareConnections() {
