@@ -98,8 +98,6 @@ package struct UpstreamPoolStateMachine {
     /// request's instructions (callgrind).
     private var slots: [Slot] = []
     private var freeSlots: [Int] = []
-    /// Connections in any state.
-    private(set) var connectionCount = 0
     /// Each upstream's counts, at the index `upstreamIndex` gives its address. Kept once
     /// seen (a purge empties an entry, never removes it): the addresses come from the
     /// configuration, so there are few.
@@ -216,7 +214,6 @@ package struct UpstreamPoolStateMachine {
 
     /// A slot for a new connection: a free one, in its next generation, or a new one.
     private mutating func allocate(_ entry: Entry) -> ConnectionID {
-        connectionCount += 1
         guard let slot = freeSlots.popLast() else {
             slots.append(Slot(generation: 0, entry: entry))
             return ConnectionID(slot: slots.count - 1, generation: 0)
@@ -231,7 +228,6 @@ package struct UpstreamPoolStateMachine {
         precondition(entry(id) != nil, "\(id) is not counted")
         slots[id.slot].entry = nil
         freeSlots.append(id.slot)
-        connectionCount -= 1
     }
 
     private mutating func index(of upstream: UpstreamAddress) -> Int {
@@ -250,4 +246,7 @@ package struct UpstreamPoolStateMachine {
 
     /// Connecting or leased connections to `upstream` (for tests).
     func inUseCount(_ upstream: UpstreamAddress) -> Int { upstreamIndex[upstream].map { upstreams[$0].inUse } ?? 0 }
+
+    /// Connections in any state (for tests and metrics): every slot not free holds one.
+    var connectionCount: Int { slots.count - freeSlots.count }
 }
