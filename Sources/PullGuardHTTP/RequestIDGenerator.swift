@@ -1,15 +1,17 @@
+import PullGuardCore
+
 /// Makes request ids: 32 lower-case hex digits (128 bits), the form of nginx's `$request_id`.
 ///
-/// A SplitMix64 sequence from a random seed rather than the system generator per id: the
+/// A `SplitMix64` sequence from a random seed rather than the system generator per id: the
 /// system generator is a `getrandom` call, once per id on the request path. Ids need to
 /// be unique, not secret, and a 128-bit value from a random 64-bit seed repeats across
 /// connections with negligible probability. One generator per connection, seeded on its
 /// first request.
 public struct RequestIDGenerator {
-    private var state: UInt64
+    private var generator: SplitMix64
 
     public init<Source: RandomNumberGenerator>(seededBy source: inout Source) {
-        state = source.next()
+        generator = SplitMix64(seed: source.next())
     }
 
     public init() {
@@ -18,8 +20,8 @@ public struct RequestIDGenerator {
     }
 
     public mutating func next() -> String {
-        let high = mix()
-        let low = mix()
+        let high = generator.next()
+        let low = generator.next()
         return String(unsafeUninitializedCapacity: 32) { out in
             let digits: StaticString = "0123456789abcdef"
             digits.withUTF8Buffer { hex in
@@ -30,13 +32,5 @@ public struct RequestIDGenerator {
             }
             return 32
         }
-    }
-
-    private mutating func mix() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 @testable import PullGuardHTTP
+import PullGuardCore
 import PullGuardTestSupport
 
 /// What an upstream's bytes become, checked part by part; every refusal names the flaw.

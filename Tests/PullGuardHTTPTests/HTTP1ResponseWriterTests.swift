@@ -3,6 +3,7 @@ import NIOEmbedded
 import NIOHTTP1
 import Testing
 @testable import PullGuardHTTP
+import PullGuardCore
 import PullGuardTestSupport
 
 /// `HTTP1ResponseWriter` against NIO's response encoder and header validator, which it

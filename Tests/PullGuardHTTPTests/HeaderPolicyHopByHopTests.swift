@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 @testable import PullGuardHTTP
+import PullGuardCore
 import PullGuardTestSupport
 
 @Suite struct HTTPHeaderPolicyHopByHopTests {

@@ -1,19 +1,7 @@
-/// A small seeded generator (SplitMix64), so random test cases repeat run to run and a
-/// failure names a reproducible case.
-public struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
+import PullGuardCore
 
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A number in `0..<bound`.
+extension SplitMix64 {
+    /// A number in `0..<bound`, for picking a random test case's parts.
     public mutating func next(_ bound: Int) -> Int {
         Int.random(in: 0..<bound, using: &self)
     }

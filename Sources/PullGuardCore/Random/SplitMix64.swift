@@ -1,0 +1,19 @@
+/// SplitMix64, a small seeded generator: the same seed gives the same sequence.
+///
+/// Request ids are drawn from it (`RequestIDGenerator`, seeded once per connection) instead
+/// of the system generator, a `getrandom` call per id; they need to be unique, not secret.
+/// The tests seed it with constants, so their random cases repeat run to run.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    @usableFromInline var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    @inlinable
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
