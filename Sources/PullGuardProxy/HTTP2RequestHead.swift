@@ -27,15 +27,17 @@ enum HTTP2RequestHead {
         var host: String?
         var contentLength = false
         for field in fields {
-            switch field.name {
-            case ":method": method = field.value
-            case ":path": path = field.value
-            case ":authority": authority = field.value
-            case ":scheme", ":protocol": break
-            case "cookie": cookies.append(field.value)  // RFC 9113 §8.2.3: joined with "; "
-            case "host": host = field.value
-            default:
-                if field.name == "content-length" { contentLength = true }
+            switch Role(field.name) {
+            case .method: method = field.value
+            case .path: path = field.value
+            case .authority: authority = field.value
+            case .dropped: break
+            case .cookie: cookies.append(field.value)  // RFC 9113 §8.2.3: joined with "; "
+            case .host: host = field.value
+            case .contentLength:
+                contentLength = true
+                headers.append((field.name, field.value))
+            case .other:
                 headers.append((field.name, field.value))
             }
         }
@@ -45,5 +47,28 @@ enum HTTP2RequestHead {
         if hasBody && !contentLength { headers.append(("transfer-encoding", "chunked")) }
         return .forward(HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path,
                                         headers: HTTPHeaders(headers)))
+    }
+
+    /// What `make` does with a field, told by the name's length and then at most two
+    /// comparisons: a `switch` over the names compared each field with one case after
+    /// another, ~22 string comparisons per request (callgrind).
+    private enum Role {
+        case method, path, authority, cookie, host, contentLength
+        /// `:scheme` and `:protocol`: not part of an HTTP/1.1 head.
+        case dropped
+        case other
+
+        init(_ name: String) {
+            switch name.utf8.count {
+            case 4: self = name == "host" ? .host : .other
+            case 5: self = name == ":path" ? .path : .other
+            case 6: self = name == "cookie" ? .cookie : .other
+            case 7: self = name == ":method" ? .method : name == ":scheme" ? .dropped : .other
+            case 9: self = name == ":protocol" ? .dropped : .other
+            case 10: self = name == ":authority" ? .authority : .other
+            case 14: self = name == "content-length" ? .contentLength : .other
+            default: self = .other
+            }
+        }
     }
 }

@@ -101,6 +101,20 @@ import PullGuardHTTP2
         #expect(head.headers["transfer-encoding"] == ["chunked"])
     }
 
+    @Test func fieldsAsLongAsTheNamesItReadsPassThroughUnchanged() throws {
+        // Each length `make` dispatches on, with a name that is not the one it looks for.
+        let others = [("x-ho", "4"), ("x-pat", "5"), ("accept", "6"), ("x-metho", "7"), ("x-protoco", "9"),
+                      ("user-agent", "10"), ("content-langua", "14"), ("content-type", "12")]
+        let outcome = HTTP2RequestHead.make(fields([
+            (":method", "GET"), (":scheme", "https"), (":protocol", "websocket"), (":authority", "a.example"),
+            (":path", "/"),
+        ] + others), hasBody: false)
+        guard case .forward(let head) = outcome else { Issue.record("\(outcome)"); return }
+        let names = head.headers.map(\.name)
+        #expect(names == others.map(\.0) + ["host"], ":scheme and :protocol are not HTTP/1.1 fields")
+        #expect(head.headers.map(\.value) == others.map(\.1) + ["a.example"])
+    }
+
     @Test func authorityAndHostMustAgree() {
         #expect(HTTP2RequestHead.make(fields([
             (":method", "GET"), (":scheme", "https"), (":authority", "a.example"), (":path", "/"), ("host", "b.example"),
