@@ -833,9 +833,10 @@ python3 - "$machine_json" \
     "$(caddy version 2>/dev/null | head -n1 | grep . || echo 'not measured')" "$(openssl version)" "$(swift --version 2>/dev/null | head -n1)" \
     "$commit" \
     "duration ${duration} s + warm-up ${warmup} s per measurement, ${rounds} interleaved rounds (median), concurrency ${concurrency}$([ "$insecure_load" = 1 ] && echo ', load without server verification (--insecure)')$([ "$identity_headers" = 1 ] && echo ', nginx, HAProxy and Caddy send the upstream the identity and forwarding headers PullGuard sends (--identity-headers)'), TLS ${tls_version}, groups ${groups}; load: pullguard-bench --threads 1 on core 1; each server: one worker on core 0; upstream: nginx on core 1" \
-    "$idle_connections" <<'EOF'
+    "$idle_connections" "$identity_headers" <<'EOF'
 import json, sys
-keys = ["date", "uname", "nproc", "cpu", "nginx", "haproxy", "caddy", "openssl", "swift", "commit", "settings", "idle_connections"]
+keys = ["date", "uname", "nproc", "cpu", "nginx", "haproxy", "caddy", "openssl", "swift", "commit", "settings", "idle_connections",
+        "identity_headers"]
 json.dump(dict(zip(keys, sys.argv[2:])), open(sys.argv[1], "w"))
 EOF
 python3 "$bench_dir/summarize.py" --results "$workdir/results" --machine "$machine_json" \
