@@ -80,7 +80,8 @@ Options:
   --identity-headers      nginx, HAProxy and Caddy also send the upstream what PullGuard
                           sends by default (X-Forwarded-*, the verdict and certificate
                           fields, a request id: bench/identity-headers.*), so that every
-                          server does the same work per request; without it they add none
+                          server does the same work per request; without it they add none.
+                          The HTTP/2 target is read on such a run (docs/benchmarking.md)
   --keep-workdir          keep the temp dir (configs, logs, raw JSON) for inspection
   -h, --help              this text
 EOF
