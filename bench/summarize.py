@@ -224,7 +224,7 @@ def main():
     others_h2 = min(others) if others else None
     # Per request, PullGuard sends the upstream its identity and forwarding fields; the
     # peers do the same only with --identity-headers. The HTTP/2 target is read on such a
-    # run (docs/performance.md), so each line says which kind of run it is.
+    # run (docs/performance.md), so that target's line says which kind of run it was.
     same_work = machine.get("identity_headers") == "1"
     work = ("every server sends the same identity headers" if same_work
             else "the peers send none of PullGuard's identity headers; the target is read with --identity-headers")
